@@ -1,0 +1,359 @@
+//! The static table of every network path MVE needs, taken from the vendor's
+//! "Understanding ports and protocols" page, with its oddities kept visible.
+
+mod data;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+pub use data::CATALOG;
+
+/// A catalog id, the name users type in `--checks`, `--skip` and `--port`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckId {
+    Npap,
+    Xmlnt,
+    Lst,
+    LstHandshake,
+    Mdns,
+    Snmp,
+    Ftp,
+    Http,
+    Https,
+    Raw,
+    NpapAlerts,
+    Sqlserver,
+    Firebird,
+    Console,
+    Smtp,
+    Ldap,
+    Ldaps,
+    Kerberos,
+}
+
+impl CheckId {
+    /// Every id, in catalog order.
+    pub const ALL: [CheckId; 18] = [
+        CheckId::Npap,
+        CheckId::Xmlnt,
+        CheckId::Lst,
+        CheckId::LstHandshake,
+        CheckId::Mdns,
+        CheckId::Snmp,
+        CheckId::Ftp,
+        CheckId::Http,
+        CheckId::Https,
+        CheckId::Raw,
+        CheckId::NpapAlerts,
+        CheckId::Sqlserver,
+        CheckId::Firebird,
+        CheckId::Console,
+        CheckId::Smtp,
+        CheckId::Ldap,
+        CheckId::Ldaps,
+        CheckId::Kerberos,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        self.path().id_str
+    }
+
+    /// The catalog entry for this id.
+    pub fn path(self) -> &'static Path {
+        // CATALOG is ordered like ALL; a unit test guards that.
+        &CATALOG[self as usize]
+    }
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a catalog id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown check '{0}' (known checks: {list})", list = known_ids())]
+pub struct UnknownCheck(pub String);
+
+fn known_ids() -> String {
+    CheckId::ALL.map(CheckId::as_str).join(", ")
+}
+
+impl FromStr for CheckId {
+    type Err = UnknownCheck;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        CheckId::ALL
+            .into_iter()
+            .find(|id| id.as_str() == wanted)
+            .ok_or_else(|| UnknownCheck(s.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        })
+    }
+}
+
+/// Who starts the conversation, in the vendor's grouping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    ServerToPrinter,
+    PrinterToServer,
+    ServerToDatabase,
+    BrowserToServer,
+    ServerToMail,
+    ServerToDirectory,
+    ServerToKdc,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ServerToPrinter => "server→printer",
+            Direction::PrinterToServer => "printer→server",
+            Direction::ServerToDatabase => "server→database",
+            Direction::BrowserToServer => "browser→server",
+            Direction::ServerToMail => "server→mail",
+            Direction::ServerToDirectory => "server→directory",
+            Direction::ServerToKdc => "server→KDC",
+        }
+    }
+}
+
+/// The kind of target a check is aimed at; a check whose role has no target is left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Printer,
+    Sqlserver,
+    Firebird,
+    Smtp,
+    Ldap,
+    Ldaps,
+    Kerberos,
+    /// The MVE server itself: inbound paths, tested by `listen`, not by `check`.
+    Server,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Printer => "printer",
+            Role::Sqlserver => "sqlserver",
+            Role::Firebird => "firebird",
+            Role::Smtp => "smtp",
+            Role::Ldap => "ldap",
+            Role::Ldaps => "ldaps",
+            Role::Kerberos => "kerberos",
+            Role::Server => "server",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The port on the MVE server's side of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "port", rename_all = "kebab-case")]
+pub enum MveSide {
+    /// Any free port the OS picks.
+    Ephemeral,
+    /// MVE sends from this fixed source port; firewall rules are often written for it.
+    Source(u16),
+    /// MVE listens here.
+    Listens(u16),
+}
+
+impl fmt::Display for MveSide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MveSide::Ephemeral => f.write_str("ephemeral"),
+            MveSide::Source(p) => write!(f, "src {p}"),
+            MveSide::Listens(p) => write!(f, "listens {p}"),
+        }
+    }
+}
+
+/// The port on the far side of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PeerSide {
+    /// A port fixed by the device.
+    Fixed { port: u16 },
+    /// The vendor calls it user-defined; this is its default.
+    UserDefined { default: u16 },
+    /// An inbound path: the peer sends from this port (npap-alerts).
+    From { port: u16 },
+    /// An inbound path from any port (browsers).
+    Any,
+}
+
+impl PeerSide {
+    /// The port to probe when the user gave none; `None` for inbound paths.
+    pub fn default_port(self) -> Option<u16> {
+        match self {
+            PeerSide::Fixed { port } => Some(port),
+            PeerSide::UserDefined { default } => Some(default),
+            PeerSide::From { .. } | PeerSide::Any => None,
+        }
+    }
+}
+
+impl fmt::Display for PeerSide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeerSide::Fixed { port } => write!(f, "{port}"),
+            PeerSide::UserDefined { default } => write!(f, "{default} (user-defined)"),
+            PeerSide::From { port } => write!(f, "from {port}"),
+            PeerSide::Any => f.write_str("—"),
+        }
+    }
+}
+
+/// How much a failure of this path matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Requirement {
+    /// The vendor says it must be open; a failure fails the run.
+    Required,
+    /// Serves only "some" printers: a failure is a warning unless a profile requires it.
+    SomePrinters,
+    /// Required whenever the user names a target for it.
+    WhenConfigured,
+}
+
+impl Requirement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Requirement::Required => "required",
+            Requirement::SomePrinters => "some printers",
+            Requirement::WhenConfigured => "when configured",
+        }
+    }
+}
+
+/// What the probe sends, which decides how silence is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Probe {
+    /// TCP connect only; not a byte is sent.
+    Connect,
+    /// A datagram that a real service of this protocol answers (SNMP engine discovery,
+    /// a DNS-SD query, a Kerberos AS-REQ): silence means the path or the service is broken.
+    UdpRequest,
+    /// A minimal datagram to a protocol with no public wire format: the service may stay
+    /// silent, so silence is only a warning.
+    UdpBlind,
+    /// An inbound path: tested by `listen`, never by `check`.
+    Inbound,
+}
+
+/// One path of the vendor table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Path {
+    #[serde(rename = "id")]
+    pub id_str: &'static str,
+    #[serde(skip)]
+    pub check: CheckId,
+    pub protocol: &'static str,
+    pub direction: Direction,
+    pub role: Role,
+    pub transport: Transport,
+    pub mve_side: MveSide,
+    pub peer: PeerSide,
+    pub used_for: &'static str,
+    pub requirement: Requirement,
+    pub probe: Probe,
+    pub notes: &'static [&'static str],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_order_matches_check_ids() {
+        assert_eq!(CATALOG.len(), CheckId::ALL.len());
+        for (index, id) in CheckId::ALL.into_iter().enumerate() {
+            assert_eq!(CATALOG[index].check, id, "catalog row {index}");
+            assert_eq!(id.path().check, id);
+        }
+    }
+
+    #[test]
+    fn ids_round_trip_through_text_and_serde() {
+        for id in CheckId::ALL {
+            assert_eq!(id.as_str().parse::<CheckId>(), Ok(id));
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(json, format!("\"{}\"", id.as_str()));
+        }
+        assert_eq!(
+            "LST-Handshake".parse::<CheckId>(),
+            Ok(CheckId::LstHandshake)
+        );
+    }
+
+    #[test]
+    fn unknown_id_lists_the_known_ones() {
+        let err = "telnet".parse::<CheckId>().unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("'telnet'"), "{text}");
+        assert!(text.contains("lst-handshake"), "{text}");
+    }
+
+    #[test]
+    fn only_inbound_paths_lack_a_port_to_probe() {
+        for path in CATALOG.iter() {
+            let inbound = path.probe == Probe::Inbound;
+            assert_eq!(
+                path.peer.default_port().is_none(),
+                inbound,
+                "{}",
+                path.id_str
+            );
+            assert_eq!(path.role == Role::Server, inbound, "{}", path.id_str);
+        }
+    }
+
+    #[test]
+    fn vendor_oddities_stay_visible() {
+        let https = CheckId::Https.path();
+        assert!(https.notes.iter().any(|n| n.contains("TCP 161")));
+        assert!(
+            CheckId::NpapAlerts
+                .path()
+                .notes
+                .iter()
+                .any(|n| n.contains("stateful"))
+        );
+        assert!(
+            CheckId::Ftp
+                .path()
+                .notes
+                .iter()
+                .any(|n| n.contains("TCP 20"))
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! clap definitions: the single source of `--help`, and later of the man page and completions.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::parse_duration;
+use crate::catalog::CheckId;
+use crate::report::Format;
+use crate::targets::parse_port;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  every required check passed (warnings allowed unless --strict)
+  1  a required check failed (or, with --strict, any check warned)
+  2  usage or configuration error: bad flag, target, port, duration or profile
+  3  internal error: the audit could not run (e.g. output could not be written)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mve-audit",
+    version,
+    about = "Audit network reachability of every port and protocol Lexmark Markvision Enterprise needs",
+    long_about = None,
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print every path MVE needs (the vendor's port table), with its oddities
+    Catalog(CatalogArgs),
+    /// Probe the paths from this host (the MVE server's role) toward printers and services
+    #[command(after_help = EXIT_CODES)]
+    Check(Box<CheckArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Read targets, checks, ports and timing from a TOML profile; flags override it
+    #[arg(long, value_name = "FILE", env = "MVE_AUDIT_PROFILE")]
+    pub profile: Option<PathBuf>,
+
+    /// Printers: hostnames, IPv4/IPv6 addresses, CIDR ranges, @FILE (repeatable, comma-separated)
+    #[arg(long, value_name = "TARGETS", help_heading = "Targets")]
+    pub printers: Vec<String>,
+    /// SQL Server database (default port 1433)
+    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
+    pub sqlserver: Vec<String>,
+    /// Firebird database (default port 3050)
+    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
+    pub firebird: Vec<String>,
+    /// Mail server for e-mail alerts (default port 25)
+    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
+    pub smtp: Vec<String>,
+    /// LDAP directory (default port 389)
+    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
+    pub ldap: Vec<String>,
+    /// LDAPS directory (default port 636)
+    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
+    pub ldaps: Vec<String>,
+    /// Kerberos KDC (default port 88/udp)
+    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
+    pub kerberos: Vec<String>,
+    /// Allow CIDR ranges over 65,536 addresses (up to 16,777,216)
+    #[arg(long, help_heading = "Targets")]
+    pub allow_large: bool,
+
+    /// Run only these checks (catalog ids, comma-separated; see `mve-audit catalog`)
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', value_parser = parse_check, help_heading = "Checks")]
+    pub checks: Vec<CheckId>,
+    /// Leave these checks out
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', value_parser = parse_check, help_heading = "Checks")]
+    pub skip: Vec<CheckId>,
+    /// Treat these "some printers" checks as required (e.g. lst,lst-handshake for secured fleets)
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', value_parser = parse_check, help_heading = "Checks")]
+    pub require: Vec<CheckId>,
+    /// Probe a check on another peer port (repeatable), e.g. --port raw=9101
+    #[arg(long = "port", value_name = "ID=PORT", value_parser = parse_port_override, help_heading = "Checks")]
+    pub ports: Vec<(CheckId, u16)>,
+    /// Realm named in the Kerberos probe [default: a placeholder the KDC rejects]
+    #[arg(long, value_name = "REALM", help_heading = "Checks")]
+    pub kerberos_realm: Option<String>,
+
+    /// Wait per TCP connect and per UDP datagram, e.g. 500ms, 2s [default: 2s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Timing")]
+    pub timeout: Option<Duration>,
+    /// UDP datagrams re-sent after silence, at most 10 [default: 2]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10), help_heading = "Timing")]
+    pub retries: Option<u32>,
+    /// Probes in flight at once [default: 64]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Timing")]
+    pub concurrency: Option<u32>,
+    /// Packets per second across all probes; 0 for no limit [default: 300]
+    #[arg(long, value_name = "PPS", help_heading = "Timing")]
+    pub rate: Option<u32>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
+    pub format: Format,
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    pub color: ColorChoice,
+    /// Exit 1 on warnings too, not only on failed required checks
+    #[arg(long, help_heading = "Output")]
+    pub strict: bool,
+}
+
+fn parse_check(text: &str) -> Result<CheckId, String> {
+    text.parse()
+        .map_err(|e: crate::catalog::UnknownCheck| e.to_string())
+}
+
+fn parse_port_override(text: &str) -> Result<(CheckId, u16), String> {
+    let (id, port) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not ID=PORT (e.g. raw=9101)"))?;
+    let check = parse_check(id)?;
+    if check.path().peer.default_port().is_none() {
+        return Err(format!(
+            "'{check}' is an inbound path and has no peer port to override"
+        ));
+    }
+    let port = parse_port(port).map_err(|why| format!("'{text}': {why}"))?;
+    Ok((check, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn port_overrides_parse_and_fail_clearly() {
+        assert_eq!(parse_port_override("raw=9101"), Ok((CheckId::Raw, 9101)));
+        let rows = [
+            ("raw", "ID=PORT"),
+            ("raw=0", "port 0"),
+            ("raw=99999", "at most 65535"),
+            ("telnet=23", "unknown check 'telnet'"),
+            ("console=8443", "inbound"),
+        ];
+        for (text, why) in rows {
+            let err = parse_port_override(text).unwrap_err();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+}

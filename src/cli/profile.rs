@@ -1,0 +1,279 @@
+//! TOML profiles: targets by role, checks, port overrides and timing. Unknown keys and bad
+//! values are errors that name the file, line and column.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+
+use super::parse_duration;
+use crate::catalog::CheckId;
+use crate::targets::parse_port;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Profile {
+    #[serde(default)]
+    pub targets: ProfileTargets,
+    #[serde(default)]
+    pub checks: ProfileChecks,
+    /// Peer port per check id.
+    #[serde(default)]
+    pub ports: BTreeMap<CheckId, PortValue>,
+    #[serde(default)]
+    pub timing: ProfileTiming,
+    #[serde(default)]
+    pub kerberos: ProfileKerberos,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileTargets {
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub printers: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub sqlserver: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub firebird: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub smtp: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub ldap: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub ldaps: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub kerberos: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileChecks {
+    /// Run only these; absent means every check that has a target.
+    pub only: Option<Vec<CheckId>>,
+    #[serde(default)]
+    pub skip: Vec<CheckId>,
+    /// "Some printers" checks this site requires.
+    #[serde(default)]
+    pub require: Vec<CheckId>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileTiming {
+    pub timeout: Option<DurationValue>,
+    pub retries: Option<Bounded<0, 10>>,
+    pub concurrency: Option<Bounded<1, 4096>>,
+    pub rate: Option<Bounded<0, 1_000_000>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileKerberos {
+    pub realm: Option<String>,
+}
+
+/// A peer port, checked while parsing so the error carries the value's position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortValue(pub u16);
+
+impl<'de> Deserialize<'de> for PortValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = i64::deserialize(d)?;
+        parse_port(&raw.to_string())
+            .map(PortValue)
+            .map_err(|why| de::Error::custom(format!("bad port {raw}: {why}")))
+    }
+}
+
+/// A duration written like `500ms` or `2s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationValue(pub Duration);
+
+impl<'de> Deserialize<'de> for DurationValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text)
+            .map(DurationValue)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// An integer within `MIN..=MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounded<const MIN: i64, const MAX: i64>(pub u32);
+
+impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = i64::deserialize(d)?;
+        if !(MIN..=MAX).contains(&raw) {
+            return Err(de::Error::custom(format!(
+                "{raw} is out of range: use {MIN} to {MAX}"
+            )));
+        }
+        // MAX fits in u32 for every use above.
+        Ok(Bounded(raw as u32))
+    }
+}
+
+/// Accepts `key = "one"` as well as `key = ["one", "two"]`.
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct OneOrMany;
+    impl<'de> Visitor<'de> for OneOrMany {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+            Ok(vec![value.to_string()])
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(OneOrMany)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read profile {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    InvalidAnywhere { path: PathBuf, message: String },
+}
+
+/// Reads and checks a profile file.
+pub fn load_profile(path: &Path) -> Result<Profile, ProfileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_profile(&text, path)
+}
+
+pub fn parse_profile(text: &str, path: &Path) -> Result<Profile, ProfileError> {
+    toml::from_str(text).map_err(|err| {
+        let message = err.message().trim().to_string();
+        match err.span() {
+            Some(span) => {
+                let (line, column) = line_column(text, span.start);
+                ProfileError::Invalid {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    message,
+                }
+            }
+            None => ProfileError::InvalidAnywhere {
+                path: path.to_path_buf(),
+                message,
+            },
+        }
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Profile, String> {
+        parse_profile(text, Path::new("site.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_full_profile_parses() {
+        let profile = parse(
+            r#"
+[targets]
+printers = ["192.0.2.0/28", "@fleet.txt"]
+smtp = "mail.example.test:2525"
+
+[checks]
+skip = ["xmlnt"]
+require = ["lst", "lst-handshake"]
+
+[ports]
+raw = 9101
+
+[timing]
+timeout = "1500ms"
+retries = 1
+concurrency = 32
+rate = 100
+
+[kerberos]
+realm = "EXAMPLE.TEST"
+"#,
+        )
+        .unwrap();
+        assert_eq!(profile.targets.printers.len(), 2);
+        assert_eq!(profile.targets.smtp, ["mail.example.test:2525"]);
+        assert_eq!(profile.checks.skip, [CheckId::Xmlnt]);
+        assert_eq!(profile.ports[&CheckId::Raw], PortValue(9101));
+        assert_eq!(
+            profile.timing.timeout,
+            Some(DurationValue(Duration::from_millis(1500)))
+        );
+        assert_eq!(profile.kerberos.realm.as_deref(), Some("EXAMPLE.TEST"));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let rows = [
+            (
+                "[targets]\nprinter = [\"a\"]\n",
+                "site.toml:2:1:",
+                "unknown field `printer`",
+            ),
+            ("[timing]\ntimeout = \"2\"\n", "site.toml:2:11:", "no unit"),
+            ("[ports]\nraw = 0\n", "site.toml:2:7:", "port 0"),
+            ("[ports]\ntelnet = 23\n", "site.toml:2:1:", "telnet"),
+            (
+                "[timing]\nretries = 99\n",
+                "site.toml:2:11:",
+                "out of range",
+            ),
+            ("[checks]\nskip = [\"fax\"]\n", "site.toml:2:9:", "fax"),
+            ("[targets\n", "site.toml:1:9:", "unclosed table"),
+        ];
+        for (text, place, why) in rows {
+            let err = parse(text).unwrap_err();
+            assert!(err.starts_with(place), "{text:?}: {err}");
+            assert!(err.contains(why), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("ab\ncdé f", 8), (2, 5));
+        assert_eq!(line_column("", 0), (1, 1));
+    }
+}

@@ -1,0 +1,93 @@
+//! One fix hint per failing or warning cell: what to change, and where.
+
+use crate::catalog::{CheckId, Transport};
+use crate::results::{Finding, State};
+
+/// The hint for a cell that did not pass.
+pub fn hint(check: CheckId, state: State, port: u16, finding: &Finding) -> String {
+    let path = check.path();
+    let proto = path.transport;
+    let general = match state {
+        State::Closed => format!(
+            "Nothing listens on {proto} {port}: enable {} on the device, or check the port number.",
+            short_name(check)
+        ),
+        State::Filtered => format!(
+            "A firewall drops or rejects {proto} {port}: allow it from the MVE server{}.",
+            source_rule(check)
+        ),
+        State::OpenFiltered => format!(
+            "No answer on UDP {port}: a firewall may drop it silently, or {} is off on the \
+             device. Allow UDP {port} from the MVE server{} and check the service.",
+            short_name(check),
+            source_rule(check)
+        ),
+        State::Error if finding.evidence.summary.contains("did not resolve") => {
+            "Fix the name or this host's DNS: the MVE server must resolve it too.".to_string()
+        }
+        State::Error => {
+            "The probe could not be made from this host: see the evidence, and check this \
+             host's addresses and routes."
+                .to_string()
+        }
+        State::Verified | State::Open => String::new(),
+    };
+    match specific(check, state) {
+        Some(extra) => format!("{general} {extra}"),
+        None => general,
+    }
+}
+
+fn short_name(check: CheckId) -> &'static str {
+    match check {
+        CheckId::Npap => "NPAP",
+        CheckId::Xmlnt => "XMLNT",
+        CheckId::Lst | CheckId::LstHandshake => "Lexmark Secure Transport",
+        CheckId::Mdns => "mDNS",
+        CheckId::Snmp => "SNMP",
+        CheckId::Ftp => "FTP",
+        CheckId::Http => "HTTP",
+        CheckId::Https => "HTTPS",
+        CheckId::Raw => "the RAW (9100) port",
+        CheckId::NpapAlerts => "NPAP alerts",
+        CheckId::Sqlserver => "SQL Server TCP/IP",
+        CheckId::Firebird => "the Firebird server",
+        CheckId::Console => "the console",
+        CheckId::Smtp => "the mail server",
+        CheckId::Ldap | CheckId::Ldaps => "the directory server",
+        CheckId::Kerberos => "the KDC",
+    }
+}
+
+/// Rules for paths with a fixed MVE source port are often written for that port.
+fn source_rule(check: CheckId) -> String {
+    match check.path().mve_side {
+        crate::catalog::MveSide::Source(src) => format!(" (rules often match source port {src})"),
+        _ => String::new(),
+    }
+}
+
+fn specific(check: CheckId, state: State) -> Option<&'static str> {
+    match (check, state) {
+        (CheckId::Snmp, _) => Some("MVE discovers printers with SNMP: the agent must be on."),
+        (CheckId::Mdns, _) => {
+            Some("Secured printers need mDNS for MVE to read their security state.")
+        }
+        (CheckId::Ftp, _) => Some("File deployment also needs TCP 20 for active-mode data."),
+        (CheckId::Sqlserver, State::Closed | State::Filtered) => {
+            Some("A named instance listens on a dynamic port: give it as HOST:PORT.")
+        }
+        (CheckId::Kerberos, State::OpenFiltered) => {
+            Some("A KDC answers even an unknown principal, so silence means it is not reached.")
+        }
+        (c, _)
+            if c.path().transport == Transport::Udp
+                && c.path().probe == crate::catalog::Probe::UdpBlind =>
+        {
+            Some(
+                "No public wire format exists, so silence alone does not prove the path is broken.",
+            )
+        }
+        _ => None,
+    }
+}

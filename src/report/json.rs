@@ -1,0 +1,35 @@
+//! The JSON report: every cell with its evidence, under a `schema_version`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Cell, Matrix, SCHEMA_VERSION, Summary, TargetRow};
+use crate::catalog::CheckId;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    tool: &'static str,
+    version: &'static str,
+    duration_ms: u128,
+    summary: Summary,
+    checks: &'a [CheckId],
+    targets: &'a [TargetRow],
+    cells: &'a [Cell],
+}
+
+pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        duration_ms: matrix.duration.as_millis(),
+        summary: matrix.summary(),
+        checks: &matrix.columns,
+        targets: &matrix.rows,
+        cells: &matrix.cells,
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}

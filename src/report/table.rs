@@ -1,0 +1,142 @@
+//! The matrix for people: rows = targets, columns = checks, each cell its state, coloured by
+//! verdict on a terminal; then every cell that did not pass with its evidence and fix hint,
+//! then a summary line.
+
+use std::io::{self, Write};
+
+use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table, presets};
+
+use super::{Matrix, Style};
+use crate::results::Verdict;
+
+pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if matrix.cells.is_empty() {
+        writeln!(out, "Nothing to check: no check has a target.")?;
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_FULL_CONDENSED);
+    if style.color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table.set_content_arrangement(if style.terminal {
+        ContentArrangement::Dynamic
+    } else {
+        ContentArrangement::Disabled
+    });
+    let mut header = vec![TableCell::new("target")];
+    for check in &matrix.columns {
+        let port = matrix
+            .cells
+            .iter()
+            .find(|c| c.check == *check)
+            .map_or(0, |c| c.port);
+        let path = check.path();
+        header.push(TableCell::new(format!(
+            "{check}\n{}/{port}",
+            path.transport
+        )));
+    }
+    table.set_header(header);
+
+    let mut by_position = vec![None; matrix.rows.len() * matrix.columns.len()];
+    for (index, cell) in matrix.cells.iter().enumerate() {
+        if let Some(col) = matrix.columns.iter().position(|c| *c == cell.check) {
+            by_position[cell.row * matrix.columns.len() + col] = Some(index);
+        }
+    }
+    for (row_index, row) in matrix.rows.iter().enumerate() {
+        let mut cells = vec![TableCell::new(&row.target)];
+        for col in 0..matrix.columns.len() {
+            let shown = match by_position[row_index * matrix.columns.len() + col] {
+                None => TableCell::new("·"),
+                Some(index) => {
+                    let cell = &matrix.cells[index];
+                    let text = TableCell::new(cell.state.as_str());
+                    if style.color {
+                        text.fg(color(cell.verdict))
+                            .add_attribute(weight(cell.verdict))
+                    } else {
+                        text
+                    }
+                }
+            };
+            cells.push(shown);
+        }
+        table.add_row(cells);
+    }
+    writeln!(out, "{table}")?;
+
+    // Every cell that did not pass, and passing cells with a note (a source-port fallback
+    // matters even when the port answered).
+    let mut problems: Vec<_> = matrix
+        .cells
+        .iter()
+        .filter(|c| c.verdict != Verdict::Pass || !c.evidence.notes.is_empty())
+        .collect();
+    problems.sort_by_key(|c| std::cmp::Reverse(c.verdict));
+    if !problems.is_empty() {
+        writeln!(out)?;
+    }
+    for cell in problems {
+        let label = match cell.verdict {
+            Verdict::Fail => "FAIL",
+            Verdict::Warn => "WARN",
+            Verdict::Pass => "NOTE",
+        };
+        let label = if style.color {
+            paint(label, cell.verdict)
+        } else {
+            label.to_string()
+        };
+        writeln!(
+            out,
+            "{label} {} {} {}/{}: {} — {}",
+            cell.target, cell.check, cell.transport, cell.port, cell.state, cell.evidence.summary
+        )?;
+        for note in &cell.evidence.notes {
+            writeln!(out, "     note: {note}")?;
+        }
+        if let Some(hint) = &cell.hint {
+            writeln!(out, "     fix: {hint}")?;
+        }
+    }
+    let summary = matrix.summary();
+    writeln!(
+        out,
+        "\n{} cells on {} target(s): {} pass, {} warn, {} fail ({:.1}s)",
+        summary.cells,
+        matrix.rows.len(),
+        summary.pass,
+        summary.warn,
+        summary.fail,
+        matrix.duration.as_secs_f64()
+    )
+}
+
+fn color(verdict: Verdict) -> Color {
+    match verdict {
+        Verdict::Pass => Color::Green,
+        Verdict::Warn => Color::Yellow,
+        Verdict::Fail => Color::Red,
+    }
+}
+
+fn weight(verdict: Verdict) -> Attribute {
+    match verdict {
+        Verdict::Fail => Attribute::Bold,
+        _ => Attribute::NormalIntensity,
+    }
+}
+
+/// ANSI colour for text outside the table.
+fn paint(text: &str, verdict: Verdict) -> String {
+    let code = match verdict {
+        Verdict::Pass => "32",
+        Verdict::Warn => "33",
+        Verdict::Fail => "1;31",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}

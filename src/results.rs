@@ -1,0 +1,239 @@
+//! What a probe found: the state, the evidence that decided it, and the verdict derived from
+//! state and requirement.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::catalog::{CheckId, Probe, Requirement};
+
+/// Exactly one per probe (DESIGN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum State {
+    /// The port answered and the answer parses as the expected protocol.
+    #[serde(rename = "verified")]
+    Verified,
+    /// TCP connect succeeded, or a UDP reply arrived; the protocol was not confirmed.
+    #[serde(rename = "open")]
+    Open,
+    /// UDP: no reply and no ICMP error after all retries.
+    #[serde(rename = "open|filtered")]
+    OpenFiltered,
+    /// TCP RST, or ICMP port unreachable.
+    #[serde(rename = "closed")]
+    Closed,
+    /// TCP timeout, or ICMP administratively prohibited / host unreachable.
+    #[serde(rename = "filtered")]
+    Filtered,
+    /// The probe could not be made: name resolution, no route, local bind, …
+    #[serde(rename = "error")]
+    Error,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Verified => "verified",
+            State::Open => "open",
+            State::OpenFiltered => "open|filtered",
+            State::Closed => "closed",
+            State::Filtered => "filtered",
+            State::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        }
+    }
+
+    /// The verdict of a cell, from its state and how much the path matters.
+    ///
+    /// `open|filtered` is never a pass. It fails a required path only when the probe sent a
+    /// request the service answers (SNMP discovery, DNS-SD, Kerberos); after a blind datagram
+    /// to a protocol with no public format silence proves nothing, so it warns.
+    pub fn of(state: State, required: bool, probe: Probe) -> Verdict {
+        match state {
+            State::Verified | State::Open => Verdict::Pass,
+            State::OpenFiltered if required && probe == Probe::UdpRequest => Verdict::Fail,
+            State::OpenFiltered => Verdict::Warn,
+            State::Closed | State::Filtered | State::Error if required => Verdict::Fail,
+            State::Closed | State::Filtered | State::Error => Verdict::Warn,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a path counts as required in this run.
+pub fn is_required(check: CheckId, promoted: &[CheckId]) -> bool {
+    match check.path().requirement {
+        Requirement::Required | Requirement::WhenConfigured => true,
+        Requirement::SomePrinters => promoted.contains(&check),
+    }
+}
+
+/// What decided a state. Every field but `summary` is optional: each probe fills what it saw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Evidence {
+    /// One line a person reads: what answered, or what did not.
+    pub summary: String,
+    /// The error the OS reported, by its conventional name (`ECONNREFUSED`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errno: Option<&'static str>,
+    /// The ICMP message the errno stands for, where it stands for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt_ms: Option<f64>,
+    /// The local port the probe left from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_port: Option<u16>,
+    /// The address and port a reply came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_from: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_len: Option<usize>,
+    /// The first bytes of the reply, in hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_head: Option<String>,
+    /// How many datagrams were sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl Evidence {
+    pub fn new(summary: impl Into<String>) -> Evidence {
+        Evidence {
+            summary: summary.into(),
+            ..Evidence::default()
+        }
+    }
+
+    pub fn with_rtt(mut self, rtt: Duration) -> Evidence {
+        // Microsecond precision is plenty and keeps JSON short.
+        self.rtt_ms = Some((rtt.as_secs_f64() * 1_000_000.0).round() / 1000.0);
+        self
+    }
+
+    pub fn with_reply(mut self, from: SocketAddr, bytes: &[u8]) -> Evidence {
+        self.reply_from = Some(from);
+        self.reply_len = Some(bytes.len());
+        self.reply_head = Some(hex_head(bytes, 16));
+        self
+    }
+}
+
+/// The first `max` bytes as lowercase hex, with "…" when there were more.
+pub fn hex_head(bytes: &[u8], max: usize) -> String {
+    let mut text: String = bytes.iter().take(max).map(|b| format!("{b:02x}")).collect();
+    if bytes.len() > max {
+        text.push('…');
+    }
+    text
+}
+
+/// One probe's result: what `probes` hands to the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub state: State,
+    pub evidence: Evidence,
+}
+
+impl Finding {
+    pub fn new(state: State, evidence: Evidence) -> Finding {
+        Finding { state, evidence }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_table() {
+        use Probe::*;
+        use State::*;
+        use Verdict::*;
+        let rows = [
+            (Verified, true, Connect, Pass),
+            (Open, true, UdpBlind, Pass),
+            (Open, false, Connect, Pass),
+            (OpenFiltered, true, UdpRequest, Fail),
+            (OpenFiltered, true, UdpBlind, Warn),
+            (OpenFiltered, false, UdpRequest, Warn),
+            (Closed, true, Connect, Fail),
+            (Filtered, true, UdpBlind, Fail),
+            (Error, true, Connect, Fail),
+            (Closed, false, Connect, Warn),
+            (Filtered, false, UdpBlind, Warn),
+        ];
+        for (state, required, probe, want) in rows {
+            assert_eq!(
+                Verdict::of(state, required, probe),
+                want,
+                "{state} required={required} {probe:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn open_filtered_is_never_a_pass() {
+        for required in [true, false] {
+            for probe in [Probe::Connect, Probe::UdpRequest, Probe::UdpBlind] {
+                assert_ne!(
+                    Verdict::of(State::OpenFiltered, required, probe),
+                    Verdict::Pass
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn some_printer_paths_are_required_only_when_promoted() {
+        assert!(is_required(CheckId::Snmp, &[]));
+        assert!(!is_required(CheckId::Lst, &[]));
+        assert!(is_required(CheckId::Lst, &[CheckId::Lst]));
+        assert!(is_required(CheckId::Smtp, &[]));
+    }
+
+    #[test]
+    fn states_serialize_as_designed() {
+        let json = serde_json::to_string(&[State::OpenFiltered, State::Verified]).unwrap();
+        assert_eq!(json, r#"["open|filtered","verified"]"#);
+    }
+
+    #[test]
+    fn hex_head_truncates() {
+        assert_eq!(hex_head(&[0xde, 0xad], 16), "dead");
+        assert_eq!(hex_head(&[1, 2, 3], 2), "0102…");
+        assert_eq!(hex_head(&[], 2), "");
+    }
+}

@@ -1,0 +1,77 @@
+//! Target parsing (hostnames, IPv4, IPv6, CIDR ranges, `@FILE` lists, `HOST[:PORT]`) and
+//! one concurrent round of name resolution.
+
+mod parse;
+mod resolve;
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::catalog::Role;
+
+pub use parse::{Limits, TargetError, parse_port, parse_printers, parse_service};
+pub use resolve::{ResolveError, Resolved, resolve_all};
+
+/// Where a target value came from, so an error can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A command-line flag such as `--printers`.
+    Flag(&'static str),
+    /// A key of a profile file.
+    Profile { file: String, key: String },
+    /// A line of an `@FILE` target list.
+    ListFile { file: String, line: usize },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag(flag) => write!(f, "{flag}"),
+            Origin::Profile { file, key } => write!(f, "{file}: {key}"),
+            Origin::ListFile { file, line } => write!(f, "{file}:{line}"),
+        }
+    }
+}
+
+/// A host as the user named it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Host {
+    Addr(IpAddr),
+    Name(String),
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Addr(addr) => write!(f, "{addr}"),
+            Host::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+impl Serialize for Host {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// One thing to probe: a host in a role, with the port the user gave for it, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target {
+    pub role: Role,
+    pub host: Host,
+    /// A port given with the host (`--smtp mail:2525`); it wins over `--port`.
+    pub port: Option<u16>,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.port, &self.host) {
+            (None, host) => write!(f, "{host}"),
+            (Some(port), Host::Addr(IpAddr::V6(addr))) => write!(f, "[{addr}]:{port}"),
+            (Some(port), host) => write!(f, "{host}:{port}"),
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! Turning the user's words into targets, with errors that name the bad value and its origin.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+
+use super::{Host, Origin, Target};
+use crate::catalog::Role;
+
+/// How many addresses one CIDR range may expand to without `--allow-large`.
+pub const DEFAULT_RANGE_LIMIT: u128 = 65_536;
+/// The hard ceiling with `--allow-large`: a /8 of IPv4.
+pub const LARGE_RANGE_LIMIT: u128 = 1 << 24;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub allow_large: bool,
+}
+
+impl Limits {
+    fn max_range(self) -> u128 {
+        if self.allow_large {
+            LARGE_RANGE_LIMIT
+        } else {
+            DEFAULT_RANGE_LIMIT
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("{origin}: '{value}' is not a valid target: {reason}")]
+    Invalid {
+        origin: Origin,
+        value: String,
+        reason: &'static str,
+    },
+    #[error("{origin}: '{value}' has a bad port: {reason}")]
+    BadPort {
+        origin: Origin,
+        value: String,
+        reason: &'static str,
+    },
+    #[error("{origin}: '{value}' is not a valid CIDR range: {reason}")]
+    BadCidr {
+        origin: Origin,
+        value: String,
+        reason: &'static str,
+    },
+    #[error(
+        "{origin}: range '{value}' holds {count} addresses, over the limit of {limit}{advice}",
+        advice = if *allow_large { "" } else { "; pass --allow-large to probe it" }
+    )]
+    TooLarge {
+        origin: Origin,
+        value: String,
+        count: u128,
+        limit: u128,
+        allow_large: bool,
+    },
+    #[error("{origin}: cannot read target list '{path}': {source}")]
+    ListFile {
+        origin: Origin,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{origin}: target list '{path}' may not name another list ('{value}')")]
+    NestedList {
+        origin: Origin,
+        path: String,
+        value: String,
+    },
+}
+
+/// Parses one `--printers` value: comma-separated hosts, addresses, CIDR ranges and `@FILE`s.
+/// `base` is the directory relative `@FILE` paths are read from (a profile's own directory).
+pub fn parse_printers(
+    value: &str,
+    origin: &Origin,
+    base: Option<&Path>,
+    limits: Limits,
+    out: &mut Vec<Target>,
+) -> Result<(), TargetError> {
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item.strip_prefix('@') {
+            Some(file) => parse_list_file(file, origin, base, limits, out)?,
+            None => parse_printer_item(item, origin, limits, out)?,
+        }
+    }
+    Ok(())
+}
+
+fn parse_list_file(
+    file: &str,
+    origin: &Origin,
+    base: Option<&Path>,
+    limits: Limits,
+    out: &mut Vec<Target>,
+) -> Result<(), TargetError> {
+    let path = match base {
+        Some(dir) if Path::new(file).is_relative() => dir.join(file),
+        _ => Path::new(file).to_path_buf(),
+    };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|source| TargetError::ListFile {
+        origin: origin.clone(),
+        path: shown.clone(),
+        source,
+    })?;
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or_default().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let line_origin = Origin::ListFile {
+            file: shown.clone(),
+            line: index + 1,
+        };
+        if line.starts_with('@') {
+            return Err(TargetError::NestedList {
+                origin: line_origin,
+                path: shown,
+                value: line.to_string(),
+            });
+        }
+        parse_printer_item(line, &line_origin, limits, out)?;
+    }
+    Ok(())
+}
+
+fn parse_printer_item(
+    item: &str,
+    origin: &Origin,
+    limits: Limits,
+    out: &mut Vec<Target>,
+) -> Result<(), TargetError> {
+    let invalid = |reason| TargetError::Invalid {
+        origin: origin.clone(),
+        value: item.to_string(),
+        reason,
+    };
+    if item.contains('/') {
+        return expand_cidr(item, origin, limits, out);
+    }
+    let host = if let Some(inner) = item.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        let addr: Ipv6Addr = inner
+            .parse()
+            .map_err(|_| invalid("not an IPv6 address inside [ ]"))?;
+        Host::Addr(IpAddr::V6(addr))
+    } else if let Ok(addr) = item.parse::<IpAddr>() {
+        Host::Addr(addr)
+    } else if item.contains(':') {
+        return Err(invalid(
+            "printer targets take no port (ports belong to checks: use --port CHECK=PORT)",
+        ));
+    } else {
+        parse_hostname(item).map_err(invalid)?
+    };
+    out.push(Target {
+        role: Role::Printer,
+        host,
+        port: None,
+    });
+    Ok(())
+}
+
+fn expand_cidr(
+    item: &str,
+    origin: &Origin,
+    limits: Limits,
+    out: &mut Vec<Target>,
+) -> Result<(), TargetError> {
+    let bad = |reason| TargetError::BadCidr {
+        origin: origin.clone(),
+        value: item.to_string(),
+        reason,
+    };
+    let (addr, prefix) = item.split_once('/').ok_or_else(|| bad("missing '/'"))?;
+    let addr: IpAddr = addr
+        .parse()
+        .map_err(|_| bad("the part before '/' is not an IP address"))?;
+    let prefix: u8 = prefix
+        .parse()
+        .map_err(|_| bad("the prefix length is not a number"))?;
+    let bits = if addr.is_ipv4() { 32 } else { 128 };
+    if prefix > bits {
+        return Err(bad(if bits == 32 {
+            "an IPv4 prefix length is at most 32"
+        } else {
+            "an IPv6 prefix length is at most 128"
+        }));
+    }
+    let host_bits = u32::from(bits - prefix);
+    let count = 1u128.checked_shl(host_bits).unwrap_or(u128::MAX);
+    let limit = limits.max_range();
+    if count > limit {
+        return Err(TargetError::TooLarge {
+            origin: origin.clone(),
+            value: item.to_string(),
+            count,
+            limit,
+            allow_large: limits.allow_large,
+        });
+    }
+    let push = |addr: IpAddr, out: &mut Vec<Target>| {
+        out.push(Target {
+            role: Role::Printer,
+            host: Host::Addr(addr),
+            port: None,
+        })
+    };
+    match addr {
+        IpAddr::V4(v4) => {
+            let mask = u32::MAX.checked_shl(host_bits).unwrap_or(0);
+            let first = u32::from(v4) & mask;
+            let last = first | !mask;
+            // A /31 or /32 has no network or broadcast address (RFC 3021); larger ranges skip
+            // both, so a range never sends to a subnet broadcast.
+            let (first, last) = if host_bits >= 2 {
+                (first + 1, last - 1)
+            } else {
+                (first, last)
+            };
+            for raw in first..=last {
+                push(IpAddr::V4(Ipv4Addr::from(raw)), out);
+            }
+        }
+        IpAddr::V6(v6) => {
+            let mask = u128::MAX.checked_shl(host_bits).unwrap_or(0);
+            let first = u128::from(v6) & mask;
+            let last = first | !mask;
+            for raw in first..=last {
+                push(IpAddr::V6(Ipv6Addr::from(raw)), out);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses a service target `HOST[:PORT]`, IPv6 as `[ADDR]:PORT` (or a bare address).
+pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target, TargetError> {
+    let value = value.trim();
+    let invalid = |reason| TargetError::Invalid {
+        origin: origin.clone(),
+        value: value.to_string(),
+        reason,
+    };
+    let (host, port) = if let Some(rest) = value.strip_prefix('[') {
+        let (inner, after) = rest
+            .split_once(']')
+            .ok_or_else(|| invalid("'[' without a closing ']'"))?;
+        let addr: Ipv6Addr = inner
+            .parse()
+            .map_err(|_| invalid("not an IPv6 address inside [ ]"))?;
+        let port = match after {
+            "" => None,
+            _ => Some(
+                after
+                    .strip_prefix(':')
+                    .ok_or_else(|| invalid("expected ':PORT' after the closing ']'"))?,
+            ),
+        };
+        (Host::Addr(IpAddr::V6(addr)), port)
+    } else if let Ok(addr) = value.parse::<IpAddr>() {
+        (Host::Addr(addr), None)
+    } else {
+        let (host, port) = match value.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (value, None),
+        };
+        if host.contains(':') {
+            return Err(invalid("write an IPv6 address with a port as [ADDR]:PORT"));
+        }
+        let host = match host.parse::<Ipv4Addr>() {
+            Ok(v4) => Host::Addr(IpAddr::V4(v4)),
+            Err(_) => parse_hostname(host).map_err(invalid)?,
+        };
+        (host, port)
+    };
+    let port = port
+        .map(|text| {
+            parse_port(text).map_err(|reason| TargetError::BadPort {
+                origin: origin.clone(),
+                value: value.to_string(),
+                reason,
+            })
+        })
+        .transpose()?;
+    Ok(Target { role, host, port })
+}
+
+/// A peer port: 1 to 65535.
+pub fn parse_port(text: &str) -> Result<u16, &'static str> {
+    match text.trim().parse::<u32>() {
+        Ok(0) => Err("port 0 cannot be probed; use 1 to 65535"),
+        Ok(port) => u16::try_from(port).map_err(|_| "a port is at most 65535"),
+        Err(_) if text.trim().is_empty() => Err("the port is empty"),
+        Err(_) => Err("the port is not a number"),
+    }
+}
+
+/// A DNS name by RFC 1123 rules (underscores tolerated: some sites use them in A records).
+fn parse_hostname(text: &str) -> Result<Host, &'static str> {
+    let name = text.strip_suffix('.').unwrap_or(text);
+    if name.is_empty() {
+        return Err("empty host name");
+    }
+    if name.len() > 253 {
+        return Err("a host name is at most 253 characters");
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err("a host name has an empty label ('..')");
+        }
+        if label.len() > 63 {
+            return Err("a host name label is at most 63 characters");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("a host name label cannot start or end with '-'");
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(
+                "not an IP address, and a host name holds only letters, digits, '-' and '.'",
+            );
+        }
+    }
+    if name
+        .split('.')
+        .all(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("looks like an IPv4 address but is not a valid one");
+    }
+    Ok(Host::Name(text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FLAG: Origin = Origin::Flag("--printers");
+    const SMALL: Limits = Limits { allow_large: false };
+
+    fn printers(value: &str) -> Result<Vec<Target>, TargetError> {
+        let mut out = Vec::new();
+        parse_printers(value, &FLAG, None, SMALL, &mut out).map(|()| out)
+    }
+
+    fn hosts(value: &str) -> Vec<String> {
+        printers(value)
+            .unwrap()
+            .iter()
+            .map(|t| t.host.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn printer_forms_parse() {
+        let cases: &[(&str, &[&str])] = &[
+            ("10.1.2.3", &["10.1.2.3"]),
+            ("printer-1.example.test", &["printer-1.example.test"]),
+            ("2001:db8::5", &["2001:db8::5"]),
+            ("[2001:db8::5]", &["2001:db8::5"]),
+            ("a, b ,c", &["a", "b", "c"]),
+            ("192.0.2.0/30", &["192.0.2.1", "192.0.2.2"]),
+            ("192.0.2.8/31", &["192.0.2.8", "192.0.2.9"]),
+            ("192.0.2.7/32", &["192.0.2.7"]),
+            ("2001:db8::/127", &["2001:db8::", "2001:db8::1"]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(hosts(input), *want, "input {input}");
+        }
+    }
+
+    #[test]
+    fn a_slash_24_skips_network_and_broadcast() {
+        let all = hosts("192.0.2.77/24");
+        assert_eq!(all.len(), 254);
+        assert_eq!(all.first().map(String::as_str), Some("192.0.2.1"));
+        assert_eq!(all.last().map(String::as_str), Some("192.0.2.254"));
+    }
+
+    #[test]
+    fn bad_printer_values_name_the_value_and_reason() {
+        let cases = [
+            ("10.0.0.0/33", "at most 32"),
+            ("10.0.0.0/x", "not a number"),
+            ("10.0.0.300/24", "not an IP address"),
+            ("printer:9100", "take no port"),
+            ("bad host", "letters, digits"),
+            ("-lead.example", "start or end"),
+            ("999.1.1.1", "not a valid one"),
+            ("[zz::1]", "IPv6"),
+        ];
+        for (input, reason) in cases {
+            let err = printers(input).unwrap_err().to_string();
+            assert!(err.starts_with("--printers: "), "{input}: {err}");
+            assert!(err.contains(&format!("'{input}'")), "{input}: {err}");
+            assert!(err.contains(reason), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn large_ranges_need_allow_large() {
+        let err = printers("10.0.0.0/15").unwrap_err().to_string();
+        assert!(err.contains("131072 addresses"), "{err}");
+        assert!(err.contains("--allow-large"), "{err}");
+        assert_eq!(printers("10.0.0.0/16").unwrap().len(), 65_534);
+        let err = printers("2001:db8::/64").unwrap_err().to_string();
+        assert!(err.contains("over the limit"), "{err}");
+        let mut out = Vec::new();
+        let big = Limits { allow_large: true };
+        parse_printers("10.0.0.0/15", &FLAG, None, big, &mut out).unwrap();
+        assert_eq!(out.len(), 131_070);
+        let err = parse_printers("10.0.0.0/7", &FLAG, None, big, &mut Vec::new()).unwrap_err();
+        assert!(!err.to_string().contains("--allow-large"), "{err}");
+    }
+
+    #[test]
+    fn list_files_skip_comments_and_report_line_numbers() {
+        let dir = std::env::temp_dir().join(format!("mve-audit-list-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let list = dir.join("fleet.txt");
+        std::fs::write(
+            &list,
+            "# fleet\n\n10.0.0.1  # lobby\nprinter2\n10.0.0.0/40\n",
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let err = parse_printers("@fleet.txt", &FLAG, Some(&dir), SMALL, &mut out).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("fleet.txt:5"), "{text}");
+        assert!(text.contains("'10.0.0.0/40'"), "{text}");
+        assert_eq!(out.len(), 2, "lines before the bad one were read");
+        std::fs::write(&list, "10.0.0.1\n").unwrap();
+        let missing = parse_printers("@nope.txt", &FLAG, Some(&dir), SMALL, &mut out);
+        assert!(missing.unwrap_err().to_string().contains("nope.txt"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn service_targets_take_a_port() {
+        let origin = Origin::Flag("--smtp");
+        let cases: &[(&str, &str, Option<u16>)] = &[
+            ("mail.example.test", "mail.example.test", None),
+            ("mail.example.test:2525", "mail.example.test", Some(2525)),
+            ("192.0.2.1:25", "192.0.2.1", Some(25)),
+            ("[2001:db8::1]:587", "2001:db8::1", Some(587)),
+            ("[2001:db8::1]", "2001:db8::1", None),
+            ("2001:db8::1", "2001:db8::1", None),
+        ];
+        for (input, host, port) in cases {
+            let target = parse_service(input, Role::Smtp, &origin).unwrap();
+            assert_eq!(target.host.to_string(), *host, "{input}");
+            assert_eq!(target.port, *port, "{input}");
+        }
+    }
+
+    #[test]
+    fn bad_service_ports_are_named() {
+        let origin = Origin::Flag("--ldap");
+        for (input, reason) in [
+            ("dc1:0", "port 0"),
+            ("dc1:70000", "at most 65535"),
+            ("dc1:ldap", "not a number"),
+            ("dc1:", "empty"),
+            ("[2001:db8::1]389", "':PORT'"),
+        ] {
+            let err = parse_service(input, Role::Ldap, &origin)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("--ldap: "), "{err}");
+            assert!(err.contains(input), "{err}");
+            assert!(err.contains(reason), "{input}: {err}");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The one place an OS error becomes a probe state. Pure: tested with constructed errors.
+//!
+//! Linux and Windows both report ICMP errors on a connected socket as errno values:
+//! port unreachable → ECONNREFUSED (WSAECONNRESET on Windows UDP), host unreachable or
+//! administratively prohibited (type 3 code 13, nftables `reject with icmp admin-prohibited`)
+//! → EHOSTUNREACH. The errno cannot tell those two ICMP codes apart, so the evidence names both.
+
+use std::io::{self, ErrorKind};
+
+use crate::results::State;
+
+/// Which socket call failed; the same errno means different things in different places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    TcpConnect,
+    /// A UDP send before any datagram left: errors come from this host, not the network.
+    UdpFirstSend,
+    /// A later send or a receive: errors are ICMP messages queued from earlier datagrams.
+    UdpAfterSend,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    pub state: State,
+    pub errno: &'static str,
+    pub icmp: Option<&'static str>,
+    pub summary: String,
+}
+
+const PORT_UNREACHABLE: &str = "destination unreachable: port unreachable (type 3 code 3)";
+const HOST_OR_PROHIBITED: &str =
+    "destination unreachable: host unreachable or administratively prohibited (type 3)";
+const NET_UNREACHABLE: &str = "destination unreachable: network unreachable (type 3)";
+
+pub fn classify(err: &io::Error, context: Context) -> Classified {
+    let errno = errno_name(err);
+    let (state, icmp, summary) = match (err.kind(), context) {
+        (ErrorKind::ConnectionRefused, Context::TcpConnect) => (
+            State::Closed,
+            None,
+            "TCP reset: nothing listens on the port".to_string(),
+        ),
+        (ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset, _) => (
+            State::Closed,
+            Some(PORT_UNREACHABLE),
+            "ICMP port unreachable: nothing listens on the port".to_string(),
+        ),
+        (ErrorKind::HostUnreachable, Context::UdpFirstSend) => (
+            State::Error,
+            None,
+            "this host has no route or neighbour for the address".to_string(),
+        ),
+        (ErrorKind::HostUnreachable, _) => (
+            State::Filtered,
+            Some(HOST_OR_PROHIBITED),
+            "no route to host: ICMP host unreachable or administratively prohibited".to_string(),
+        ),
+        (ErrorKind::NetworkUnreachable, Context::UdpAfterSend) => (
+            State::Filtered,
+            Some(NET_UNREACHABLE),
+            "ICMP network unreachable or prohibited".to_string(),
+        ),
+        (ErrorKind::NetworkUnreachable, _) => (
+            State::Error,
+            None,
+            "network unreachable: this host has no route to the address".to_string(),
+        ),
+        (ErrorKind::TimedOut, Context::TcpConnect) => (
+            State::Filtered,
+            None,
+            "the OS gave up waiting for a TCP answer".to_string(),
+        ),
+        (ErrorKind::PermissionDenied, _) => (
+            State::Filtered,
+            None,
+            "refused by this host's own firewall or policy".to_string(),
+        ),
+        (ErrorKind::AddrNotAvailable, _) => (
+            State::Error,
+            None,
+            "no local address can reach the target".to_string(),
+        ),
+        _ => (State::Error, None, format!("socket error: {err}")),
+    };
+    Classified {
+        state,
+        errno,
+        icmp,
+        summary,
+    }
+}
+
+/// The conventional name of an error, for evidence that a person can search for.
+fn errno_name(err: &io::Error) -> &'static str {
+    match err.kind() {
+        ErrorKind::ConnectionRefused => "ECONNREFUSED",
+        ErrorKind::ConnectionReset => "ECONNRESET",
+        ErrorKind::HostUnreachable => "EHOSTUNREACH",
+        ErrorKind::NetworkUnreachable => "ENETUNREACH",
+        ErrorKind::TimedOut => "ETIMEDOUT",
+        ErrorKind::PermissionDenied => super::sys::permission_errno(err),
+        ErrorKind::AddrInUse => "EADDRINUSE",
+        ErrorKind::AddrNotAvailable => "EADDRNOTAVAIL",
+        ErrorKind::InvalidInput => "EINVAL",
+        _ => "EIO",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_states() {
+        use Context::*;
+        use ErrorKind::*;
+        let rows = [
+            (
+                ConnectionRefused,
+                TcpConnect,
+                State::Closed,
+                "ECONNREFUSED",
+                false,
+            ),
+            (
+                ConnectionRefused,
+                UdpAfterSend,
+                State::Closed,
+                "ECONNREFUSED",
+                true,
+            ),
+            (
+                ConnectionReset,
+                UdpAfterSend,
+                State::Closed,
+                "ECONNRESET",
+                true,
+            ),
+            (
+                HostUnreachable,
+                TcpConnect,
+                State::Filtered,
+                "EHOSTUNREACH",
+                true,
+            ),
+            (
+                HostUnreachable,
+                UdpAfterSend,
+                State::Filtered,
+                "EHOSTUNREACH",
+                true,
+            ),
+            (
+                HostUnreachable,
+                UdpFirstSend,
+                State::Error,
+                "EHOSTUNREACH",
+                false,
+            ),
+            (
+                NetworkUnreachable,
+                TcpConnect,
+                State::Error,
+                "ENETUNREACH",
+                false,
+            ),
+            (
+                NetworkUnreachable,
+                UdpAfterSend,
+                State::Filtered,
+                "ENETUNREACH",
+                true,
+            ),
+            (TimedOut, TcpConnect, State::Filtered, "ETIMEDOUT", false),
+            (
+                AddrNotAvailable,
+                TcpConnect,
+                State::Error,
+                "EADDRNOTAVAIL",
+                false,
+            ),
+            (Other, TcpConnect, State::Error, "EIO", false),
+        ];
+        for (kind, context, state, errno, icmp) in rows {
+            let got = classify(&io::Error::from(kind), context);
+            assert_eq!(got.state, state, "{kind:?} in {context:?}");
+            assert_eq!(got.errno, errno, "{kind:?} in {context:?}");
+            assert_eq!(got.icmp.is_some(), icmp, "{kind:?} in {context:?}");
+        }
+    }
+
+    #[test]
+    fn port_unreachable_names_the_icmp_code() {
+        let got = classify(
+            &io::Error::from(ErrorKind::ConnectionRefused),
+            Context::UdpAfterSend,
+        );
+        assert_eq!(got.icmp, Some(PORT_UNREACHABLE));
+        assert!(got.summary.contains("ICMP port unreachable"));
+    }
+}

@@ -1,0 +1,214 @@
+//! UDP probes through a connected socket, so the kernel hands ICMP errors back as errno values
+//! and only datagrams from the probed address and port are read.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::UdpSocket;
+use tokio::time::Instant;
+
+use super::{Classified, Context, Pacer, classify, sys};
+
+/// Which local port a probe leaves from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourcePort {
+    Ephemeral,
+    /// MVE's own source port (9187 for NPAP/XMLNT, 6100 for LST), when it is free.
+    Fixed(u16),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct UdpOptions {
+    /// How long to wait for an answer after each datagram.
+    pub timeout: Duration,
+    /// Datagrams sent after the first one, when the first gets no answer.
+    pub retries: u32,
+    pub source: SourcePort,
+}
+
+/// How a UDP exchange ended.
+#[derive(Debug)]
+pub enum UdpOutcome {
+    /// A datagram came back from the probed address and port.
+    Reply(Vec<u8>),
+    /// The OS reported an error, usually an ICMP message.
+    Failed(Classified),
+    /// Nothing came back after every attempt.
+    Silence,
+    /// The socket could not be made, bound or connected.
+    Local(io::Error),
+}
+
+#[derive(Debug)]
+pub struct UdpExchange {
+    pub outcome: UdpOutcome,
+    /// Time from the datagram that got the answer to the answer.
+    pub rtt: Duration,
+    pub source_port: Option<u16>,
+    pub attempts: u32,
+    /// Set when a fixed source port could not be used, saying why.
+    pub source_note: Option<String>,
+}
+
+/// The largest reply read; longer datagrams are truncated by the kernel, which is fine for
+/// classification and keeps memory bounded whatever the peer sends.
+const MAX_REPLY: usize = 4096;
+
+/// Sends `payload` to `peer` up to `1 + retries` times and waits for an answer.
+pub async fn exchange(
+    peer: SocketAddr,
+    payload: &[u8],
+    options: UdpOptions,
+    pacer: &Pacer,
+) -> UdpExchange {
+    let _turn = match options.source {
+        SourcePort::Fixed(port) if !sys::SHARES_SOURCE_PORT => Some(take_turn(port).await),
+        _ => None,
+    };
+    let (socket, source_note) = match connected_socket(peer, options.source) {
+        Ok(pair) => pair,
+        Err(err) => {
+            return UdpExchange {
+                outcome: UdpOutcome::Local(err),
+                rtt: Duration::ZERO,
+                source_port: None,
+                attempts: 0,
+                source_note: None,
+            };
+        }
+    };
+    let source_port = socket.local_addr().ok().map(|a| a.port());
+    let mut buf = vec![0u8; MAX_REPLY];
+    let mut attempts = 0;
+    let mut rtt = Duration::ZERO;
+    let outcome = 'attempts: loop {
+        if attempts > options.retries {
+            break UdpOutcome::Silence;
+        }
+        pacer.wait().await;
+        let context = if attempts == 0 {
+            Context::UdpFirstSend
+        } else {
+            Context::UdpAfterSend
+        };
+        attempts += 1;
+        let sent_at = Instant::now();
+        if let Err(err) = socket.send(payload).await {
+            rtt = sent_at.elapsed();
+            break UdpOutcome::Failed(classify(&err, context));
+        }
+        let deadline = sent_at + options.timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await {
+                Err(_) => continue 'attempts,
+                Ok(Err(err)) => {
+                    rtt = sent_at.elapsed();
+                    break 'attempts UdpOutcome::Failed(classify(&err, Context::UdpAfterSend));
+                }
+                // A connected socket only delivers datagrams from its peer; checking again
+                // costs nothing and keeps the rule visible.
+                Ok(Ok((len, from))) if same_endpoint(from, peer) => {
+                    rtt = sent_at.elapsed();
+                    break 'attempts UdpOutcome::Reply(buf[..len].to_vec());
+                }
+                Ok(Ok(_)) => continue,
+            }
+        }
+    };
+    UdpExchange {
+        outcome,
+        rtt,
+        source_port,
+        attempts,
+        source_note,
+    }
+}
+
+/// Compares endpoints, treating an IPv4-mapped IPv6 address as the IPv4 address it maps.
+fn same_endpoint(a: SocketAddr, b: SocketAddr) -> bool {
+    let canon = |s: SocketAddr| (s.ip().to_canonical(), s.port());
+    canon(a) == canon(b)
+}
+
+fn connected_socket(
+    peer: SocketAddr,
+    source: SourcePort,
+) -> io::Result<(UdpSocket, Option<String>)> {
+    let (socket, note) = match source {
+        SourcePort::Ephemeral => (bind(peer, 0, false)?, None),
+        SourcePort::Fixed(port) => match bind(peer, port, true) {
+            Ok(socket) => (socket, None),
+            Err(err) => {
+                let socket = bind(peer, 0, false)?;
+                let used = socket.local_addr()?.as_socket().map_or(0, |a| a.port());
+                let why = match err.kind() {
+                    io::ErrorKind::AddrInUse => "is held by another program".to_string(),
+                    io::ErrorKind::PermissionDenied => "needs a privilege we lack".to_string(),
+                    _ => format!("could not be bound ({err})"),
+                };
+                let note = format!(
+                    "source-port rule untested: UDP {port} {why}, sent from ephemeral port {used}"
+                );
+                (socket, Some(note))
+            }
+        },
+    };
+    socket.connect(&peer.into())?;
+    socket.set_nonblocking(true)?;
+    let socket = UdpSocket::from_std(socket.into())?;
+    Ok((socket, note))
+}
+
+fn bind(peer: SocketAddr, port: u16, shared: bool) -> io::Result<Socket> {
+    let (domain, local) = match peer {
+        SocketAddr::V4(_) => (
+            Domain::IPV4,
+            SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)),
+        ),
+        SocketAddr::V6(_) => (
+            Domain::IPV6,
+            SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)),
+        ),
+    };
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+    if peer.is_ipv6() {
+        // Keeps [::]:9187 from also claiming 0.0.0.0:9187.
+        socket.set_only_v6(true)?;
+    }
+    if shared {
+        sys::share_source_port(&socket)?;
+    }
+    socket.bind(&local.into())?;
+    Ok(socket)
+}
+
+/// Where sockets cannot share a fixed port, probes from it take turns.
+async fn take_turn(port: u16) -> tokio::sync::OwnedMutexGuard<()> {
+    static TURNS: OnceLock<Mutex<HashMap<u16, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let lock = {
+        let mut turns = TURNS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        turns.entry(port).or_default().clone()
+    };
+    lock.lock_owned().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_addresses_compare_equal() {
+        let v4: SocketAddr = "127.0.0.1:161".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:161".parse().unwrap();
+        let other_port: SocketAddr = "127.0.0.1:162".parse().unwrap();
+        assert!(same_endpoint(v4, mapped));
+        assert!(!same_endpoint(v4, other_port));
+    }
+}

@@ -1,0 +1,7 @@
+//! Pure codecs, one file per protocol: request bytes in, parsed replies out. Nothing here
+//! touches a socket or a runtime, so every codec is testable with byte fixtures.
+
+pub mod ber;
+pub mod dns;
+pub mod kerberos;
+pub mod snmp;
