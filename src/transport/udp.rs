@@ -158,9 +158,31 @@ fn connected_socket(
         },
     };
     socket.connect(&peer.into())?;
+    let (socket, note) = if talks_to_itself(&socket, peer) {
+        // Probing this very host on the port we send from (LST: 6100 → 6100) would deliver
+        // our own datagram back to us and read as a reply.
+        let ephemeral = bind(peer, 0, false)?;
+        ephemeral.connect(&peer.into())?;
+        let note = format!(
+            "source-port rule untested: UDP {} is the probed port on this same host, \
+             sent from an ephemeral port",
+            peer.port()
+        );
+        (ephemeral, Some(note))
+    } else {
+        (socket, note)
+    };
     socket.set_nonblocking(true)?;
     let socket = UdpSocket::from_std(socket.into())?;
     Ok((socket, note))
+}
+
+fn talks_to_itself(socket: &Socket, peer: SocketAddr) -> bool {
+    socket
+        .local_addr()
+        .ok()
+        .and_then(|local| local.as_socket())
+        .is_some_and(|local| same_endpoint(local, peer))
 }
 
 fn bind(peer: SocketAddr, port: u16, shared: bool) -> io::Result<Socket> {
