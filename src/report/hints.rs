@@ -1,10 +1,14 @@
 //! One fix hint per failing or warning cell: what to change, and where.
 
-use crate::catalog::{CheckId, Transport};
-use crate::results::{Finding, State};
+use crate::catalog::{CheckId, MveSide, Probe};
+use crate::results::State;
 
-/// The hint for a cell that did not pass.
-pub fn hint(check: CheckId, state: State, port: u16, finding: &Finding) -> String {
+/// The hint for a cell that did not pass; `resolved` is false when the target's name gave no
+/// address, and then only the name is worth fixing.
+pub fn hint(check: CheckId, state: State, port: u16, resolved: bool) -> String {
+    if !resolved {
+        return "Fix the name or this host's DNS: the MVE server must resolve it too.".to_string();
+    }
     let path = check.path();
     let proto = path.transport;
     let general = match state {
@@ -22,9 +26,6 @@ pub fn hint(check: CheckId, state: State, port: u16, finding: &Finding) -> Strin
             short_name(check),
             source_rule(check)
         ),
-        State::Error if finding.evidence.summary.contains("did not resolve") => {
-            "Fix the name or this host's DNS: the MVE server must resolve it too.".to_string()
-        }
         State::Error => {
             "The probe could not be made from this host: see the evidence, and check this \
              host's addresses and routes."
@@ -62,7 +63,7 @@ fn short_name(check: CheckId) -> &'static str {
 /// Rules for paths with a fixed MVE source port are often written for that port.
 fn source_rule(check: CheckId) -> String {
     match check.path().mve_side {
-        crate::catalog::MveSide::Source(src) => format!(" (rules often match source port {src})"),
+        MveSide::Source(src) => format!(" (rules often match source port {src})"),
         _ => String::new(),
     }
 }
@@ -80,14 +81,9 @@ fn specific(check: CheckId, state: State) -> Option<&'static str> {
         (CheckId::Kerberos, State::OpenFiltered) => {
             Some("A KDC answers even an unknown principal, so silence means it is not reached.")
         }
-        (c, _)
-            if c.path().transport == Transport::Udp
-                && c.path().probe == crate::catalog::Probe::UdpBlind =>
-        {
-            Some(
-                "No public wire format exists, so silence alone does not prove the path is broken.",
-            )
-        }
+        (c, State::OpenFiltered) if c.path().probe == Probe::UdpBlind => Some(
+            "No public wire format exists, so silence alone does not prove the path is broken.",
+        ),
         _ => None,
     }
 }

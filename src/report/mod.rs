@@ -111,8 +111,14 @@ impl Matrix {
                 let required = is_required(planned.check, promoted);
                 let verdict = Verdict::of(finding.state, required, path.probe);
                 let row = &rows[planned.row];
-                let hint = (verdict != Verdict::Pass)
-                    .then(|| hints::hint(planned.check, finding.state, planned.port, &finding));
+                let hint = (verdict != Verdict::Pass).then(|| {
+                    hints::hint(
+                        planned.check,
+                        finding.state,
+                        planned.port,
+                        row.address.is_some(),
+                    )
+                });
                 Cell {
                     row: planned.row,
                     target: row.target.clone(),
@@ -157,5 +163,156 @@ impl Matrix {
             Format::Table => table::render(self, style, out),
             Format::Json => json::render(self, out),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::engine::build_plan;
+    use crate::targets::{Host, ResolveError, Resolved, Target};
+
+    /// A printer that answered on raw and not on snmp, one whose name did not resolve, and
+    /// an SMTP server.
+    fn sample() -> Matrix {
+        let printer = |host: Host, addr| Resolved {
+            target: Target {
+                role: Role::Printer,
+                host,
+                port: None,
+            },
+            addr,
+        };
+        let resolved = vec![
+            printer(
+                Host::Addr("192.0.2.7".parse().unwrap()),
+                Ok("192.0.2.7".parse().unwrap()),
+            ),
+            printer(
+                Host::Name("gone.example.test".into()),
+                Err(ResolveError::NoAddress {
+                    name: "gone.example.test".into(),
+                }),
+            ),
+            Resolved {
+                target: Target {
+                    role: Role::Smtp,
+                    host: Host::Addr("192.0.2.25".parse().unwrap()),
+                    port: Some(2525),
+                },
+                addr: Ok("192.0.2.25".parse().unwrap()),
+            },
+        ];
+        let selected = BTreeSet::from([CheckId::Raw, CheckId::Snmp, CheckId::Smtp]);
+        let plan = build_plan(resolved, &selected, &BTreeMap::new());
+        let mut findings = vec![None; plan.cells.len()];
+        for (cell, finding) in plan.unresolved() {
+            findings[cell] = Some(finding);
+        }
+        for job in plan.jobs() {
+            let finding = match job.check {
+                CheckId::Raw => Finding::new(
+                    State::Open,
+                    Evidence::new("TCP handshake completed").with_rtt(Duration::from_micros(812)),
+                ),
+                CheckId::Snmp => {
+                    let mut evidence =
+                        Evidence::new("ICMP port unreachable: nothing listens on the port");
+                    evidence.errno = Some("ECONNREFUSED");
+                    Finding::new(State::Closed, evidence)
+                }
+                _ => {
+                    let mut evidence = Evidence::new("TCP handshake completed");
+                    evidence.notes.push("a note worth showing".into());
+                    Finding::new(State::Open, evidence)
+                }
+            };
+            findings[job.cell] = Some(finding);
+        }
+        Matrix::new(&plan, findings, &[], Duration::from_millis(1234))
+    }
+
+    fn table() -> String {
+        let mut out = Vec::new();
+        let style = Style {
+            color: false,
+            terminal: false,
+        };
+        sample().render(Format::Table, style, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn table_golden() {
+        let want = "\
+┌───────────────────┬─────────┬──────────┬──────────┐
+│ target            ┆ snmp    ┆ raw      ┆ smtp     │
+│                   ┆ udp/161 ┆ tcp/9100 ┆ tcp/2525 │
+╞═══════════════════╪═════════╪══════════╪══════════╡
+│ 192.0.2.7         ┆ closed  ┆ open     ┆ ·        │
+│ gone.example.test ┆ error   ┆ error    ┆ ·        │
+│ 192.0.2.25:2525   ┆ ·       ┆ ·        ┆ open     │
+└───────────────────┴─────────┴──────────┴──────────┘
+";
+        let got = table();
+        assert!(got.starts_with(want), "got:\n{got}");
+    }
+
+    #[test]
+    fn table_lists_failures_once_per_unresolved_name_then_notes_and_summary() {
+        let got = table();
+        let details: Vec<&str> = got.lines().skip_while(|l| !l.is_empty()).skip(1).collect();
+        assert_eq!(
+            details,
+            [
+                "FAIL 192.0.2.7 snmp udp/161: closed — ICMP port unreachable: nothing listens on the port",
+                "     fix: Nothing listens on udp 161: enable SNMP on the device, or check the port \
+                 number. MVE discovers printers with SNMP: the agent must be on.",
+                "FAIL gone.example.test (all 2 checks): error — name 'gone.example.test' resolved to no address",
+                "     fix: Fix the name or this host's DNS: the MVE server must resolve it too.",
+                "NOTE 192.0.2.25:2525 smtp tcp/2525: open — TCP handshake completed",
+                "     note: a note worth showing",
+                "",
+                "5 cells on 3 target(s): 2 pass, 0 warn, 3 fail (1.2s)",
+            ]
+        );
+    }
+
+    #[test]
+    fn json_carries_schema_cells_and_evidence() {
+        let mut out = Vec::new();
+        let style = Style {
+            color: false,
+            terminal: false,
+        };
+        sample().render(Format::Json, style, &mut out).unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(report["schema_version"], SCHEMA_VERSION);
+        assert_eq!(report["summary"]["fail"], 3);
+        assert_eq!(report["checks"], serde_json::json!(["snmp", "raw", "smtp"]));
+        let cells = report["cells"].as_array().unwrap();
+        assert_eq!(cells.len(), 5);
+        let raw = cells
+            .iter()
+            .find(|c| c["check"] == "raw" && c["address"] == "192.0.2.7")
+            .unwrap();
+        assert_eq!(raw["state"], "open");
+        assert_eq!(raw["verdict"], "pass");
+        assert_eq!(raw["evidence"]["rtt_ms"], 0.812);
+        assert!(raw.get("hint").is_none());
+        let snmp = cells
+            .iter()
+            .find(|c| c["check"] == "snmp" && c["address"] == "192.0.2.7")
+            .unwrap();
+        assert_eq!(snmp["evidence"]["errno"], "ECONNREFUSED");
+        assert!(snmp["hint"].is_string());
+        let gone = cells
+            .iter()
+            .find(|c| c["target"] == "gone.example.test")
+            .unwrap();
+        assert!(gone["address"].is_null());
+        assert_eq!(gone["state"], "error");
     }
 }

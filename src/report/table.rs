@@ -80,6 +80,8 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
     if !problems.is_empty() {
         writeln!(out)?;
     }
+    // A name that did not resolve fails every check of its row for one reason: say it once.
+    let mut unresolved_said = vec![false; matrix.rows.len()];
     for cell in problems {
         let label = match cell.verdict {
             Verdict::Fail => "FAIL",
@@ -91,6 +93,20 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         } else {
             label.to_string()
         };
+        if cell.address.is_none() {
+            if !std::mem::replace(&mut unresolved_said[cell.row], true) {
+                let count = matrix.cells.iter().filter(|c| c.row == cell.row).count();
+                writeln!(
+                    out,
+                    "{label} {} (all {count} checks): {} — {}",
+                    cell.target, cell.state, cell.evidence.summary
+                )?;
+                if let Some(hint) = &cell.hint {
+                    writeln!(out, "     fix: {hint}")?;
+                }
+            }
+            continue;
+        }
         writeln!(
             out,
             "{label} {} {} {}/{}: {} — {}",

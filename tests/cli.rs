@@ -1,0 +1,397 @@
+//! The binary end to end: output formats, exit codes, and errors that name the bad value.
+//! Anything that probes runs inside a namespace the test creates.
+
+mod support;
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+
+use assert_cmd::Command as Cmd;
+use support::{Netns, cell, json_in, run_in};
+
+fn mve() -> Cmd {
+    Cmd::new(env!("CARGO_BIN_EXE_mve-audit"))
+}
+
+fn stderr_of(cmd: &mut Cmd) -> (i32, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn catalog_json_lists_the_18_paths_with_their_fields() {
+    let out = mve()
+        .args(["catalog", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["schema_version"], 1);
+    let paths = report["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 18);
+    for path in paths {
+        for field in [
+            "id",
+            "protocol",
+            "direction",
+            "transport",
+            "mve_side",
+            "peer",
+            "used_for",
+            "requirement",
+            "notes",
+        ] {
+            assert!(path.get(field).is_some(), "{field} missing in {path:#}");
+        }
+    }
+    let npap = paths.iter().find(|p| p["id"] == "npap").unwrap();
+    assert_eq!(npap["transport"], "udp");
+    assert_eq!(npap["mve_side"]["port"], 9187);
+    assert_eq!(npap["peer"]["port"], 9300);
+    assert_eq!(npap["direction"], "server-to-printer");
+    assert_eq!(npap["requirement"], "required");
+    let sql = paths.iter().find(|p| p["id"] == "sqlserver").unwrap();
+    assert_eq!(sql["peer"]["kind"], "user-defined");
+    assert_eq!(sql["peer"]["default"], 1433);
+    let https = paths.iter().find(|p| p["id"] == "https").unwrap();
+    assert!(https["notes"][0].as_str().unwrap().contains("TCP 161"));
+}
+
+#[test]
+fn catalog_table_shows_every_id_and_the_oddities() {
+    let out = mve().arg("catalog").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for id in [
+        "npap",
+        "lst-handshake",
+        "npap-alerts",
+        "console",
+        "kerberos",
+    ] {
+        assert!(text.contains(id), "{id} missing");
+    }
+    assert!(text.contains("TCP 161"));
+    assert!(text.contains("active-mode"));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = mve().args(["check", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Exit codes:"), "{text}");
+    assert!(text.contains("2  usage or configuration error"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_bad_value() {
+    let rows: &[(&[&str], &str)] = &[
+        (
+            &["check", "--printers", "10.0.0.0/33"],
+            "--printers: '10.0.0.0/33' is not a valid CIDR range",
+        ),
+        (&["check", "--printers", "10.0.0.300/24"], "'10.0.0.300/24'"),
+        (
+            &["check", "--printers", "printer1", "--port", "raw=70000"],
+            "raw=70000",
+        ),
+        (
+            &["check", "--printers", "printer1", "--port", "raw=0"],
+            "port 0",
+        ),
+        (
+            &["check", "--smtp", "mail:smtp"],
+            "--smtp: 'mail:smtp' has a bad port",
+        ),
+        (&["check", "--printers", "10.0.0.0/8"], "--allow-large"),
+        (
+            &["check", "--printers", "p", "--checks", "telnet"],
+            "unknown check 'telnet'",
+        ),
+        (&["check", "--printers", "p", "--timeout", "2"], "no unit"),
+        (&["check"], "no targets"),
+        (&["check", "--no-such-flag"], "--no-such-flag"),
+        (&["frobnicate"], "frobnicate"),
+    ];
+    for (args, want) in rows {
+        let (code, stderr) = stderr_of(mve().args(*args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn profile_errors_name_file_line_and_column() {
+    let dir = tempdir("profile-errors");
+    let profile = dir.join("site.toml");
+    std::fs::write(
+        &profile,
+        "[targets]\nprinters = [\"192.0.2.1\"]\n\n[timing]\ntimout = \"2s\"\n",
+    )
+    .unwrap();
+    let (code, stderr) = stderr_of(mve().args(["check", "--profile"]).arg(&profile));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("site.toml:5:1:"), "{stderr}");
+    assert!(stderr.contains("unknown field `timout`"), "{stderr}");
+
+    std::fs::write(&profile, "[targets]\nprinters = [\"192.0.2.0/40\"]\n").unwrap();
+    let (code, stderr) = stderr_of(mve().args(["check", "--profile"]).arg(&profile));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("site.toml: targets.printers: '192.0.2.0/40'"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = stderr_of(mve().args(["check", "--profile", "/nonexistent/p.toml"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/nonexistent/p.toml"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn shipped_profiles_parse_and_only_lack_targets() {
+    for name in ["preflight.toml", "printers.toml"] {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/").to_string() + name;
+        let (code, stderr) = stderr_of(mve().args(["check", "--profile", &path]));
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains("no targets"), "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn table_output_shows_matrix_failures_hints_and_summary() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let (code, stdout, _) = run_in(
+        &ns,
+        &[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            "raw,http",
+            "--port",
+            &format!("raw={port}"),
+            "--port",
+            "http=9",
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("raw"), "{stdout}");
+    assert!(stdout.contains(&format!("tcp/{port}")), "{stdout}");
+    assert!(stdout.contains("│ 127.0.0.1 ┆ closed ┆ open"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL 127.0.0.1 http tcp/9: closed — TCP reset"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fix: Nothing listens on tcp 9"), "{stdout}");
+    assert!(
+        stdout.contains("2 cells on 1 target(s): 1 pass, 0 warn, 1 fail"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\x1b'), "no colour when piped");
+
+    let (_, coloured, _) = run_in(
+        &ns,
+        &[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            "http",
+            "--port",
+            "http=9",
+            "--color",
+            "always",
+        ],
+    );
+    assert!(coloured.contains("\x1b["), "{coloured}");
+}
+
+#[test]
+fn exit_code_0_when_required_checks_pass_and_strict_turns_warnings_into_1() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let raw = format!("raw={port}");
+    // lst-handshake serves only some printers: closed is a warning, not a failure.
+    let args = [
+        "check",
+        "--printers",
+        "127.0.0.1",
+        "--checks",
+        "raw,lst-handshake",
+        "--port",
+        &raw,
+        "--port",
+        "lst-handshake=9",
+    ];
+    let (code, report) = json_in(&ns, &args);
+    assert_eq!(cell(&report, "lst-handshake")["verdict"], "warn");
+    assert_eq!(code, 0);
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    assert_eq!(json_in(&ns, &strict).0, 1);
+    let mut required = args.to_vec();
+    required.extend(["--require", "lst-handshake"]);
+    let (code, report) = json_in(&ns, &required);
+    assert_eq!(cell(&report, "lst-handshake")["verdict"], "fail");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn unresolvable_names_become_error_cells_and_lab_names_resolve() {
+    // The namespace's resolver is its own loopback, where nothing answers; its hosts file
+    // names one printer.
+    let Some(ns) = Netns::create(&["127.0.0.1 printer-a.lab"]) else {
+        return;
+    };
+    let (code, report) = json_in(
+        &ns,
+        &[
+            "check",
+            "--printers",
+            "printer-a.lab,no-such-printer.invalid",
+            "--checks",
+            "raw",
+            "--port",
+            "raw=9",
+        ],
+    );
+    assert_eq!(code, 1);
+    let cells = report["cells"].as_array().unwrap();
+    let lab = cells
+        .iter()
+        .find(|c| c["target"] == "printer-a.lab")
+        .unwrap();
+    assert_eq!(lab["address"], "127.0.0.1");
+    assert_eq!(lab["state"], "closed");
+    let missing = cells
+        .iter()
+        .find(|c| c["target"] == "no-such-printer.invalid")
+        .unwrap();
+    assert_eq!(missing["state"], "error", "{missing:#}");
+    assert!(missing["address"].is_null());
+    let summary = missing["evidence"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("'no-such-printer.invalid' did not resolve"),
+        "{summary}"
+    );
+    assert!(missing["hint"].as_str().unwrap().contains("DNS"));
+}
+
+#[test]
+fn readme_example_checks_raw_and_snmp_on_loopback() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let snmp = ns.run(|| std::net::UdpSocket::bind("127.0.0.1:0").unwrap());
+    let (raw_port, snmp_port) = (
+        listener.local_addr().unwrap().port(),
+        snmp.local_addr().unwrap().port(),
+    );
+    let agent = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        let (_, from) = snmp.recv_from(&mut buf).unwrap();
+        snmp.send_to(b"\x30\x00", from).unwrap();
+    });
+    let (code, stdout, stderr) = run_in(
+        &ns,
+        &[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            "raw,snmp",
+            "--port",
+            &format!("raw={raw_port}"),
+            "--port",
+            &format!("snmp={snmp_port}"),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("2 cells on 1 target(s): 2 pass, 0 warn, 0 fail"),
+        "{stdout}"
+    );
+    agent.join().unwrap();
+}
+
+#[test]
+fn profile_supplies_targets_and_flags_override_it() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let dir = tempdir("profile-merge");
+    std::fs::write(dir.join("fleet.txt"), "# lab\n127.0.0.2\n").unwrap();
+    std::fs::write(
+        dir.join("lab.toml"),
+        "[targets]\nprinters = [\"@fleet.txt\"]\n\n[checks]\nonly = [\"raw\"]\n\n[ports]\nraw = 9\n\n[timing]\ntimeout = \"300ms\"\n",
+    )
+    .unwrap();
+    let profile = dir.join("lab.toml").display().to_string();
+    let (_, report) = json_in(&ns, &["check", "--profile", &profile]);
+    let raw = cell(&report, "raw");
+    assert_eq!(
+        raw["address"], "127.0.0.2",
+        "the @file is read relative to the profile"
+    );
+    assert_eq!(raw["port"], 9);
+    let (_, report) = json_in(
+        &ns,
+        &[
+            "check",
+            "--profile",
+            &profile,
+            "--printers",
+            "127.0.0.3",
+            "--port",
+            "raw=10",
+        ],
+    );
+    let raw = cell(&report, "raw");
+    assert_eq!(raw["address"], "127.0.0.3");
+    assert_eq!(raw["port"], 10);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn unwritable_output_exits_3() {
+    let devfull = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_mve-audit"))
+        .arg("catalog")
+        .stdout(devfull)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3));
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mve-audit"))
+        .args(["catalog", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close our end before the child writes most of its output.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn tempdir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mve-audit-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
