@@ -1,28 +1,122 @@
-//! DNS-SD queries for unicast mDNS (RFC 6762 §6.7 "legacy unicast"): sent from an ephemeral
-//! port, the responder answers straight back to it.
+//! DNS-SD over unicast mDNS (RFC 6762 §6.7 "legacy unicast"): queries sent from an ephemeral
+//! port, which the responder answers straight back to, and the parse of what printers publish.
+//! Lexmark printers publish `<name>._host-config._udp.local` TXT records whose strings are
+//! "KEY value" pairs (SECUREMODE, PASSWORDSET, …); MVE reads them to learn a printer's security
+//! state.
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query};
+use hickory_proto::rr::{Name, RData, RecordType};
 
 /// The DNS-SD meta-query: every service type the responder offers.
-pub const SERVICES: &str = "_services._dns-sd._udp.local";
+pub const SERVICES: &str = "_services._dns-sd._udp.local.";
+/// Lexmark's security-capability service type.
+pub const HOST_CONFIG: &str = "_host-config._udp.local.";
 
-const TYPE_PTR: u16 = 12;
-const CLASS_IN: u16 = 1;
+/// At most this many records of each kind are kept from one reply.
+const MAX_ITEMS: usize = 64;
 
-/// A standard query for `name`'s PTR records with a non-zero `id`.
-pub fn ptr_query(id: u16, name: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(18 + name.len());
-    out.extend_from_slice(&id.max(1).to_be_bytes());
-    out.extend_from_slice(&[0, 0]); // flags: standard query
-    out.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]); // one question
-    for label in name.split('.').filter(|l| !l.is_empty()) {
-        // Names here are our own constants; labels are short by construction.
-        let bytes = &label.as_bytes()[..label.len().min(63)];
-        out.push(bytes.len() as u8);
-        out.extend_from_slice(bytes);
+/// A standard query for `name`'s records of type `kind`, with a non-zero `id`.
+pub fn query(id: u16, name: &str, kind: RecordType) -> Vec<u8> {
+    let mut message = Message::new(id.max(1), MessageType::Query, OpCode::Query);
+    if let Ok(name) = Name::from_ascii(name) {
+        message.add_query(Query::query(name, kind));
     }
-    out.push(0);
-    out.extend_from_slice(&TYPE_PTR.to_be_bytes());
-    out.extend_from_slice(&CLASS_IN.to_be_bytes());
-    out
+    // Encoding a query with one well-formed question cannot fail; an empty vector would only
+    // make the probe read as silent.
+    message.to_vec().unwrap_or_default()
+}
+
+/// A PTR query (the common case).
+pub fn ptr_query(id: u16, name: &str) -> Vec<u8> {
+    query(id, name, RecordType::PTR)
+}
+
+/// A TXT query.
+pub fn txt_query(id: u16, name: &str) -> Vec<u8> {
+    query(id, name, RecordType::TXT)
+}
+
+/// An SRV record, reduced to what a report shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub instance: String,
+    pub target: String,
+    pub port: u16,
+}
+
+/// What one reply carried, from every section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    pub id: u16,
+    pub is_response: bool,
+    /// PTR targets: service types for the meta-query, instance names for a type query.
+    pub pointers: Vec<String>,
+    pub services: Vec<Service>,
+    /// Each TXT record: its owner name and its strings.
+    pub texts: Vec<(String, Vec<String>)>,
+}
+
+impl Answer {
+    /// The "KEY value" pairs of `_host-config._udp` TXT records, keys upper-cased.
+    pub fn host_config(&self) -> Vec<(String, String)> {
+        self.texts
+            .iter()
+            .filter(|(owner, _)| owner.to_ascii_lowercase().ends_with(HOST_CONFIG))
+            .flat_map(|(_, strings)| strings.iter())
+            .filter_map(|s| {
+                let s = s.trim();
+                let (key, value) = s
+                    .split_once(' ')
+                    .or_else(|| s.split_once('='))
+                    .unwrap_or((s, ""));
+                (!key.is_empty()).then(|| (key.to_ascii_uppercase(), value.trim().to_string()))
+            })
+            .take(MAX_ITEMS)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a DNS message: {0}")]
+pub struct DnsError(String);
+
+/// Parses a reply. The id is reported, not required to match: some printers answer legacy
+/// unicast queries with id 0 or without echoing the question.
+pub fn parse_answer(bytes: &[u8]) -> Result<Answer, DnsError> {
+    let message = Message::from_vec(bytes).map_err(|e| DnsError(e.to_string()))?;
+    let mut answer = Answer {
+        id: message.metadata.id,
+        is_response: message.metadata.message_type == MessageType::Response,
+        ..Answer::default()
+    };
+    let records = message.answers.iter().chain(&message.additionals);
+    for record in records {
+        let owner = record.name.to_utf8();
+        match &record.data {
+            RData::PTR(ptr) if answer.pointers.len() < MAX_ITEMS => {
+                let target = ptr.0.to_utf8();
+                if !answer.pointers.contains(&target) {
+                    answer.pointers.push(target);
+                }
+            }
+            RData::SRV(srv) if answer.services.len() < MAX_ITEMS => answer.services.push(Service {
+                instance: owner,
+                target: srv.target.to_utf8(),
+                port: srv.port,
+            }),
+            RData::TXT(txt) if answer.texts.len() < MAX_ITEMS => {
+                let strings = txt
+                    .txt_data
+                    .iter()
+                    .take(MAX_ITEMS)
+                    .map(|s| String::from_utf8_lossy(&s[..s.len().min(255)]).into_owned())
+                    .collect();
+                answer.texts.push((owner, strings));
+            }
+            _ => {}
+        }
+    }
+    Ok(answer)
 }
 
 #[cfg(test)]
@@ -32,14 +126,49 @@ mod tests {
     #[test]
     fn services_query_bytes() {
         let q = ptr_query(0x4d56, SERVICES);
-        assert_eq!(&q[..12], &[0x4d, 0x56, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            &q[..4],
+            &[0x4d, 0x56, 0, 0],
+            "id, standard query, no recursion"
+        );
+        assert_eq!(&q[4..12], &[0, 1, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&q[12..22], b"\x09_services");
         assert_eq!(&q[q.len() - 5..], &[0, 0, 12, 0, 1]);
-        assert_eq!(q.len(), 12 + SERVICES.len() + 2 + 4);
     }
 
     #[test]
     fn id_is_never_zero() {
         assert_eq!(&ptr_query(0, SERVICES)[..2], &[0, 1]);
+    }
+
+    #[test]
+    fn host_config_pairs_split_on_space_or_equals() {
+        let answer = Answer {
+            texts: vec![
+                (
+                    "Lexmark X._host-config._udp.local.".into(),
+                    vec!["SECUREMODE 1".into(), "macuaa=00:11".into(), "".into()],
+                ),
+                (
+                    "Lexmark X._ipp._tcp.local.".into(),
+                    vec!["ty=Lexmark".into()],
+                ),
+            ],
+            ..Answer::default()
+        };
+        assert_eq!(
+            answer.host_config(),
+            [
+                ("SECUREMODE".to_string(), "1".to_string()),
+                ("MACUAA".into(), "00:11".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(parse_answer(b"").is_err());
+        assert!(parse_answer(&[0xff; 11]).is_err());
+        assert!(parse_answer(b"HTTP/1.1 400 Bad Request\r\n\r\n").is_err());
     }
 }

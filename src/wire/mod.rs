@@ -3,5 +3,11 @@
 
 pub mod ber;
 pub mod dns;
+pub mod firebird;
 pub mod kerberos;
+pub mod ldap;
+pub mod lexmark;
 pub mod snmp;
+pub mod tds;
+pub mod text;
+pub mod x509;

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod daemons;
+
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsRawFd;

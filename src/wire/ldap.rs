@@ -1,0 +1,205 @@
+//! LDAP (RFC 4511): an anonymous base-scope search of the root DSE, which any directory answers
+//! without a bind, and the parse of its entry.
+
+use super::ber::{
+    BOOLEAN, BerError, ENUMERATED, INTEGER, OCTET_STRING, Reader, SEQUENCE, SET, application, cat,
+    int, tlv, uint,
+};
+
+/// The StartTLS extended operation (RFC 4511 §4.14.1).
+pub const STARTTLS_OID: &str = "1.3.6.1.4.1.1466.20037";
+
+const ATTRIBUTES: [&str; 6] = [
+    "namingContexts",
+    "supportedLDAPVersion",
+    "supportedSASLMechanisms",
+    "supportedExtension",
+    "vendorName",
+    "vendorVersion",
+];
+
+/// The search request for the root DSE with message id `id`.
+pub fn root_dse_request(id: u32) -> Vec<u8> {
+    let attributes: Vec<u8> = ATTRIBUTES
+        .iter()
+        .flat_map(|a| tlv(OCTET_STRING, a.as_bytes()))
+        .collect();
+    let search = tlv(
+        application(3),
+        &cat(&[
+            &tlv(OCTET_STRING, b""),    // baseObject: the root DSE
+            &tlv(ENUMERATED, &[0]),     // scope: baseObject
+            &tlv(ENUMERATED, &[0]),     // derefAliases: never
+            &uint(0),                   // sizeLimit
+            &uint(10),                  // timeLimit, seconds
+            &tlv(BOOLEAN, &[0]),        // typesOnly
+            &tlv(0x87, b"objectClass"), // filter: (objectClass=*)
+            &tlv(SEQUENCE, &attributes),
+        ]),
+    );
+    tlv(SEQUENCE, &cat(&[&uint(id.into()), &search]))
+}
+
+/// What the root DSE says about the directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RootDse {
+    pub naming_contexts: Vec<String>,
+    pub ldap_versions: Vec<String>,
+    pub sasl_mechanisms: Vec<String>,
+    pub starttls: bool,
+    pub vendor: Option<String>,
+    /// The SearchResultDone code; 0 is success.
+    pub result_code: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LdapError {
+    #[error("not BER: {0}")]
+    Ber(#[from] BerError),
+    #[error("reply to message {got}, not {want}")]
+    MessageId { want: i64, got: i64 },
+    #[error("operation tag 0x{0:02x} is not a search result")]
+    Operation(u8),
+    #[error("no search result in the reply")]
+    Empty,
+}
+
+const ENTRY: u8 = application(4);
+const DONE: u8 = application(5);
+/// At most this many values are kept per attribute.
+const MAX_VALUES: usize = 32;
+
+/// Parses the messages that answer `root_dse_request(id)`: entries then a SearchResultDone.
+/// `bytes` may hold several LDAPMessages back to back.
+pub fn parse_root_dse(bytes: &[u8], id: u32) -> Result<RootDse, LdapError> {
+    let mut dse = RootDse::default();
+    let mut seen = false;
+    let mut messages = Reader::new(bytes);
+    while !messages.is_empty() {
+        let mut message = messages.enter(SEQUENCE)?;
+        let got = int(message.expect(INTEGER)?)?;
+        if got != i64::from(id) {
+            return Err(LdapError::MessageId {
+                want: id.into(),
+                got,
+            });
+        }
+        let op = message.read()?;
+        seen = true;
+        match op.tag {
+            ENTRY => read_entry(op.content, &mut dse)?,
+            DONE => {
+                let mut done = Reader::new(op.content);
+                dse.result_code = Some(int(done.expect(ENUMERATED)?)?);
+                break;
+            }
+            // Search result references carry nothing we need.
+            0x73 => {}
+            other => return Err(LdapError::Operation(other)),
+        }
+    }
+    if !seen {
+        return Err(LdapError::Empty);
+    }
+    Ok(dse)
+}
+
+fn read_entry(content: &[u8], dse: &mut RootDse) -> Result<(), LdapError> {
+    let mut entry = Reader::new(content);
+    entry.expect(OCTET_STRING)?; // objectName: "" for the root DSE
+    let mut attributes = entry.enter(SEQUENCE)?;
+    while !attributes.is_empty() {
+        let mut attribute = attributes.enter(SEQUENCE)?;
+        let name = String::from_utf8_lossy(attribute.expect(OCTET_STRING)?).to_ascii_lowercase();
+        let mut values = attribute.enter(SET)?;
+        let mut list = Vec::new();
+        while !values.is_empty() {
+            let value = values.expect(OCTET_STRING)?;
+            if list.len() < MAX_VALUES {
+                list.push(String::from_utf8_lossy(&value[..value.len().min(256)]).into_owned());
+            }
+        }
+        match name.as_str() {
+            "namingcontexts" => dse.naming_contexts = list,
+            "supportedldapversion" => dse.ldap_versions = list,
+            "supportedsaslmechanisms" => dse.sasl_mechanisms = list,
+            "supportedextension" => dse.starttls = list.iter().any(|v| v == STARTTLS_OID),
+            "vendorname" => dse.vendor = list.into_iter().next(),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether `bytes` hold the start of an LDAP message, with the full size once known: used to
+/// frame the TCP stream.
+pub use super::ber::frame_len;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attribute(name: &str, values: &[&str]) -> Vec<u8> {
+        let vals: Vec<u8> = values
+            .iter()
+            .flat_map(|v| tlv(OCTET_STRING, v.as_bytes()))
+            .collect();
+        tlv(
+            SEQUENCE,
+            &cat(&[&tlv(OCTET_STRING, name.as_bytes()), &tlv(SET, &vals)]),
+        )
+    }
+
+    #[test]
+    fn request_is_a_base_search_of_the_root() {
+        let req = root_dse_request(7);
+        let mut message = Reader::new(&req).enter(SEQUENCE).unwrap();
+        assert_eq!(int(message.expect(INTEGER).unwrap()), Ok(7));
+        let mut search = message.enter(application(3)).unwrap();
+        assert_eq!(search.expect(OCTET_STRING), Ok(&b""[..]));
+        assert_eq!(search.expect(ENUMERATED), Ok(&[0u8][..]));
+    }
+
+    #[test]
+    fn entry_and_done_parse() {
+        let attrs = cat(&[
+            &attribute("namingContexts", &["dc=lab,dc=test"]),
+            &attribute(
+                "supportedExtension",
+                &[STARTTLS_OID, "1.3.6.1.4.1.4203.1.11.1"],
+            ),
+            &attribute("supportedLDAPVersion", &["3"]),
+        ]);
+        let entry = tlv(
+            ENTRY,
+            &cat(&[&tlv(OCTET_STRING, b""), &tlv(SEQUENCE, &attrs)]),
+        );
+        let done = tlv(
+            DONE,
+            &cat(&[
+                &tlv(ENUMERATED, &[0]),
+                &tlv(OCTET_STRING, b""),
+                &tlv(OCTET_STRING, b""),
+            ]),
+        );
+        let bytes = cat(&[
+            &tlv(SEQUENCE, &cat(&[&uint(3), &entry])),
+            &tlv(SEQUENCE, &cat(&[&uint(3), &done])),
+        ]);
+        let dse = parse_root_dse(&bytes, 3).unwrap();
+        assert_eq!(dse.naming_contexts, ["dc=lab,dc=test"]);
+        assert!(dse.starttls);
+        assert_eq!(dse.ldap_versions, ["3"]);
+        assert_eq!(dse.result_code, Some(0));
+        assert_eq!(
+            parse_root_dse(&bytes, 4),
+            Err(LdapError::MessageId { want: 4, got: 3 })
+        );
+    }
+
+    #[test]
+    fn http_on_the_ldap_port_is_not_ldap() {
+        assert!(parse_root_dse(b"HTTP/1.1 400 Bad Request\r\n\r\n", 1).is_err());
+        assert_eq!(parse_root_dse(b"", 1), Err(LdapError::Empty));
+    }
+}

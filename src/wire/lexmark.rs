@@ -1,0 +1,64 @@
+//! Lexmark's own UDP protocols (NPAP, XMLNT, LST) have no public wire format. mve-audit never
+//! guesses command bytes: it sends an empty datagram unless a profile supplies a payload
+//! captured from a real MVE server, and only recognises what is safe to recognise.
+
+/// Whether a reply body carries an XMLNT error document (`<exception …>`), the answer XMLNT
+/// printers give to a request they cannot use: proof that XMLNT itself answered.
+pub fn is_xmlnt_exception(reply: &[u8]) -> bool {
+    const NEEDLE: &[u8] = b"<exception";
+    reply
+        .windows(NEEDLE.len())
+        .any(|w| w.eq_ignore_ascii_case(NEEDLE))
+}
+
+/// A payload written as hex in a profile (`"00 1a ff"`, `"001aff"`, `"0x00,0x1a"`).
+pub fn parse_hex_payload(text: &str) -> Result<Vec<u8>, String> {
+    let cleaned: String = text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ':')
+        .map(|part| part.trim_start_matches("0x").trim_start_matches("0X"))
+        .collect();
+    if let Some(bad) = cleaned.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(format!("'{text}' is not hex ('{bad}')"));
+    }
+    if cleaned.len() % 2 != 0 {
+        return Err(format!("'{text}' has an odd number of hex digits"));
+    }
+    if cleaned.len() > 2 * 1400 {
+        return Err("a payload is at most 1400 bytes (one datagram without fragmentation)".into());
+    }
+    (0..cleaned.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&cleaned[i..i + 2], 16)
+                .map_err(|_| format!("'{text}' is not hex ('{}')", &cleaned[i..i + 2]))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exceptions_are_found_in_any_case() {
+        assert!(is_xmlnt_exception(
+            b"<?xml version=\"1.0\"?><Exception code=\"5\"/>"
+        ));
+        assert!(!is_xmlnt_exception(b"<ok/>"));
+        assert!(!is_xmlnt_exception(b""));
+    }
+
+    #[test]
+    fn hex_payloads_parse() {
+        assert_eq!(parse_hex_payload("00 1a ff"), Ok(vec![0, 0x1a, 0xff]));
+        assert_eq!(parse_hex_payload("0x00,0x1A"), Ok(vec![0, 0x1a]));
+        assert_eq!(parse_hex_payload(""), Ok(vec![]));
+        assert!(parse_hex_payload("abc").unwrap_err().contains("odd"));
+        assert!(parse_hex_payload("zz").unwrap_err().contains("not hex"));
+        assert!(parse_hex_payload("éé").is_err());
+        assert!(
+            parse_hex_payload("aéb").is_err(),
+            "a multi-byte character never splits"
+        );
+    }
+}
