@@ -107,6 +107,7 @@ fn catalog(args: &CatalogArgs) -> Result<Outcome, RunError> {
             Style {
                 color: false,
                 terminal: io::stdout().is_terminal(),
+                details: false,
             },
             &mut out,
         )?,
@@ -133,6 +134,7 @@ fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     let style = Style {
         color: wants_color(config.color, terminal),
         terminal,
+        details: config.details,
     };
     let mut out = stdout.lock();
     matrix.render(config.format, style, &mut out)?;
@@ -168,7 +170,7 @@ async fn audit(config: &CheckConfig) -> Matrix {
     while let Some(event) = received.recv().await {
         if let Event::Finished(job, finding) = event {
             progress.tick(matches!(finding.state, State::Open | State::Verified));
-            findings[job.cell] = Some(finding);
+            findings[job.cell] = Some(*finding);
         }
     }
     progress.finish();

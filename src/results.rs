@@ -73,8 +73,9 @@ impl Verdict {
     /// `open|filtered` is never a pass. It fails a required path only when the probe sent a
     /// request the service answers (SNMP discovery, DNS-SD, Kerberos); after a blind datagram
     /// to a protocol with no public format silence proves nothing, so it warns.
-    pub fn of(state: State, required: bool, probe: Probe) -> Verdict {
+    pub fn of(state: State, required: bool, probe: Probe, warned: bool) -> Verdict {
         match state {
+            State::Verified | State::Open if warned => Verdict::Warn,
             State::Verified | State::Open => Verdict::Pass,
             State::OpenFiltered if required && probe == Probe::UdpRequest => Verdict::Fail,
             State::OpenFiltered => Verdict::Warn,
@@ -125,6 +126,9 @@ pub struct Evidence {
     /// How many datagrams were sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
+    /// What the protocol said: versions, banners, certificate facts, … (per protocol).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub facts: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -141,6 +145,11 @@ impl Evidence {
         // Microsecond precision is plenty and keeps JSON short.
         self.rtt_ms = Some((rtt.as_secs_f64() * 1_000_000.0).round() / 1000.0);
         self
+    }
+
+    /// Records one protocol fact.
+    pub fn fact(&mut self, key: &str, value: impl Into<serde_json::Value>) {
+        self.facts.insert(key.to_string(), value.into());
     }
 
     pub fn with_reply(mut self, from: SocketAddr, bytes: &[u8]) -> Evidence {
@@ -165,11 +174,23 @@ pub fn hex_head(bytes: &[u8], max: usize) -> String {
 pub struct Finding {
     pub state: State,
     pub evidence: Evidence,
+    /// Set when the path works but something about it will bite (an expiring certificate,
+    /// clock skew, credentials refused): the cell warns instead of passing.
+    pub warning: Option<String>,
 }
 
 impl Finding {
     pub fn new(state: State, evidence: Evidence) -> Finding {
-        Finding { state, evidence }
+        Finding {
+            state,
+            evidence,
+            warning: None,
+        }
+    }
+
+    pub fn warn(mut self, why: impl Into<String>) -> Finding {
+        self.warning = Some(why.into());
+        self
     }
 }
 
@@ -197,7 +218,7 @@ mod tests {
         ];
         for (state, required, probe, want) in rows {
             assert_eq!(
-                Verdict::of(state, required, probe),
+                Verdict::of(state, required, probe, false),
                 want,
                 "{state} required={required} {probe:?}"
             );
@@ -205,11 +226,23 @@ mod tests {
     }
 
     #[test]
+    fn a_warning_turns_a_pass_into_a_warn_and_nothing_else() {
+        assert_eq!(
+            Verdict::of(State::Verified, true, Probe::Connect, true),
+            Verdict::Warn
+        );
+        assert_eq!(
+            Verdict::of(State::Closed, true, Probe::Connect, true),
+            Verdict::Fail
+        );
+    }
+
+    #[test]
     fn open_filtered_is_never_a_pass() {
         for required in [true, false] {
             for probe in [Probe::Connect, Probe::UdpRequest, Probe::UdpBlind] {
                 assert_ne!(
-                    Verdict::of(State::OpenFiltered, required, probe),
+                    Verdict::of(State::OpenFiltered, required, probe, false),
                     Verdict::Pass
                 );
             }

@@ -98,6 +98,46 @@ pub struct CheckArgs {
     /// Probe a check on another peer port (repeatable), e.g. --port raw=9101
     #[arg(long = "port", value_name = "ID=PORT", value_parser = parse_port_override, help_heading = "Checks")]
     pub ports: Vec<(CheckId, u16)>,
+    /// SNMP version for the GET after engine discovery: 1, 2c or 3 [default: 3 when a v3 user
+    /// is set, else 2c]
+    #[arg(long, value_name = "VERSION", value_parser = ["1", "2c", "3"], help_heading = "SNMP")]
+    pub snmp_version: Option<String>,
+    /// SNMP v1/v2c community [default: public]; prefer the environment variable, which stays
+    /// out of process lists
+    #[arg(
+        long,
+        value_name = "COMMUNITY",
+        env = "MVE_AUDIT_SNMP_COMMUNITY",
+        hide_env_values = true,
+        help_heading = "SNMP"
+    )]
+    pub snmp_community: Option<String>,
+    /// SNMPv3 user; its keys come from MVE_AUDIT_SNMP_V3_AUTH_KEY and MVE_AUDIT_SNMP_V3_PRIV_KEY
+    /// or the profile, never from a flag
+    #[arg(
+        long,
+        value_name = "USER",
+        env = "MVE_AUDIT_SNMP_V3_USER",
+        help_heading = "SNMP"
+    )]
+    pub snmp_user: Option<String>,
+    /// SNMPv3 authentication: md5, sha, sha224, sha256, sha384, sha512 [default: sha]
+    #[arg(
+        long,
+        value_name = "PROTOCOL",
+        env = "MVE_AUDIT_SNMP_V3_AUTH_PROTOCOL",
+        help_heading = "SNMP"
+    )]
+    pub snmp_auth_protocol: Option<String>,
+    /// SNMPv3 privacy: des, aes, aes192, aes256 [default: aes]
+    #[arg(
+        long,
+        value_name = "PROTOCOL",
+        env = "MVE_AUDIT_SNMP_V3_PRIV_PROTOCOL",
+        help_heading = "SNMP"
+    )]
+    pub snmp_priv_protocol: Option<String>,
+
     /// Realm named in the Kerberos probe [default: a placeholder the KDC rejects]
     #[arg(long, value_name = "REALM", help_heading = "Checks")]
     pub kerberos_realm: Option<String>,
@@ -124,6 +164,9 @@ pub struct CheckArgs {
     /// Exit 1 on warnings too, not only on failed required checks
     #[arg(long, help_heading = "Output")]
     pub strict: bool,
+    /// List the evidence of passing cells too, not only of those that warn or fail
+    #[arg(long, help_heading = "Output")]
+    pub details: bool,
 }
 
 fn parse_check(text: &str) -> Result<CheckId, String> {

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::args::{CheckArgs, ColorChoice};
-use super::profile::{Profile, ProfileError, load_profile};
+use super::profile::{Profile, ProfileError, SnmpVersion, load_profile};
 use crate::catalog::{CheckId, Probe, Role};
-use crate::probes::ProbeSettings;
+use crate::probes::{ProbeSettings, SnmpAuth, SnmpCredentials, SnmpPriv};
 use crate::report::Format;
 use crate::targets::{Limits, Origin, Target, TargetError, parse_printers, parse_service};
 use crate::wire::kerberos::PLACEHOLDER_REALM;
@@ -35,6 +35,7 @@ pub struct CheckConfig {
     pub format: Format,
     pub color: ColorChoice,
     pub strict: bool,
+    pub details: bool,
     /// Checks the user asked for that `check` cannot run (inbound paths).
     pub inbound_requested: Vec<CheckId>,
 }
@@ -52,6 +53,8 @@ pub enum ConfigError {
     NoTargets,
     #[error("{origin}: a Kerberos realm cannot be empty")]
     EmptyRealm { origin: String },
+    #[error("{origin}: {reason}")]
+    Snmp { origin: String, reason: String },
 }
 
 /// The service roles and the flag that names each.
@@ -169,6 +172,12 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
             .or(timing.rate.map(|r| r.0))
             .unwrap_or(Defaults::RATE),
         kerberos_realm: realm,
+        snmp: snmp_credentials(args, &profile, &shown)?,
+        payloads: profile
+            .payloads
+            .iter()
+            .map(|(check, payload)| (*check, payload.0.clone()))
+            .collect(),
     };
     let concurrency = args
         .concurrency
@@ -185,7 +194,125 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
         format: args.format,
         color: args.color,
         strict: args.strict,
+        details: args.details,
         inbound_requested,
+    })
+}
+
+/// SNMP credentials: flags and environment over the profile over v2c "public". Keys come only
+/// from the environment or the profile.
+fn snmp_credentials(
+    args: &CheckArgs,
+    profile: &Profile,
+    shown: &Option<String>,
+) -> Result<SnmpCredentials, ConfigError> {
+    let p = &profile.snmp;
+    let origin = |key: &str, flag: bool| {
+        if flag {
+            key.to_string()
+        } else {
+            profile_origin(shown, &format!("snmp.{key}")).to_string()
+        }
+    };
+    let bad = |origin: String, reason: String| ConfigError::Snmp { origin, reason };
+    let user = args.snmp_user.clone().or_else(|| p.user.clone());
+    let version = match (&args.snmp_version, p.version) {
+        (Some(v), _) => v.clone(),
+        (None, Some(SnmpVersion::V1)) => "1".into(),
+        (None, Some(SnmpVersion::V2c)) => "2c".into(),
+        (None, Some(SnmpVersion::V3)) => "3".into(),
+        (None, None) if user.is_some() => "3".into(),
+        (None, None) => "2c".into(),
+    };
+    let community = args
+        .snmp_community
+        .clone()
+        .or_else(|| p.community.clone())
+        .unwrap_or_else(|| "public".to_string());
+    match version.as_str() {
+        "1" => return Ok(SnmpCredentials::V1 { community }),
+        "2c" => return Ok(SnmpCredentials::V2c { community }),
+        _ => {}
+    }
+    let user = user.ok_or_else(|| {
+        bad(
+            "--snmp-version 3".into(),
+            "SNMPv3 needs a user: --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user".into(),
+        )
+    })?;
+    let auth_key = std::env::var("MVE_AUDIT_SNMP_V3_AUTH_KEY")
+        .ok()
+        .or_else(|| p.auth_key.clone());
+    let priv_key = std::env::var("MVE_AUDIT_SNMP_V3_PRIV_KEY")
+        .ok()
+        .or_else(|| p.priv_key.clone());
+    let auth_name = args
+        .snmp_auth_protocol
+        .clone()
+        .or_else(|| p.auth_protocol.clone());
+    let priv_name = args
+        .snmp_priv_protocol
+        .clone()
+        .or_else(|| p.priv_protocol.clone());
+    let auth = match (auth_key, &auth_name) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(bad(
+                origin("auth-protocol", args.snmp_auth_protocol.is_some()),
+                "an auth protocol needs a key: MVE_AUDIT_SNMP_V3_AUTH_KEY or snmp.auth-key".into(),
+            ));
+        }
+        (Some(key), name) => {
+            let protocol: SnmpAuth = name.as_deref().unwrap_or("sha").parse().map_err(|e| {
+                bad(
+                    origin("auth-protocol", args.snmp_auth_protocol.is_some()),
+                    e,
+                )
+            })?;
+            if key.len() < 8 {
+                return Err(bad(
+                    "MVE_AUDIT_SNMP_V3_AUTH_KEY / snmp.auth-key".into(),
+                    "an SNMPv3 key has at least 8 characters".into(),
+                ));
+            }
+            Some((protocol, key))
+        }
+    };
+    let privacy = match (priv_key, &priv_name) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(bad(
+                origin("priv-protocol", args.snmp_priv_protocol.is_some()),
+                "a privacy protocol needs a key: MVE_AUDIT_SNMP_V3_PRIV_KEY or snmp.priv-key"
+                    .into(),
+            ));
+        }
+        (Some(_), _) if auth.is_none() => {
+            return Err(bad(
+                "MVE_AUDIT_SNMP_V3_PRIV_KEY / snmp.priv-key".into(),
+                "SNMPv3 privacy needs authentication too".into(),
+            ));
+        }
+        (Some(key), name) => {
+            let protocol: SnmpPriv = name.as_deref().unwrap_or("aes").parse().map_err(|e| {
+                bad(
+                    origin("priv-protocol", args.snmp_priv_protocol.is_some()),
+                    e,
+                )
+            })?;
+            if key.len() < 8 {
+                return Err(bad(
+                    "MVE_AUDIT_SNMP_V3_PRIV_KEY / snmp.priv-key".into(),
+                    "an SNMPv3 key has at least 8 characters".into(),
+                ));
+            }
+            Some((protocol, key))
+        }
+    };
+    Ok(SnmpCredentials::V3 {
+        user,
+        auth,
+        privacy,
     })
 }
 

@@ -27,6 +27,48 @@ pub struct Profile {
     pub timing: ProfileTiming,
     #[serde(default)]
     pub kerberos: ProfileKerberos,
+    #[serde(default)]
+    pub snmp: ProfileSnmp,
+    /// Request bytes, as hex, for the checks with no public wire format (npap, xmlnt, lst),
+    /// captured from a real MVE server.
+    #[serde(default)]
+    pub payloads: BTreeMap<CheckId, HexPayload>,
+}
+
+/// SNMP credentials; a profile is a file, so it may hold secrets (keep it private).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileSnmp {
+    pub version: Option<SnmpVersion>,
+    pub community: Option<String>,
+    pub user: Option<String>,
+    pub auth_protocol: Option<String>,
+    pub auth_key: Option<String>,
+    pub priv_protocol: Option<String>,
+    pub priv_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SnmpVersion {
+    #[serde(rename = "1")]
+    V1,
+    #[serde(rename = "2c")]
+    V2c,
+    #[serde(rename = "3")]
+    V3,
+}
+
+/// Bytes written as hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HexPayload(pub Vec<u8>);
+
+impl<'de> Deserialize<'de> for HexPayload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::wire::lexmark::parse_hex_payload(&text)
+            .map(HexPayload)
+            .map_err(de::Error::custom)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -231,6 +273,15 @@ rate = 100
 
 [kerberos]
 realm = "EXAMPLE.TEST"
+
+[snmp]
+version = "3"
+user = "mve"
+auth-protocol = "sha256"
+auth-key = "secret-one"
+
+[payloads]
+npap = "00 01 02"
 "#,
         )
         .unwrap();
@@ -243,6 +294,8 @@ realm = "EXAMPLE.TEST"
             Some(DurationValue(Duration::from_millis(1500)))
         );
         assert_eq!(profile.kerberos.realm.as_deref(), Some("EXAMPLE.TEST"));
+        assert_eq!(profile.snmp.version, Some(SnmpVersion::V3));
+        assert_eq!(profile.payloads[&CheckId::Npap], HexPayload(vec![0, 1, 2]));
     }
 
     #[test]
@@ -263,6 +316,12 @@ realm = "EXAMPLE.TEST"
             ),
             ("[checks]\nskip = [\"fax\"]\n", "site.toml:2:9:", "fax"),
             ("[targets\n", "site.toml:1:9:", "unclosed table"),
+            ("[payloads]\nnpap = \"0g\"\n", "site.toml:2:8:", "not hex"),
+            (
+                "[snmp]\nversion = \"2\"\n",
+                "site.toml:2:11:",
+                "unknown variant",
+            ),
         ];
         for (text, place, why) in rows {
             let err = parse(text).unwrap_err();

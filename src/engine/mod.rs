@@ -18,22 +18,24 @@ pub use plan::{Plan, PlannedCell, Row, build_plan};
 /// Something that can probe one path. The network prober is the real one; tests substitute
 /// their own to check scheduling without a network.
 pub trait Prober: Send + Sync + 'static {
-    fn probe(&self, check: CheckId, peer: SocketAddr) -> impl Future<Output = Finding> + Send;
+    fn probe(&self, job: &Job) -> impl Future<Output = Finding> + Send;
 }
 
 /// One probe to run: which planned cell it fills, which path, toward which address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub cell: usize,
     pub check: CheckId,
     pub peer: SocketAddr,
+    /// The host as the user named it: the HTTP Host header and the TLS server name.
+    pub host: Arc<str>,
 }
 
 /// What the engine reports while it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Started(Job),
-    Finished(Job, Finding),
+    Finished(Job, Box<Finding>),
 }
 
 /// Runs `jobs` with at most `concurrency` in flight and sends an event for each start and
@@ -57,9 +59,9 @@ pub async fn run<P: Prober>(
         let events = events.clone();
         running.spawn(async move {
             // A closed receiver means the caller stopped listening: finish quietly.
-            let _ = events.send(Event::Started(job)).await;
-            let finding = prober.probe(job.check, job.peer).await;
-            let _ = events.send(Event::Finished(job, finding)).await;
+            let _ = events.send(Event::Started(job.clone())).await;
+            let finding = prober.probe(&job).await;
+            let _ = events.send(Event::Finished(job, Box::new(finding))).await;
             drop(permit);
         });
     }
@@ -81,7 +83,8 @@ mod tests {
     }
 
     impl Prober for Counting {
-        async fn probe(&self, _check: CheckId, peer: SocketAddr) -> Finding {
+        async fn probe(&self, job: &Job) -> Finding {
+            let peer = job.peer;
             let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
             self.peak.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(10 * u64::from(peer.port() % 3))).await;
@@ -96,6 +99,7 @@ mod tests {
                 cell,
                 check: CheckId::Raw,
                 peer: SocketAddr::from(([127, 0, 0, 1], 1000 + cell as u16)),
+                host: Arc::from("127.0.0.1"),
             })
             .collect()
     }

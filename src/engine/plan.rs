@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use super::Job;
 use crate::catalog::CheckId;
@@ -85,14 +86,23 @@ pub fn build_plan(
 impl Plan {
     /// The probes to run, in cell order; cells whose name did not resolve have none.
     pub fn jobs(&self) -> impl Iterator<Item = Job> + '_ {
-        self.cells.iter().enumerate().filter_map(|(cell, planned)| {
-            let addr = self.rows[planned.row].addr.as_ref().ok()?;
-            Some(Job {
-                cell,
-                check: planned.check,
-                peer: SocketAddr::new(*addr, planned.port),
+        let hosts: Vec<Arc<str>> = self
+            .rows
+            .iter()
+            .map(|row| Arc::from(row.target.host.to_string()))
+            .collect();
+        self.cells
+            .iter()
+            .enumerate()
+            .filter_map(move |(cell, planned)| {
+                let addr = self.rows[planned.row].addr.as_ref().ok()?;
+                Some(Job {
+                    cell,
+                    check: planned.check,
+                    peer: SocketAddr::new(*addr, planned.port),
+                    host: hosts[planned.row].clone(),
+                })
             })
-        })
     }
 
     /// Findings decided without probing: cells whose target did not resolve.

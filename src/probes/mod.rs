@@ -1,17 +1,28 @@
-//! Thin async drivers: a transport exchange plus a codec's request bytes, turned into one
-//! finding with its evidence. Which driver runs is decided by the catalog's `probe` field.
+//! Thin async drivers: a transport exchange plus a codec, turned into one finding with its
+//! evidence. Each check speaks just enough of its protocol to reach `verified` when a real
+//! service answers (DESIGN.md §2).
 
-use std::net::SocketAddr;
+mod snmp_client;
+mod stream;
+mod tcp;
+mod udp;
+
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use tokio::time::Instant;
+
 use crate::catalog::{CheckId, MveSide, Probe};
-use crate::engine::Prober;
+use crate::engine::{Job, Prober};
 use crate::results::{Evidence, Finding, State};
-use crate::transport::{
-    self, Context, Pacer, SourcePort, TcpOutcome, UdpOptions, UdpOutcome, classify,
+use crate::transport::tls::TlsFacts;
+use crate::transport::{self, Context, Pacer, SourcePort, TcpOutcome, classify};
+
+pub use snmp_client::{
+    AsyncSnmp, SnmpAuth, SnmpCredentials, SnmpGetError, SnmpGetter, SnmpPriv, SystemInfo,
 };
-use crate::wire::{dns, kerberos, snmp};
+pub use udp::CONTROL_PORT;
 
 /// Settings every probe shares.
 #[derive(Debug, Clone)]
@@ -24,30 +35,61 @@ pub struct ProbeSettings {
     pub rate: u32,
     /// The realm named in the Kerberos AS-REQ.
     pub kerberos_realm: String,
+    pub snmp: SnmpCredentials,
+    /// Request bytes for the checks with no public wire format, from a profile.
+    pub payloads: BTreeMap<CheckId, Vec<u8>>,
 }
+
+/// Certificates closer than this to expiry warn.
+const CERT_WARN_DAYS: i64 = 30;
 
 /// The real prober: sockets on this host's network.
 #[derive(Debug)]
-pub struct NetworkProber {
+pub struct NetworkProber<G: SnmpGetter = AsyncSnmp> {
     settings: ProbeSettings,
     pacer: Pacer,
+    snmp_getter: G,
 }
 
 impl NetworkProber {
     pub fn new(settings: ProbeSettings) -> NetworkProber {
+        NetworkProber::with_snmp(settings, AsyncSnmp)
+    }
+}
+
+impl<G: SnmpGetter> NetworkProber<G> {
+    pub fn with_snmp(settings: ProbeSettings, snmp_getter: G) -> NetworkProber<G> {
         let pacer = Pacer::new(settings.rate);
-        NetworkProber { settings, pacer }
+        NetworkProber {
+            settings,
+            pacer,
+            snmp_getter,
+        }
     }
 
-    async fn tcp(&self, peer: SocketAddr) -> Finding {
-        let attempt = transport::connect(peer, self.settings.timeout, &self.pacer).await;
-        let (state, mut evidence) = match attempt.outcome {
-            TcpOutcome::Connected(_stream) => {
-                // Dropping the stream closes it: not a byte is written (RAW 9100 must never
-                // receive print data).
-                (State::Open, Evidence::new("TCP handshake completed"))
+    async fn tcp(&self, job: &Job) -> Finding {
+        let attempt = transport::connect(job.peer, self.settings.timeout, &self.pacer).await;
+        let mut finding = match attempt.outcome {
+            TcpOutcome::Connected(stream) => {
+                // The conversation after the handshake gets its own budget: TLS on an
+                // embedded CPU can take most of a second.
+                let deadline = Instant::now() + self.settings.timeout * 2;
+                let host = job.host.as_ref();
+                match job.check {
+                    CheckId::Http => tcp::http(stream, host, deadline).await,
+                    CheckId::Https => tcp::https(stream, host, deadline).await,
+                    CheckId::Ftp => tcp::ftp(stream, deadline).await,
+                    CheckId::Smtp => tcp::smtp(stream, deadline).await,
+                    CheckId::Ldap => tcp::ldap(stream, deadline).await,
+                    CheckId::Ldaps => tcp::ldaps(stream, host, deadline).await,
+                    CheckId::Sqlserver => tcp::sqlserver(stream, deadline).await,
+                    CheckId::Firebird => tcp::firebird(stream, deadline).await,
+                    // RAW 9100 and the LST handshake port: connect only. Dropping the stream
+                    // closes it; not a byte is written, so nothing can print.
+                    _ => Finding::new(State::Open, Evidence::new("TCP handshake completed")),
+                }
             }
-            TcpOutcome::TimedOut => (
+            TcpOutcome::TimedOut => Finding::new(
                 State::Filtered,
                 Evidence::new(format!(
                     "no answer to the TCP SYN within {}",
@@ -59,88 +101,99 @@ impl NetworkProber {
                 let mut evidence = Evidence::new(found.summary);
                 evidence.errno = Some(found.errno);
                 evidence.icmp = found.icmp;
-                (found.state, evidence)
+                Finding::new(found.state, evidence)
             }
-            TcpOutcome::Local(err) => (
+            TcpOutcome::Local(err) => Finding::new(
                 State::Error,
                 Evidence::new(format!("could not open a TCP socket: {err}")),
             ),
         };
-        evidence = evidence.with_rtt(attempt.rtt);
-        evidence.source_port = attempt.source_port;
-        Finding::new(state, evidence)
-    }
-
-    async fn udp(&self, check: CheckId, peer: SocketAddr) -> Finding {
-        let source = match check.path().mve_side {
-            MveSide::Source(port) => SourcePort::Fixed(port),
-            MveSide::Ephemeral | MveSide::Listens(_) => SourcePort::Ephemeral,
-        };
-        let options = UdpOptions {
-            timeout: self.settings.timeout,
-            retries: self.settings.retries,
-            source,
-        };
-        let payload = self.request(check);
-        let exchange = transport::exchange(peer, &payload, options, &self.pacer).await;
-        let (state, mut evidence) = match exchange.outcome {
-            UdpOutcome::Reply(bytes) => (
-                State::Open,
-                Evidence::new(format!("UDP reply of {} bytes from {peer}", bytes.len()))
-                    .with_reply(peer, &bytes),
-            ),
-            UdpOutcome::Failed(found) => {
-                let mut evidence = Evidence::new(found.summary);
-                evidence.errno = Some(found.errno);
-                evidence.icmp = found.icmp;
-                (found.state, evidence)
-            }
-            UdpOutcome::Silence => (
-                State::OpenFiltered,
-                Evidence::new(format!(
-                    "no reply and no ICMP error after {} datagram(s), {} each",
-                    exchange.attempts,
-                    humanize(self.settings.timeout)
-                )),
-            ),
-            UdpOutcome::Local(err) => (
-                State::Error,
-                Evidence::new(format!("could not open a UDP socket: {err}")),
-            ),
-        };
-        if exchange.attempts > 0 {
-            evidence = evidence.with_rtt(exchange.rtt);
-            evidence.attempts = Some(exchange.attempts);
-        }
-        evidence.source_port = exchange.source_port;
-        evidence.notes.extend(exchange.source_note);
-        Finding::new(state, evidence)
-    }
-
-    /// The datagram each UDP check sends.
-    fn request(&self, check: CheckId) -> Vec<u8> {
-        match check {
-            CheckId::Snmp => snmp::discovery_request(nonce() & 0x7fff_ffff, nonce() & 0x7fff_ffff),
-            CheckId::Mdns => dns::ptr_query(nonce() as u16, dns::SERVICES),
-            CheckId::Kerberos => kerberos::as_request(&self.settings.kerberos_realm, nonce()),
-            // No public wire format: an empty datagram carries no command a printer could act
-            // on (DESIGN.md §3).
-            _ => Vec::new(),
-        }
+        finding.evidence.rtt_ms = Some((attempt.rtt.as_secs_f64() * 1_000_000.0).round() / 1000.0);
+        finding.evidence.source_port = attempt.source_port;
+        finding
     }
 }
 
-impl Prober for NetworkProber {
-    async fn probe(&self, check: CheckId, peer: SocketAddr) -> Finding {
-        match check.path().probe {
-            Probe::Connect => self.tcp(peer).await,
-            Probe::UdpRequest | Probe::UdpBlind => self.udp(check, peer).await,
-            Probe::Inbound => Finding::new(
+impl<G: SnmpGetter + 'static> Prober for NetworkProber<G> {
+    async fn probe(&self, job: &Job) -> Finding {
+        let path = job.check.path();
+        match (path.probe, job.check) {
+            (Probe::Connect, _) => self.tcp(job).await,
+            (_, CheckId::Snmp) => self.snmp(job).await,
+            (_, CheckId::Mdns) => self.mdns(job).await,
+            (_, CheckId::Kerberos) => self.kerberos(job).await,
+            (Probe::UdpBlind | Probe::UdpRequest, _) => {
+                let source = match path.mve_side {
+                    MveSide::Source(port) => SourcePort::Fixed(port),
+                    MveSide::Ephemeral | MveSide::Listens(_) => SourcePort::Ephemeral,
+                };
+                self.blind(job, source).await
+            }
+            (Probe::Inbound, _) => Finding::new(
                 State::Error,
                 Evidence::new("an inbound path is tested with `mve-audit listen`"),
             ),
         }
     }
+}
+
+/// TLS facts as evidence, and the warning an expired or expiring certificate deserves.
+fn tls_evidence(facts: &TlsFacts) -> (Evidence, Option<String>) {
+    let mut evidence = Evidence::new("");
+    evidence.fact("tls_version", facts.version.clone());
+    evidence.fact("tls_cipher", facts.cipher.clone());
+    let Some(cert) = &facts.cert else {
+        if let Some(why) = &facts.cert_error {
+            evidence.fact("cert_error", why.clone());
+        }
+        return (evidence, None);
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let days_left = (cert.not_after - now).div_euclid(86_400);
+    evidence.fact("cert_subject", cert.subject.clone());
+    evidence.fact("cert_issuer", cert.issuer.clone());
+    evidence.fact("cert_sans", cert.sans.clone());
+    evidence.fact("cert_not_before", date_text(cert.not_before));
+    evidence.fact("cert_not_after", date_text(cert.not_after));
+    evidence.fact("cert_days_left", days_left);
+    evidence.fact("cert_self_signed", cert.self_issued);
+    let warning = if cert.not_after < now {
+        Some(format!(
+            "The certificate expired on {} ({} days ago): renew or replace it on the device; \
+             MVE and browsers refuse or warn on expired certificates.",
+            date_text(cert.not_after),
+            -days_left
+        ))
+    } else if days_left < CERT_WARN_DAYS {
+        Some(format!(
+            "The certificate expires on {} (in {days_left} days): renew it soon.",
+            date_text(cert.not_after)
+        ))
+    } else if cert.not_before > now {
+        Some(format!(
+            "The certificate is not valid before {}: check the device's clock.",
+            date_text(cert.not_before)
+        ))
+    } else {
+        None
+    };
+    (evidence, warning)
+}
+
+/// `YYYY-MM-DD` of a Unix time (H. Hinnant's civil-from-days).
+pub fn date_text(seconds: i64) -> String {
+    let z = seconds.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// A fresh id for request and message ids: unpredictable enough that a stale or spoofed reply
@@ -157,9 +210,21 @@ fn nonce() -> u32 {
 /// `1.5s`, `500ms`: the way durations are written on the command line.
 pub fn humanize(duration: Duration) -> String {
     let ms = duration.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_print() {
+        assert_eq!(date_text(0), "1970-01-01");
+        assert_eq!(date_text(951_868_800), "2000-03-01");
+        assert_eq!(date_text(2_136_422_885), "2037-09-13");
     }
 }

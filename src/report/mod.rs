@@ -36,6 +36,8 @@ pub struct Style {
     pub color: bool,
     /// Drawing for a terminal: wrap to its width.
     pub terminal: bool,
+    /// List passing cells' evidence too.
+    pub details: bool,
 }
 
 /// A row of the matrix.
@@ -109,16 +111,27 @@ impl Matrix {
                 });
                 let path = planned.check.path();
                 let required = is_required(planned.check, promoted);
-                let verdict = Verdict::of(finding.state, required, path.probe);
+                let verdict = Verdict::of(
+                    finding.state,
+                    required,
+                    path.probe,
+                    finding.warning.is_some(),
+                );
                 let row = &rows[planned.row];
-                let hint = (verdict != Verdict::Pass).then(|| {
-                    hints::hint(
+                let hint = match (&finding.warning, verdict) {
+                    (_, Verdict::Pass) => None,
+                    (Some(warning), _)
+                        if matches!(finding.state, State::Verified | State::Open) =>
+                    {
+                        Some(warning.clone())
+                    }
+                    _ => Some(hints::hint(
                         planned.check,
                         finding.state,
                         planned.port,
                         row.address.is_some(),
-                    )
-                });
+                    )),
+                };
                 Cell {
                     row: planned.row,
                     target: row.target.clone(),
@@ -239,6 +252,7 @@ mod tests {
         let style = Style {
             color: false,
             terminal: false,
+            details: false,
         };
         sample().render(Format::Table, style, &mut out).unwrap();
         String::from_utf8(out).unwrap()
@@ -286,6 +300,7 @@ mod tests {
         let style = Style {
             color: false,
             terminal: false,
+            details: false,
         };
         sample().render(Format::Json, style, &mut out).unwrap();
         let report: serde_json::Value = serde_json::from_slice(&out).unwrap();

@@ -74,7 +74,7 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
     let mut problems: Vec<_> = matrix
         .cells
         .iter()
-        .filter(|c| c.verdict != Verdict::Pass || !c.evidence.notes.is_empty())
+        .filter(|c| style.details || c.verdict != Verdict::Pass || !c.evidence.notes.is_empty())
         .collect();
     problems.sort_by_key(|c| std::cmp::Reverse(c.verdict));
     if !problems.is_empty() {
@@ -86,7 +86,8 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         let label = match cell.verdict {
             Verdict::Fail => "FAIL",
             Verdict::Warn => "WARN",
-            Verdict::Pass => "NOTE",
+            Verdict::Pass if has_notes(cell) && !style.details => "NOTE",
+            Verdict::Pass => "PASS",
         };
         let label = if style.color {
             paint(label, cell.verdict)
@@ -130,6 +131,10 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         summary.fail,
         matrix.duration.as_secs_f64()
     )
+}
+
+fn has_notes(cell: &super::Cell) -> bool {
+    !cell.evidence.notes.is_empty()
 }
 
 fn color(verdict: Verdict) -> Color {

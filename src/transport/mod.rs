@@ -5,6 +5,7 @@ mod classify;
 mod pace;
 mod sys;
 mod tcp;
+pub mod tls;
 mod udp;
 
 pub use classify::{Classified, Context, classify};

@@ -20,7 +20,7 @@ pub fn parse_hex_payload(text: &str) -> Result<Vec<u8>, String> {
     if let Some(bad) = cleaned.chars().find(|c| !c.is_ascii_hexdigit()) {
         return Err(format!("'{text}' is not hex ('{bad}')"));
     }
-    if cleaned.len() % 2 != 0 {
+    if !cleaned.len().is_multiple_of(2) {
         return Err(format!("'{text}' has an odd number of hex digits"));
     }
     if cleaned.len() > 2 * 1400 {

@@ -1,0 +1,253 @@
+//! SNMP GETs through `async-snmp` (pinned in Cargo.toml), behind a trait of our own so the
+//! probe does not depend on the library's types and a test can substitute it.
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use async_snmp::v3::{AuthProtocol, PrivProtocol};
+use async_snmp::{Auth, Client, Oid, Retry, Value};
+
+/// Credentials for the GET. Debug output never shows a secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SnmpCredentials {
+    V1 {
+        community: String,
+    },
+    V2c {
+        community: String,
+    },
+    V3 {
+        user: String,
+        auth: Option<(SnmpAuth, String)>,
+        privacy: Option<(SnmpPriv, String)>,
+    },
+}
+
+impl fmt::Debug for SnmpCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnmpCredentials::V1 { .. } => f.write_str("V1 { community: <redacted> }"),
+            SnmpCredentials::V2c { .. } => f.write_str("V2c { community: <redacted> }"),
+            SnmpCredentials::V3 {
+                user,
+                auth,
+                privacy,
+            } => write!(
+                f,
+                "V3 {{ user: {user:?}, auth: {:?}, privacy: {:?} }}",
+                auth.as_ref().map(|(p, _)| p),
+                privacy.as_ref().map(|(p, _)| p)
+            ),
+        }
+    }
+}
+
+impl SnmpCredentials {
+    pub fn version(&self) -> &'static str {
+        match self {
+            SnmpCredentials::V1 { .. } => "v1",
+            SnmpCredentials::V2c { .. } => "v2c",
+            SnmpCredentials::V3 { .. } => "v3",
+        }
+    }
+
+    /// The USM security level, for evidence.
+    pub fn level(&self) -> &'static str {
+        match self {
+            SnmpCredentials::V3 { auth: None, .. } => "noAuthNoPriv",
+            SnmpCredentials::V3 { privacy: None, .. } => "authNoPriv",
+            SnmpCredentials::V3 { .. } => "authPriv",
+            _ => "community",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnmpAuth {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnmpPriv {
+    Des,
+    Aes128,
+    Aes192,
+    Aes256,
+}
+
+impl std::str::FromStr for SnmpAuth {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().replace('-', "").as_str() {
+            "md5" => Ok(SnmpAuth::Md5),
+            "sha" | "sha1" => Ok(SnmpAuth::Sha1),
+            "sha224" => Ok(SnmpAuth::Sha224),
+            "sha256" => Ok(SnmpAuth::Sha256),
+            "sha384" => Ok(SnmpAuth::Sha384),
+            "sha512" => Ok(SnmpAuth::Sha512),
+            _ => Err(format!(
+                "unknown SNMPv3 auth protocol '{s}' (md5, sha, sha224, sha256, sha384, sha512)"
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for SnmpPriv {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().replace('-', "").as_str() {
+            "des" => Ok(SnmpPriv::Des),
+            "aes" | "aes128" => Ok(SnmpPriv::Aes128),
+            "aes192" => Ok(SnmpPriv::Aes192),
+            "aes256" => Ok(SnmpPriv::Aes256),
+            _ => Err(format!(
+                "unknown SNMPv3 privacy protocol '{s}' (des, aes, aes192, aes256)"
+            )),
+        }
+    }
+}
+
+/// sysDescr.0, sysObjectID.0 and sysName.0, as far as the agent gave them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemInfo {
+    pub sys_descr: Option<String>,
+    pub sys_object_id: Option<String>,
+    pub sys_name: Option<String>,
+}
+
+/// Why a GET gave nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnmpGetError {
+    #[error("no answer to the GET")]
+    Timeout,
+    #[error("the agent refused the credentials ({0})")]
+    Refused(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Reads the system group of an agent.
+pub trait SnmpGetter: Send + Sync {
+    fn get_system(
+        &self,
+        peer: SocketAddr,
+        credentials: &SnmpCredentials,
+        timeout: Duration,
+        retries: u32,
+    ) -> impl Future<Output = Result<SystemInfo, SnmpGetError>> + Send;
+}
+
+/// The `async-snmp` implementation.
+#[derive(Debug, Default)]
+pub struct AsyncSnmp;
+
+const SYS_DESCR: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 1, 0];
+const SYS_OBJECT_ID: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 2, 0];
+const SYS_NAME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 5, 0];
+
+fn auth_of(credentials: &SnmpCredentials) -> Result<Auth, SnmpGetError> {
+    Ok(match credentials {
+        SnmpCredentials::V1 { community } => Auth::v1(community.as_str()),
+        SnmpCredentials::V2c { community } => Auth::v2c(community.as_str()),
+        SnmpCredentials::V3 {
+            user,
+            auth,
+            privacy,
+        } => {
+            let config = async_snmp::UsmConfig::new(bytes_of(user));
+            let config = match (auth, privacy) {
+                (None, _) => Ok(config),
+                (Some((a, key)), None) => config.auth(auth_protocol(*a), key),
+                (Some((a, akey)), Some((p, pkey))) => {
+                    config.auth_priv(auth_protocol(*a), akey, priv_protocol(*p), pkey)
+                }
+            }
+            .map_err(|e| SnmpGetError::Other(format!("SNMPv3 settings: {e}")))?;
+            Auth::Usm(config)
+        }
+    })
+}
+
+fn bytes_of(text: &str) -> Vec<u8> {
+    text.as_bytes().to_vec()
+}
+
+fn auth_protocol(auth: SnmpAuth) -> AuthProtocol {
+    match auth {
+        SnmpAuth::Md5 => AuthProtocol::Md5,
+        SnmpAuth::Sha1 => AuthProtocol::Sha1,
+        SnmpAuth::Sha224 => AuthProtocol::Sha224,
+        SnmpAuth::Sha256 => AuthProtocol::Sha256,
+        SnmpAuth::Sha384 => AuthProtocol::Sha384,
+        SnmpAuth::Sha512 => AuthProtocol::Sha512,
+    }
+}
+
+fn priv_protocol(privacy: SnmpPriv) -> PrivProtocol {
+    match privacy {
+        SnmpPriv::Des => PrivProtocol::Des,
+        SnmpPriv::Aes128 => PrivProtocol::Aes128,
+        SnmpPriv::Aes192 => PrivProtocol::Aes192Blumenthal,
+        SnmpPriv::Aes256 => PrivProtocol::Aes256Blumenthal,
+    }
+}
+
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::OctetString(_) | Value::ObjectIdentifier(_) => {
+            Some(value.to_string().chars().take(256).collect())
+        }
+        _ => None,
+    }
+}
+
+impl SnmpGetter for AsyncSnmp {
+    async fn get_system(
+        &self,
+        peer: SocketAddr,
+        credentials: &SnmpCredentials,
+        timeout: Duration,
+        retries: u32,
+    ) -> Result<SystemInfo, SnmpGetError> {
+        let auth = auth_of(credentials)?;
+        let retry = Retry::fixed(retries, Duration::ZERO).unwrap_or_else(|_| Retry::none());
+        let client = Client::builder(peer.to_string(), auth)
+            .request_timeout(timeout)
+            .retry(retry)
+            .connect()
+            .await
+            .map_err(|e| SnmpGetError::Other(e.to_string()))?;
+        let oids = [
+            Oid::from_slice(&SYS_DESCR),
+            Oid::from_slice(&SYS_OBJECT_ID),
+            Oid::from_slice(&SYS_NAME),
+        ];
+        let response = client.get_many(&oids).await.map_err(|e| match e.kind() {
+            async_snmp::ErrorKind::Timeout => SnmpGetError::Timeout,
+            async_snmp::ErrorKind::Auth | async_snmp::ErrorKind::Report => {
+                SnmpGetError::Refused(e.to_string())
+            }
+            _ => SnmpGetError::Other(e.to_string()),
+        })?;
+        let mut info = SystemInfo::default();
+        for varbind in &response.varbinds {
+            let arcs = varbind.oid.arcs();
+            let value = text_of(&varbind.value);
+            if arcs == SYS_DESCR {
+                info.sys_descr = value;
+            } else if arcs == SYS_OBJECT_ID {
+                info.sys_object_id = value;
+            } else if arcs == SYS_NAME {
+                info.sys_name = value;
+            }
+        }
+        Ok(info)
+    }
+}

@@ -1,0 +1,414 @@
+//! The UDP services: SNMP (engine discovery, then a GET), mDNS (DNS-SD by unicast), Kerberos
+//! (an AS-REQ for a principal that does not exist), and the Lexmark protocols with no public
+//! format (a minimal datagram and a control probe next door).
+
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::snmp_client::{SnmpGetError, SnmpGetter};
+use super::{NetworkProber, date_text, nonce};
+use crate::catalog::CheckId;
+use crate::engine::Job;
+use crate::results::{Evidence, Finding, State, hex_head};
+use crate::transport::{self, SourcePort, UdpExchange, UdpOptions, UdpOutcome};
+use crate::wire::{dns, kerberos, lexmark, snmp};
+
+/// The UDP port asked next door to tell "listening but silent" from "dropped": unassigned by
+/// IANA and not used by printers.
+pub const CONTROL_PORT: u16 = 47_809;
+
+/// Clock skew beyond which Kerberos authentication fails (the MIT and Windows default).
+const MAX_SKEW_SECONDS: i64 = 300;
+
+/// A finding for an exchange that did not produce a reply: ICMP, silence or a local error.
+pub fn no_reply(exchange: &UdpExchange, timeout: std::time::Duration) -> Finding {
+    let (state, mut evidence) = match &exchange.outcome {
+        UdpOutcome::Reply(bytes) => (
+            State::Open,
+            Evidence::new(format!("UDP reply of {} bytes", bytes.len())),
+        ),
+        UdpOutcome::Failed(found) => {
+            let mut evidence = Evidence::new(found.summary.clone());
+            evidence.errno = Some(found.errno);
+            evidence.icmp = found.icmp;
+            (found.state, evidence)
+        }
+        UdpOutcome::Silence => (
+            State::OpenFiltered,
+            Evidence::new(format!(
+                "no reply and no ICMP error after {} datagram(s), {} each",
+                exchange.attempts,
+                super::humanize(timeout)
+            )),
+        ),
+        UdpOutcome::Local(err) => (
+            State::Error,
+            Evidence::new(format!("could not open a UDP socket: {err}")),
+        ),
+    };
+    stamp(&mut evidence, exchange);
+    Finding::new(state, evidence)
+}
+
+/// Adds what every UDP exchange knows to its evidence.
+pub fn stamp(evidence: &mut Evidence, exchange: &UdpExchange) {
+    if exchange.attempts > 0 {
+        evidence.rtt_ms = Some((exchange.rtt.as_secs_f64() * 1_000_000.0).round() / 1000.0);
+        evidence.attempts = Some(exchange.attempts);
+    }
+    evidence.source_port = exchange.source_port;
+    evidence.notes.extend(exchange.source_note.clone());
+}
+
+fn reply_evidence(
+    summary: String,
+    peer: SocketAddr,
+    bytes: &[u8],
+    exchange: &UdpExchange,
+) -> Evidence {
+    let mut evidence = Evidence::new(summary).with_reply(peer, bytes);
+    stamp(&mut evidence, exchange);
+    evidence
+}
+
+impl<G: SnmpGetter> NetworkProber<G> {
+    fn options(&self, source: SourcePort) -> UdpOptions {
+        UdpOptions {
+            timeout: self.settings.timeout,
+            retries: self.settings.retries,
+            source,
+        }
+    }
+
+    async fn exchange(&self, peer: SocketAddr, payload: &[u8], source: SourcePort) -> UdpExchange {
+        transport::exchange(peer, payload, self.options(source), &self.pacer).await
+    }
+
+    /// SNMP: v3 engine discovery first (it needs no credentials and keeps "closed" by ICMP
+    /// apart from silence), then a GET of the system group with the configured credentials.
+    pub(super) async fn snmp(&self, job: &Job) -> Finding {
+        let discovery = self
+            .exchange(
+                job.peer,
+                &snmp::discovery_request(nonce() & 0x7fff_ffff, nonce() & 0x7fff_ffff),
+                SourcePort::Ephemeral,
+            )
+            .await;
+        let engine = match &discovery.outcome {
+            UdpOutcome::Reply(bytes) => Some(snmp::parse_discovery(bytes)),
+            UdpOutcome::Silence => None,
+            _ => return no_reply(&discovery, self.settings.timeout),
+        };
+        self.pacer.wait().await;
+        let credentials = &self.settings.snmp;
+        let get = self
+            .snmp_getter
+            .get_system(
+                job.peer,
+                credentials,
+                self.settings.timeout,
+                self.settings.retries,
+            )
+            .await;
+        let version = credentials.version();
+        let mut evidence = match &discovery.outcome {
+            UdpOutcome::Reply(bytes) => reply_evidence(String::new(), job.peer, bytes, &discovery),
+            _ => {
+                let mut e = Evidence::new("");
+                stamp(&mut e, &discovery);
+                e
+            }
+        };
+        let mut parts = Vec::new();
+        let agent = match &engine {
+            Some(Ok(found)) => {
+                let id = hex_head(&found.engine_id, 32);
+                let owner = match found.enterprise() {
+                    Some((number, "")) => format!(" (enterprise {number})"),
+                    Some((number, name)) => format!(" (enterprise {number}, {name})"),
+                    None => String::new(),
+                };
+                parts.push(format!("SNMPv3 engine {id}{owner}"));
+                evidence.fact("engine_id", id);
+                evidence.fact("engine_boots", found.engine_boots);
+                evidence.fact("engine_time", found.engine_time);
+                true
+            }
+            _ => false,
+        };
+        match get {
+            Ok(info) => {
+                parts.push(format!(
+                    "{version} GET: {}",
+                    info.sys_descr
+                        .clone()
+                        .unwrap_or_else(|| "sysDescr not given".into())
+                ));
+                evidence.fact("snmp_version", version);
+                evidence.fact("security", credentials.level());
+                if let Some(descr) = info.sys_descr {
+                    evidence.fact("sys_descr", descr);
+                }
+                if let Some(oid) = info.sys_object_id {
+                    evidence.fact("sys_object_id", oid);
+                }
+                if let Some(name) = info.sys_name {
+                    evidence.fact("sys_name", name);
+                }
+                evidence.summary = parts.join("; ");
+                Finding::new(State::Verified, evidence)
+            }
+            Err(err) if agent => {
+                parts.push(format!(
+                    "agent present, credentials not accepted ({version}: {err})"
+                ));
+                evidence.summary = parts.join("; ");
+                Finding::new(State::Verified, evidence).warn(format!(
+                    "The SNMP agent answers but not to the {version} credentials given ({err}): \
+                     set the community or v3 user MVE will use (--snmp-community, \
+                     MVE_AUDIT_SNMP_* or the profile)."
+                ))
+            }
+            Err(err) => match &discovery.outcome {
+                UdpOutcome::Reply(bytes) => {
+                    evidence.summary = format!(
+                        "UDP reply of {} bytes, but not SNMP; {version} GET: {err}",
+                        bytes.len()
+                    );
+                    Finding::new(State::Open, evidence)
+                }
+                _ => {
+                    let mut finding = no_reply(&discovery, self.settings.timeout);
+                    if !matches!(err, SnmpGetError::Timeout) {
+                        finding.evidence.notes.push(format!("{version} GET: {err}"));
+                    }
+                    finding
+                }
+            },
+        }
+    }
+
+    /// mDNS: the DNS-SD service list by unicast, then the Lexmark `_host-config._udp` TXT
+    /// records with the printer's security settings.
+    pub(super) async fn mdns(&self, job: &Job) -> Finding {
+        let first = self
+            .exchange(
+                job.peer,
+                &dns::ptr_query(nonce() as u16, dns::SERVICES),
+                SourcePort::Ephemeral,
+            )
+            .await;
+        let UdpOutcome::Reply(bytes) = &first.outcome else {
+            return no_reply(&first, self.settings.timeout);
+        };
+        let answer = match dns::parse_answer(bytes) {
+            Ok(answer) if answer.is_response => answer,
+            _ => {
+                let summary = format!("UDP reply of {} bytes, but not a DNS answer", bytes.len());
+                return Finding::new(
+                    State::Open,
+                    reply_evidence(summary, job.peer, bytes, &first),
+                );
+            }
+        };
+        let mut evidence = reply_evidence(String::new(), job.peer, bytes, &first);
+        let services = answer.pointers.clone();
+        evidence.fact("services", services.clone());
+        // The host-config records: a PTR query for the type, then TXT for its instance when
+        // the answer did not already carry it.
+        let mut texts = answer.texts.clone();
+        let mut instances = Vec::new();
+        let lexmark = services
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(dns::HOST_CONFIG));
+        if lexmark {
+            let second = self
+                .exchange(
+                    job.peer,
+                    &dns::ptr_query(nonce() as u16, dns::HOST_CONFIG),
+                    SourcePort::Ephemeral,
+                )
+                .await;
+            if let UdpOutcome::Reply(bytes) = &second.outcome
+                && let Ok(answer) = dns::parse_answer(bytes)
+            {
+                instances = answer.pointers.clone();
+                texts.extend(answer.texts);
+            }
+            if !texts
+                .iter()
+                .any(|(owner, _)| owner.to_ascii_lowercase().ends_with(dns::HOST_CONFIG))
+                && let Some(instance) = instances.first()
+            {
+                let third = self
+                    .exchange(
+                        job.peer,
+                        &dns::txt_query(nonce() as u16, instance),
+                        SourcePort::Ephemeral,
+                    )
+                    .await;
+                if let UdpOutcome::Reply(bytes) = &third.outcome
+                    && let Ok(answer) = dns::parse_answer(bytes)
+                {
+                    texts.extend(answer.texts);
+                }
+            }
+        }
+        let config = dns::Answer {
+            texts,
+            ..dns::Answer::default()
+        }
+        .host_config();
+        let mut summary = format!(
+            "DNS-SD: {} service type(s){}",
+            services.len(),
+            if services.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", services.join(", "))
+            }
+        );
+        if !config.is_empty() {
+            let pairs: Vec<String> = config.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            summary.push_str(&format!("; host-config: {}", pairs.join(" ")));
+            let map: serde_json::Map<String, serde_json::Value> =
+                config.into_iter().map(|(k, v)| (k, v.into())).collect();
+            evidence.fact("host_config", serde_json::Value::Object(map));
+        }
+        if !instances.is_empty() {
+            evidence.fact("host_config_instances", instances);
+        }
+        if answer.id == 0 {
+            evidence
+                .notes
+                .push("the responder answered with id 0 (accepted: some printers do)".into());
+        }
+        evidence.summary = summary;
+        Finding::new(State::Verified, evidence)
+    }
+
+    /// Kerberos: a KRB-ERROR for our unknown principal proves a KDC; its clock is compared
+    /// with ours.
+    pub(super) async fn kerberos(&self, job: &Job) -> Finding {
+        let request = kerberos::as_request(&self.settings.kerberos_realm, nonce());
+        let exchange = self
+            .exchange(job.peer, &request, SourcePort::Ephemeral)
+            .await;
+        let UdpOutcome::Reply(bytes) = &exchange.outcome else {
+            return no_reply(&exchange, self.settings.timeout);
+        };
+        let mut evidence = reply_evidence(String::new(), job.peer, bytes, &exchange);
+        match kerberos::parse_reply(bytes) {
+            Ok(kerberos::KdcReply::Error(error)) => {
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                let skew = error.server_time - now;
+                evidence.summary = format!(
+                    "KDC answered {} ({}) for realm {}; its clock {} ({skew:+}s from ours)",
+                    error.code_name(),
+                    error.error_code,
+                    error.realm,
+                    date_text_time(error.server_time),
+                );
+                evidence.fact("error_code", error.error_code);
+                evidence.fact("error_name", error.code_name());
+                evidence.fact("realm", error.realm.clone());
+                evidence.fact("server_time", date_text_time(error.server_time));
+                evidence.fact("clock_skew_seconds", skew);
+                if let Some(text) = &error.text {
+                    evidence.fact("error_text", text.clone());
+                }
+                let finding = Finding::new(State::Verified, evidence);
+                if skew.abs() > MAX_SKEW_SECONDS {
+                    finding.warn(format!(
+                        "The KDC's clock is {skew:+} seconds from this host's: Kerberos fails beyond \
+                         5 minutes. Synchronise both with NTP."
+                    ))
+                } else {
+                    finding
+                }
+            }
+            Ok(kerberos::KdcReply::AsRep) => {
+                evidence.summary = "KDC answered with an AS-REP".into();
+                Finding::new(State::Verified, evidence)
+            }
+            Err(_) => {
+                evidence.summary = format!("UDP reply of {} bytes, but not Kerberos", bytes.len());
+                Finding::new(State::Open, evidence)
+            }
+        }
+    }
+
+    /// NPAP, XMLNT, LST: a minimal datagram from MVE's source port (or the profile's payload);
+    /// on silence, one control probe to an unused port on the same host.
+    pub(super) async fn blind(&self, job: &Job, source: SourcePort) -> Finding {
+        let payload = self
+            .settings
+            .payloads
+            .get(&job.check)
+            .cloned()
+            .unwrap_or_default();
+        let exchange = self.exchange(job.peer, &payload, source).await;
+        match &exchange.outcome {
+            UdpOutcome::Reply(bytes) => {
+                let xml = job.check == CheckId::Xmlnt && lexmark::is_xmlnt_exception(bytes);
+                let summary = if xml {
+                    format!(
+                        "XMLNT answered with an <exception> document ({} bytes)",
+                        bytes.len()
+                    )
+                } else {
+                    format!("UDP reply of {} bytes from {}", bytes.len(), job.peer)
+                };
+                let mut evidence = reply_evidence(summary, job.peer, bytes, &exchange);
+                evidence.fact("payload_bytes", payload.len());
+                Finding::new(if xml { State::Verified } else { State::Open }, evidence)
+            }
+            UdpOutcome::Silence => {
+                let mut finding = no_reply(&exchange, self.settings.timeout);
+                let control_peer = SocketAddr::new(job.peer.ip(), CONTROL_PORT);
+                let control = transport::exchange(
+                    control_peer,
+                    &[],
+                    UdpOptions {
+                        timeout: self.settings.timeout,
+                        retries: 0,
+                        source: SourcePort::Ephemeral,
+                    },
+                    &self.pacer,
+                )
+                .await;
+                let next_door = match &control.outcome {
+                    UdpOutcome::Failed(found) if found.state == State::Closed => {
+                        finding.evidence.summary = format!(
+                            "likely listening: silent on UDP {} while UDP {CONTROL_PORT} on the same host \
+                             answered ICMP port unreachable (a rule dropping only this port is the \
+                             other explanation)",
+                            job.peer.port()
+                        );
+                        "icmp-port-unreachable"
+                    }
+                    UdpOutcome::Silence => "silent",
+                    UdpOutcome::Reply(_) => "reply",
+                    _ => "error",
+                };
+                finding.evidence.fact("control_port", CONTROL_PORT);
+                finding.evidence.fact("control_result", next_door);
+                finding
+            }
+            _ => no_reply(&exchange, self.settings.timeout),
+        }
+    }
+}
+
+fn date_text_time(seconds: i64) -> String {
+    let time = seconds.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        date_text(seconds),
+        time / 3600,
+        time / 60 % 60,
+        time % 60
+    )
+}

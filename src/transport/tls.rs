@@ -1,0 +1,175 @@
+//! TLS for the audit: rustls with the ring provider, accepting any certificate (an audit reports
+//! what is wrong with a certificate instead of refusing it) while still checking the handshake
+//! signatures, so a reply really comes from the key in the certificate shown.
+
+use std::io;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use crate::wire::x509::{CertFacts, parse_certificate};
+
+/// What the handshake established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFacts {
+    pub version: String,
+    pub cipher: String,
+    pub cert: Option<CertFacts>,
+    /// Why the certificate's facts could not be read, when they could not.
+    pub cert_error: Option<String>,
+}
+
+/// How a handshake ended.
+#[derive(Debug)]
+pub enum Handshake<S> {
+    Done(Box<TlsStream<S>>, TlsFacts),
+    /// The peer speaks TLS but not a version or cipher we share (old firmware: TLS 1.0 only,
+    /// RSA key exchange), or refused us with an alert.
+    Incompatible(String),
+    /// What came back is not TLS at all.
+    NotTls(String),
+    /// The connection broke or timed out.
+    Failed(String),
+}
+
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn connector() -> Option<TlsConnector> {
+    static CONFIG: OnceLock<Option<Arc<ClientConfig>>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .ok()?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+                .with_no_client_auth();
+            Some(Arc::new(config))
+        })
+        .clone()
+        .map(TlsConnector::from)
+}
+
+/// Runs a TLS handshake over `stream` within `timeout`. `name` is sent as SNI when it is a
+/// host name; an address is used as is.
+pub async fn handshake<S>(stream: S, name: &str, timeout: Duration) -> Handshake<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some(connector) = connector() else {
+        return Handshake::Failed("no TLS protocol version could be configured".into());
+    };
+    let server_name = match name.parse::<IpAddr>() {
+        Ok(ip) => ServerName::IpAddress(ip.into()),
+        Err(_) => match ServerName::try_from(name.to_string()) {
+            Ok(server_name) => server_name,
+            Err(_) => return Handshake::Failed(format!("'{name}' cannot be sent as SNI")),
+        },
+    };
+    let tls = match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await {
+        Err(_) => return Handshake::Failed("the TLS handshake did not finish in time".into()),
+        Ok(Err(err)) => return classify(err),
+        Ok(Ok(tls)) => tls,
+    };
+    let (_, connection) = tls.get_ref();
+    let version = connection.protocol_version().map_or_else(
+        || "unknown".into(),
+        |v| format!("{v:?}").replace("TLSv1_", "TLS 1."),
+    );
+    let cipher = connection
+        .negotiated_cipher_suite()
+        .map_or_else(|| "unknown".into(), |c| format!("{:?}", c.suite()));
+    let (cert, cert_error) = match connection.peer_certificates().and_then(|c| c.first()) {
+        None => (None, Some("the server sent no certificate".to_string())),
+        Some(der) => match parse_certificate(der) {
+            Ok(facts) => (Some(facts), None),
+            Err(err) => (None, Some(err.to_string())),
+        },
+    };
+    let facts = TlsFacts {
+        version,
+        cipher,
+        cert,
+        cert_error,
+    };
+    Handshake::Done(Box::new(tls), facts)
+}
+
+fn classify<S>(err: io::Error) -> Handshake<S> {
+    let text = err.to_string();
+    let tls_error = err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .cloned();
+    match tls_error {
+        Some(rustls::Error::AlertReceived(alert)) => Handshake::Incompatible(format!(
+            "the server refused the handshake with alert {alert:?}"
+        )),
+        Some(rustls::Error::PeerIncompatible(why)) => {
+            Handshake::Incompatible(format!("no common TLS version or cipher ({why:?})"))
+        }
+        Some(rustls::Error::InvalidMessage(why)) => {
+            Handshake::NotTls(format!("the reply is not TLS ({why:?})"))
+        }
+        Some(other) => Handshake::Incompatible(other.to_string()),
+        None if err.kind() == io::ErrorKind::UnexpectedEof => {
+            Handshake::Incompatible("the server closed the connection during the handshake".into())
+        }
+        None => Handshake::Failed(text),
+    }
+}
