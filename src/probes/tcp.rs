@@ -495,9 +495,15 @@ pub async fn firebird(mut stream: TcpStream, deadline: Instant) -> Finding {
     .await;
     match end {
         ReadEnd::Done(Ok(answer)) => {
-            let mut evidence = Evidence::new(match answer.protocol_number() {
-                Some(protocol) => format!("Firebird {}: protocol {protocol}", answer.op_name()),
-                None => format!("Firebird {}", answer.op_name()),
+            let mut evidence = Evidence::new(match (answer, answer.protocol_number()) {
+                (_, Some(protocol)) => {
+                    format!("Firebird {}: protocol {protocol}", answer.op_name())
+                }
+                (firebird::Answer::AuthRequested, _) => {
+                    "Firebird op_cont_auth: the server accepts connections and asks for a login"
+                        .into()
+                }
+                _ => format!("Firebird {}", answer.op_name()),
             });
             evidence.fact("answer", answer.op_name());
             if let Some(protocol) = answer.protocol_number() {
@@ -505,7 +511,7 @@ pub async fn firebird(mut stream: TcpStream, deadline: Instant) -> Finding {
             }
             let finding = Finding::new(State::Verified, evidence);
             match answer {
-                firebird::Answer::Accepted { .. } => finding,
+                firebird::Answer::Accepted { .. } | firebird::Answer::AuthRequested => finding,
                 _ => finding.warn("The Firebird server refused every protocol version offered."),
             }
         }

@@ -218,6 +218,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
         // the answer did not already carry it.
         let mut texts = answer.texts.clone();
         let mut instances = Vec::new();
+        let mut instance_names = Vec::new();
         let lexmark = services
             .iter()
             .any(|s| s.eq_ignore_ascii_case(dns::HOST_CONFIG));
@@ -233,17 +234,18 @@ impl<G: SnmpGetter> NetworkProber<G> {
                 && let Ok(answer) = dns::parse_answer(bytes)
             {
                 instances = answer.pointers.clone();
+                instance_names = answer.pointer_names.clone();
                 texts.extend(answer.texts);
             }
             if !texts
                 .iter()
                 .any(|(owner, _)| owner.to_ascii_lowercase().ends_with(dns::HOST_CONFIG))
-                && let Some(instance) = instances.first()
+                && let Some(instance) = instance_names.first()
             {
                 let third = self
                     .exchange(
                         job.peer,
-                        &dns::txt_query(nonce() as u16, instance),
+                        &dns::txt_query_for(nonce() as u16, instance),
                         SourcePort::Ephemeral,
                     )
                     .await;

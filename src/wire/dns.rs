@@ -26,14 +26,30 @@ pub fn query(id: u16, name: &str, kind: RecordType) -> Vec<u8> {
     message.to_vec().unwrap_or_default()
 }
 
+/// A name as people read it: DNS-SD instance names hold spaces and parentheses, which the
+/// master-file form would escape (`Lexmark\040CX725`).
+pub fn readable(name: &Name) -> String {
+    let mut text = name
+        .iter()
+        .map(|label| String::from_utf8_lossy(label).into_owned())
+        .collect::<Vec<_>>()
+        .join(".");
+    if name.is_fqdn() {
+        text.push('.');
+    }
+    text
+}
+
+/// A TXT query for a name taken from an answer.
+pub fn txt_query_for(id: u16, name: &Name) -> Vec<u8> {
+    let mut message = Message::new(id.max(1), MessageType::Query, OpCode::Query);
+    message.add_query(Query::query(name.clone(), RecordType::TXT));
+    message.to_vec().unwrap_or_default()
+}
+
 /// A PTR query (the common case).
 pub fn ptr_query(id: u16, name: &str) -> Vec<u8> {
     query(id, name, RecordType::PTR)
-}
-
-/// A TXT query.
-pub fn txt_query(id: u16, name: &str) -> Vec<u8> {
-    query(id, name, RecordType::TXT)
 }
 
 /// An SRV record, reduced to what a report shows.
@@ -51,6 +67,8 @@ pub struct Answer {
     pub is_response: bool,
     /// PTR targets: service types for the meta-query, instance names for a type query.
     pub pointers: Vec<String>,
+    /// The same targets as names, to query further without re-parsing text.
+    pub pointer_names: Vec<Name>,
     pub services: Vec<Service>,
     /// Each TXT record: its owner name and its strings.
     pub texts: Vec<(String, Vec<String>)>,
@@ -91,17 +109,18 @@ pub fn parse_answer(bytes: &[u8]) -> Result<Answer, DnsError> {
     };
     let records = message.answers.iter().chain(&message.additionals);
     for record in records {
-        let owner = record.name.to_utf8();
+        let owner = readable(&record.name);
         match &record.data {
             RData::PTR(ptr) if answer.pointers.len() < MAX_ITEMS => {
-                let target = ptr.0.to_utf8();
+                let target = readable(&ptr.0);
                 if !answer.pointers.contains(&target) {
                     answer.pointers.push(target);
+                    answer.pointer_names.push(ptr.0.clone());
                 }
             }
             RData::SRV(srv) if answer.services.len() < MAX_ITEMS => answer.services.push(Service {
                 instance: owner,
-                target: srv.target.to_utf8(),
+                target: readable(&srv.target),
                 port: srv.port,
             }),
             RData::TXT(txt) if answer.texts.len() < MAX_ITEMS => {

@@ -7,6 +7,7 @@ const OP_ACCEPT: u32 = 3;
 const OP_REJECT: u32 = 4;
 const OP_RESPONSE: u32 = 9;
 const OP_ATTACH: u32 = 19;
+const OP_CONT_AUTH: u32 = 92;
 const OP_ACCEPT_DATA: u32 = 94;
 const OP_COND_ACCEPT: u32 = 98;
 const CONNECT_VERSION3: u32 = 3;
@@ -64,6 +65,8 @@ pub fn connect_request() -> Vec<u8> {
 pub enum Answer {
     /// op_accept, op_accept_data or op_cond_accept, with the protocol version chosen.
     Accepted { op: u32, protocol: u32 },
+    /// op_cont_auth: Firebird 3+ chose a protocol and asks the client to authenticate.
+    AuthRequested,
     /// op_reject: no offered protocol is acceptable.
     Rejected,
     /// op_response: an error status instead of an answer.
@@ -86,6 +89,7 @@ impl Answer {
                 op: OP_ACCEPT_DATA, ..
             } => "op_accept_data",
             Answer::Accepted { .. } => "op_cond_accept",
+            Answer::AuthRequested => "op_cont_auth",
             Answer::Rejected => "op_reject",
             Answer::Response => "op_response",
         }
@@ -113,6 +117,7 @@ pub fn parse_answer(bytes: &[u8]) -> Result<Answer, FirebirdError> {
             let protocol = read_word(bytes, 1).ok_or(FirebirdError::Short)?;
             Ok(Answer::Accepted { op, protocol })
         }
+        OP_CONT_AUTH => Ok(Answer::AuthRequested),
         OP_REJECT => Ok(Answer::Rejected),
         OP_RESPONSE => Ok(Answer::Response),
         other => Err(FirebirdError::Operation(other)),
@@ -142,6 +147,10 @@ mod tests {
         assert_eq!(answer.protocol_number(), Some(13));
         assert_eq!(answer.op_name(), "op_accept");
         assert_eq!(parse_answer(&[0, 0, 0, 4]), Ok(Answer::Rejected));
+        assert_eq!(
+            parse_answer(&[0, 0, 0, 92, 0, 0, 0, 0]),
+            Ok(Answer::AuthRequested)
+        );
         assert_eq!(parse_answer(&[0, 0, 0, 3, 0]), Err(FirebirdError::Short));
         assert_eq!(
             parse_answer(b"HTTP"),

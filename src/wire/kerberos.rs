@@ -43,7 +43,9 @@ pub fn as_request(realm: &str, nonce: u32) -> Vec<u8> {
             &tlv(context(2), &tlv(GENERAL_STRING, realm.as_bytes())),
             &tlv(context(3), &principal(NT_SRV_INST, &["krbtgt", realm])),
             &tlv(context(5), &tlv(GENERALIZED_TIME, b"20370913024805Z")),
-            &tlv(context(7), &uint(nonce.into())),
+            // RFC 4120 says UInt32, but MIT's KDC decodes the nonce as a signed 32-bit value
+            // and drops larger ones ("ASN.1 value too large"): keep it within 31 bits.
+            &tlv(context(7), &uint((nonce & 0x7fff_ffff).into())),
             &tlv(context(8), &tlv(SEQUENCE, &etypes)),
         ]),
     );

@@ -308,7 +308,7 @@ pub fn nginx(
         ));
     }
     let conf = format!(
-        "daemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
          http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n \
          fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{servers}}}\n"
     );
@@ -326,7 +326,8 @@ pub fn nginx(
     Some(daemon)
 }
 
-/// vsftpd on `addr`, no logins enabled.
+/// vsftpd on `addr`: anonymous read-only into an empty directory (vsftpd refuses to start
+/// with every login disabled); the probe never logs in anyway.
 pub fn vsftpd(ns: &Netns, addr: SocketAddr) -> Option<Daemon> {
     if !installed("vsftpd") {
         unavailable("vsftpd is not installed");
@@ -336,7 +337,7 @@ pub fn vsftpd(ns: &Netns, addr: SocketAddr) -> Option<Daemon> {
     std::fs::create_dir_all(dir.join("empty")).unwrap();
     let conf = format!(
         "listen=YES\nlisten_ipv6=NO\nlisten_address={ip}\nlisten_port={port}\nbackground=NO\n\
-         anonymous_enable=NO\nlocal_enable=NO\nwrite_enable=NO\nseccomp_sandbox=NO\n\
+         anonymous_enable=YES\nanon_root={empty}\nno_anon_password=YES\nlocal_enable=NO\nwrite_enable=NO\nseccomp_sandbox=NO\n\
          ftpd_banner=Lexmark lab FTP ready\nsecure_chroot_dir={empty}\nxferlog_enable=NO\n",
         ip = addr.ip(),
         port = addr.port(),
@@ -364,7 +365,7 @@ pub fn postfix(ns: &Netns, addr: SocketAddr) -> Option<Daemon> {
          mail_owner = postfix\nsetgid_group = postdrop\ninet_interfaces = {ip}\ninet_protocols = {proto}\n\
          myhostname = mail.lab.test\nmydestination =\nalias_maps =\nalias_database =\n\
          smtpd_banner = $myhostname ESMTP lab\nsmtpd_tls_cert_file = {cert}\nsmtpd_tls_key_file = {key}\n\
-         smtpd_tls_security_level = may\nmaillog_file = {d}/maillog\nmulti_instance_enable = no\n",
+         smtpd_tls_security_level = may\nmaillog_file = /dev/stdout\n",
         ip = addr.ip(),
         proto = if addr.is_ipv4() { "ipv4" } else { "ipv6" },
         cert = cert.display(),
@@ -387,6 +388,19 @@ pub fn postfix(ns: &Netns, addr: SocketAddr) -> Option<Daemon> {
     );
     std::fs::write(dir.join("main.cf"), main).unwrap();
     std::fs::write(dir.join("master.cf"), master).unwrap();
+    std::fs::create_dir_all(dir.join("queue")).unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    // The queue's subdirectories, owners and modes, as Postfix wants them.
+    let status = Command::new("postfix")
+        .arg("-c")
+        .arg(&dir)
+        .args(["set-permissions", "create-missing"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("postfix set-permissions");
+    assert!(status.success(), "postfix set-permissions failed");
     let mut command = ns.command("postfix");
     command.arg("-c").arg(&dir).arg("start-fg");
     let mut daemon = spawn(ns, "postfix", dir.clone(), command);

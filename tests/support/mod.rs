@@ -65,7 +65,7 @@ impl Netns {
              nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
         )
         .expect("write resolv.conf");
-        let mut hosts_file = String::from("127.0.0.1 localhost\n::1 localhost\n");
+        let mut hosts_file = String::from("127.0.0.1 localhost\n");
         for line in hosts {
             hosts_file.push_str(line);
             hosts_file.push('\n');
