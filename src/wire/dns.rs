@@ -190,4 +190,33 @@ mod tests {
         assert!(parse_answer(&[0xff; 11]).is_err());
         assert!(parse_answer(b"HTTP/1.1 400 Bad Request\r\n\r\n").is_err());
     }
+
+    #[test]
+    fn avahi_fixtures() {
+        use crate::wire::fixtures::{AVAHI_PTR, AVAHI_SERVICES, AVAHI_TXT, survives};
+        let services = parse_answer(AVAHI_SERVICES).unwrap();
+        assert!(services.is_response);
+        assert_eq!(
+            services.pointers,
+            ["_host-config._udp.local.", "_ipp._tcp.local."]
+        );
+        let ptr = parse_answer(AVAHI_PTR).unwrap();
+        assert_eq!(
+            ptr.pointers,
+            ["Lexmark CX725 (printer-lab)._host-config._udp.local."]
+        );
+        let txt = parse_answer(AVAHI_TXT).unwrap();
+        assert_eq!(
+            txt.host_config(),
+            [
+                ("SECUREMODE".to_string(), "1".to_string()),
+                ("PASSWORDSET".into(), "1".into()),
+                ("NEWPASSWORDTYPE".into(), "2".into()),
+                ("MACUAA".into(), "00:21:b7:aa:bb:cc".into()),
+            ]
+        );
+        for fixture in [AVAHI_SERVICES, AVAHI_PTR, AVAHI_TXT] {
+            survives(fixture, parse_answer);
+        }
+    }
 }

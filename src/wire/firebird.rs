@@ -158,4 +158,11 @@ mod tests {
         );
         assert_eq!(parse_answer(&[]), Err(FirebirdError::Short));
     }
+
+    #[test]
+    fn firebird3_fixture() {
+        use crate::wire::fixtures::{FIREBIRD_ANSWER, survives};
+        assert_eq!(parse_answer(FIREBIRD_ANSWER), Ok(Answer::AuthRequested));
+        survives(FIREBIRD_ANSWER, parse_answer);
+    }
 }

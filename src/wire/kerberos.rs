@@ -209,4 +209,30 @@ mod tests {
         assert!(text.contains("krbtgt"));
         assert!(text.contains(PROBE_PRINCIPAL));
     }
+
+    #[test]
+    fn krb5kdc_error_fixtures() {
+        use crate::wire::fixtures::{KDC_PRINCIPAL_UNKNOWN, KDC_WRONG_REALM, survives};
+        let KdcReply::Error(error) = parse_reply(KDC_PRINCIPAL_UNKNOWN).unwrap() else {
+            panic!("not a KRB-ERROR")
+        };
+        assert_eq!(error.error_code, 6);
+        assert_eq!(error.code_name(), "KDC_ERR_C_PRINCIPAL_UNKNOWN");
+        assert_eq!(error.realm, "LAB.TEST");
+        assert!(error.server_time > 1_700_000_000);
+        let KdcReply::Error(wrong) = parse_reply(KDC_WRONG_REALM).unwrap() else {
+            panic!("not a KRB-ERROR")
+        };
+        assert_eq!(wrong.realm, PLACEHOLDER_REALM);
+        assert_ne!(wrong.error_code, 0);
+        assert_eq!(survives(KDC_PRINCIPAL_UNKNOWN, parse_reply), 0);
+    }
+
+    #[test]
+    fn nonce_stays_within_31_bits_for_mit_kdcs() {
+        // Regression: MIT krb5kdc drops an AS-REQ whose nonce needs 32 bits.
+        let req = as_request("LAB.TEST", u32::MAX);
+        let needle = [0xa7, 0x06, 0x02, 0x04, 0x7f, 0xff, 0xff, 0xff];
+        assert!(req.windows(needle.len()).any(|w| w == needle));
+    }
 }

@@ -202,4 +202,15 @@ mod tests {
         assert!(parse_root_dse(b"HTTP/1.1 400 Bad Request\r\n\r\n", 1).is_err());
         assert_eq!(parse_root_dse(b"", 1), Err(LdapError::Empty));
     }
+
+    #[test]
+    fn slapd_root_dse_fixture() {
+        use crate::wire::fixtures::{SLAPD_ROOT_DSE, survives};
+        let dse = parse_root_dse(SLAPD_ROOT_DSE, 1).unwrap();
+        assert_eq!(dse.naming_contexts, ["dc=lab,dc=test"]);
+        assert_eq!(dse.ldap_versions, ["3"]);
+        assert!(dse.starttls);
+        assert_eq!(dse.result_code, Some(0));
+        survives(SLAPD_ROOT_DSE, |b| parse_root_dse(b, 1));
+    }
 }

@@ -11,3 +11,51 @@ pub mod snmp;
 pub mod tds;
 pub mod text;
 pub mod x509;
+
+/// Fixtures captured from real daemons (`tests/capture_fixtures.rs`) and the hostile variants
+/// every parser must survive: each truncation, a megabyte of trailing junk, and noise.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    pub const SNMPD_REPORT: &[u8] =
+        include_bytes!("../../tests/fixtures/snmpd-discovery-report.bin");
+    pub const KDC_PRINCIPAL_UNKNOWN: &[u8] =
+        include_bytes!("../../tests/fixtures/krb5kdc-principal-unknown.bin");
+    pub const KDC_WRONG_REALM: &[u8] =
+        include_bytes!("../../tests/fixtures/krb5kdc-wrong-realm.bin");
+    pub const SLAPD_ROOT_DSE: &[u8] = include_bytes!("../../tests/fixtures/slapd-root-dse.bin");
+    pub const NGINX_HEAD: &[u8] = include_bytes!("../../tests/fixtures/nginx-head.bin");
+    pub const NGINX_CERT: &[u8] = include_bytes!("../../tests/fixtures/nginx-certificate.der");
+    pub const VSFTPD_BANNER: &[u8] = include_bytes!("../../tests/fixtures/vsftpd-banner.bin");
+    pub const POSTFIX_BANNER: &[u8] = include_bytes!("../../tests/fixtures/postfix-banner.bin");
+    pub const POSTFIX_EHLO: &[u8] = include_bytes!("../../tests/fixtures/postfix-ehlo.bin");
+    pub const FIREBIRD_ANSWER: &[u8] =
+        include_bytes!("../../tests/fixtures/firebird-connect-answer.bin");
+    pub const AVAHI_SERVICES: &[u8] = include_bytes!("../../tests/fixtures/avahi-services.bin");
+    pub const AVAHI_PTR: &[u8] = include_bytes!("../../tests/fixtures/avahi-host-config-ptr.bin");
+    pub const AVAHI_TXT: &[u8] = include_bytes!("../../tests/fixtures/avahi-host-config-txt.bin");
+
+    /// Runs `parse` over every prefix of `fixture`, the fixture with a megabyte appended, and
+    /// pseudo-random noise; it must return, never panic. Returns how many prefixes parsed.
+    pub fn survives<T, E>(fixture: &[u8], parse: impl Fn(&[u8]) -> Result<T, E>) -> usize {
+        let mut ok = 0;
+        for end in 0..fixture.len() {
+            ok += usize::from(parse(&fixture[..end]).is_ok());
+        }
+        let mut big = fixture.to_vec();
+        big.resize(fixture.len() + (1 << 20), 0xff);
+        let _ = parse(&big);
+        let mut state = 0x2545_f491_u32;
+        for len in [1usize, 7, 64, 512, 4096] {
+            let noise: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state as u8
+                })
+                .collect();
+            let _ = parse(&noise);
+        }
+        ok
+    }
+}

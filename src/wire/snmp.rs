@@ -155,4 +155,16 @@ mod tests {
         ];
         assert_eq!(discovery_request(0x1234, 0x5678), want);
     }
+
+    #[test]
+    fn net_snmp_report_fixture() {
+        let found = parse_discovery(crate::wire::fixtures::SNMPD_REPORT).unwrap();
+        assert_eq!(found.msg_id, 0x1234);
+        assert_eq!(found.enterprise(), Some((8072, "net-snmp")));
+        assert_eq!(found.report_oid.as_deref(), Some("1.3.6.1.6.3.15.1.1.4.0"));
+        assert!(found.engine_boots >= 1);
+        let ok =
+            crate::wire::fixtures::survives(crate::wire::fixtures::SNMPD_REPORT, parse_discovery);
+        assert_eq!(ok, 0, "no truncation of a report parses");
+    }
 }

@@ -187,4 +187,12 @@ mod tests {
             assert_eq!(parse_prelogin(bytes), Err(*want), "{bytes:02x?}");
         }
     }
+
+    #[test]
+    fn every_truncation_of_the_spec_example_is_refused() {
+        assert_eq!(
+            crate::wire::fixtures::survives(&MS_TDS_4_1, parse_prelogin),
+            0
+        );
+    }
 }

@@ -214,4 +214,35 @@ mod tests {
             Err(TextError::NotHttp)
         );
     }
+
+    #[test]
+    fn real_daemon_fixtures() {
+        use crate::wire::fixtures::*;
+        let (banner, _) = parse_reply(VSFTPD_BANNER).unwrap();
+        assert_eq!(banner.code, 220);
+        assert_eq!(banner.lines, ["Lexmark lab FTP ready"]);
+        let (banner, _) = parse_reply(POSTFIX_BANNER).unwrap();
+        assert_eq!(banner.lines, ["mail.lab.test ESMTP lab"]);
+        let (ehlo, used) = parse_reply(POSTFIX_EHLO).unwrap();
+        assert_eq!(used, POSTFIX_EHLO.len());
+        let extensions = ehlo_extensions(&ehlo);
+        assert!(
+            extensions.contains(&"STARTTLS".to_string()),
+            "{extensions:?}"
+        );
+        assert!(extensions.contains(&"PIPELINING".to_string()));
+        let head = parse_http_head(NGINX_HEAD).unwrap();
+        assert_eq!(
+            (head.status, head.server.as_deref()),
+            (200, Some("nginx/1.22.1"))
+        );
+        for fixture in [VSFTPD_BANNER, POSTFIX_BANNER, POSTFIX_EHLO] {
+            assert_eq!(
+                survives(fixture, parse_reply),
+                0,
+                "a cut reply is incomplete"
+            );
+        }
+        assert_eq!(survives(NGINX_HEAD, parse_http_head), 0);
+    }
 }

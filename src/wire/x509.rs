@@ -161,4 +161,16 @@ mod tests {
         assert!(parse_certificate(&[0x30, 0x03, 0x30, 0x01, 0x02]).is_err());
         assert!(parse_certificate(&[0x30, 0x82, 0xff, 0xff]).is_err());
     }
+
+    #[test]
+    fn nginx_certificate_fixture() {
+        use crate::wire::fixtures::{NGINX_CERT, survives};
+        let facts = parse_certificate(NGINX_CERT).unwrap();
+        assert_eq!(facts.subject, "CN=printer.lab.test, O=mve-audit lab");
+        assert_eq!(facts.issuer, facts.subject);
+        assert!(facts.self_issued);
+        assert_eq!(facts.sans, ["DNS:printer.lab.test"]);
+        assert_eq!(facts.not_after, 2_051_222_400, "2035-01-01");
+        assert_eq!(survives(NGINX_CERT, parse_certificate), 0);
+    }
 }
