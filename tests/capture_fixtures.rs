@@ -57,7 +57,7 @@ fn tcp(ns: &Netns, peer: SocketAddr, requests: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
             .set_read_timeout(Some(Duration::from_millis(700)))
             .unwrap();
         let mut replies = Vec::new();
-        let mut read_all = |stream: &mut TcpStream| {
+        let read_all = |stream: &mut TcpStream| {
             let mut all = Vec::new();
             let mut buf = [0u8; 4096];
             while let Ok(n) = stream.read(&mut buf) {

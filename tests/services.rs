@@ -15,7 +15,7 @@ fn addr(text: &str) -> SocketAddr {
     text.parse().unwrap()
 }
 
-fn facts<'a>(cell: &'a serde_json::Value) -> &'a serde_json::Value {
+fn facts(cell: &serde_json::Value) -> &serde_json::Value {
     &cell["evidence"]["facts"]
 }
 
