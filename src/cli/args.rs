@@ -155,6 +155,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PPS", help_heading = "Timing")]
     pub rate: Option<u32>,
 
+    /// UDP datagrams per second per host after a burst of 5, so ICMP rate limits on printers
+    /// do not hide closed ports; 0 for no limit [default: 1]
+    #[arg(long, value_name = "PPS", help_heading = "Timing")]
+    pub host_rate: Option<u32>,
+
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     pub format: Format,

@@ -20,6 +20,7 @@ impl Defaults {
     pub const RETRIES: u32 = 2;
     pub const CONCURRENCY: u32 = 64;
     pub const RATE: u32 = 300;
+    pub const HOST_RATE: u32 = 1;
 }
 
 /// Everything `check` needs, validated.
@@ -171,6 +172,10 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
             .rate
             .or(timing.rate.map(|r| r.0))
             .unwrap_or(Defaults::RATE),
+        host_rate: args
+            .host_rate
+            .or(timing.host_rate.map(|r| r.0))
+            .unwrap_or(Defaults::HOST_RATE),
         kerberos_realm: realm,
         snmp: snmp_credentials(args, &profile, &shown)?,
         payloads: profile

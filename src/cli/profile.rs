@@ -109,6 +109,7 @@ pub struct ProfileTiming {
     pub retries: Option<Bounded<0, 10>>,
     pub concurrency: Option<Bounded<1, 4096>>,
     pub rate: Option<Bounded<0, 1_000_000>>,
+    pub host_rate: Option<Bounded<0, 10_000>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -33,6 +33,8 @@ pub struct ProbeSettings {
     pub retries: u32,
     /// Packets per second across all probes; 0 for no limit.
     pub rate: u32,
+    /// UDP datagrams per second per host after a short burst; 0 for no limit.
+    pub host_rate: u32,
     /// The realm named in the Kerberos AS-REQ.
     pub kerberos_realm: String,
     pub snmp: SnmpCredentials,
@@ -59,7 +61,7 @@ impl NetworkProber {
 
 impl<G: SnmpGetter> NetworkProber<G> {
     pub fn with_snmp(settings: ProbeSettings, snmp_getter: G) -> NetworkProber<G> {
-        let pacer = Pacer::new(settings.rate);
+        let pacer = Pacer::new(settings.rate, settings.host_rate);
         NetworkProber {
             settings,
             pacer,

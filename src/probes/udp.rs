@@ -99,7 +99,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
             UdpOutcome::Silence => None,
             _ => return no_reply(&discovery, self.settings.timeout),
         };
-        self.pacer.wait().await;
+        self.pacer.wait_udp(job.peer.ip()).await;
         let credentials = &self.settings.snmp;
         let get = self
             .snmp_getter

@@ -89,7 +89,7 @@ pub async fn exchange(
         if attempts > options.retries {
             break UdpOutcome::Silence;
         }
-        pacer.wait().await;
+        pacer.wait_udp(peer.ip()).await;
         let context = if attempts == 0 {
             Context::UdpFirstSend
         } else {
