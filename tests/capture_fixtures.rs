@@ -142,7 +142,7 @@ fn capture_from_real_daemons() {
     fixture("postfix-banner.bin", &replies[0]);
     fixture("postfix-ehlo.bin", &replies[1]);
 
-    let _fb = daemons::firebird(&ns).unwrap();
+    let _fb = daemons::firebird(&ns, "127.0.0.1".parse().unwrap()).unwrap();
     let replies = tcp(&ns, lo(3050), vec![firebird::connect_request()]);
     fixture("firebird-connect-answer.bin", &replies[0]);
 

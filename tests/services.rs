@@ -391,7 +391,7 @@ fn smtp_reports_extensions_and_the_starttls_certificate() {
 #[test]
 fn firebird_accepts_op_connect() {
     let Some(ns) = Netns::create(&[]) else { return };
-    let Some(_fb) = daemons::firebird(&ns) else {
+    let Some(_fb) = daemons::firebird(&ns, "127.0.0.1".parse().unwrap()) else {
         return;
     };
     let (code, report) = json_in(&ns, &["check", "--firebird", "127.0.0.1"]);

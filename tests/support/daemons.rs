@@ -174,8 +174,14 @@ pub fn snmpd(ns: &Netns, settings: &Snmp) -> Option<Daemon> {
         return None;
     }
     let dir = workdir(ns, "snmpd");
+    let transport = if settings.addr.is_ipv4() {
+        "udp"
+    } else {
+        "udp6"
+    };
     let mut conf = format!(
-        "agentAddress udp:{addr}\nrocommunity {community} default\nsysDescr {descr}\nsysName printer-lab\n",
+        "agentAddress {transport}:{addr}\nrocommunity {community} default\nrocommunity6 {community} default\n\
+         sysDescr {descr}\nsysName printer-lab\n",
         addr = settings.addr,
         community = settings.community,
         descr = settings.sys_descr,
@@ -391,7 +397,8 @@ pub fn postfix(ns: &Netns, addr: SocketAddr) -> Option<Daemon> {
     std::fs::create_dir_all(dir.join("queue")).unwrap();
     std::fs::create_dir_all(dir.join("data")).unwrap();
     // The queue's subdirectories, owners and modes, as Postfix wants them.
-    let status = Command::new("postfix")
+    let status = ns
+        .command("postfix")
         .arg("-c")
         .arg(&dir)
         .args(["set-permissions", "create-missing"])
@@ -411,16 +418,41 @@ pub fn postfix(ns: &Netns, addr: SocketAddr) -> Option<Daemon> {
     Some(daemon)
 }
 
-/// The Firebird 3 server as Debian configures it: 127.0.0.1:3050 of the namespace.
-pub fn firebird(ns: &Netns) -> Option<Daemon> {
+/// The Firebird 3 server on port 3050 of `addr`. Debian's configuration binds it to localhost;
+/// for another address the namespace gets its own /etc/firebird (which `ip netns exec`
+/// mounts over the real one) without that line.
+pub fn firebird(ns: &Netns, addr: std::net::IpAddr) -> Option<Daemon> {
     if !installed("firebird") {
         unavailable("firebird3.0-server is not installed");
         return None;
     }
+    if !addr.is_loopback() {
+        let etc = PathBuf::from("/etc/netns").join(&ns.name).join("firebird");
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg("/etc/firebird")
+            .arg(&etc)
+            .status()
+            .expect("cp");
+        assert!(status.success(), "copy /etc/firebird");
+        let conf = etc.join("3.0/firebird.conf");
+        let text = std::fs::read_to_string(&conf).expect("firebird.conf");
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("RemoteBindAddress") {
+                    format!("#{l}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        std::fs::write(&conf, text).unwrap();
+    }
     let dir = workdir(ns, "firebird");
     let command = ns.command("/usr/sbin/firebird");
     let mut daemon = spawn(ns, "firebird", dir, command);
-    wait_tcp(ns, &mut daemon, "127.0.0.1:3050".parse().unwrap());
+    wait_tcp(ns, &mut daemon, SocketAddr::new(addr, 3050));
     Some(daemon)
 }
 

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod daemons;
+pub mod lab;
 
 use std::fs::File;
 use std::io::Write;
