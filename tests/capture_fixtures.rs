@@ -119,7 +119,7 @@ fn capture_from_real_daemons() {
     let replies = tcp(&ns, lo(1389), vec![ldap::root_dse_request(1)]);
     fixture("slapd-root-dse.bin", &replies[0]);
 
-    let nginx = daemons::nginx(&ns, Some(lo(8080)), Some(lo(8443)), false).unwrap();
+    let nginx = daemons::nginx(&ns, Some(lo(8080)), Some(lo(8443)), daemons::Tls::Current).unwrap();
     let replies = tcp(
         &ns,
         lo(8080),

@@ -8,6 +8,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use support::daemons::{self, Snmp};
 use support::lab::{Lab, tcp_recorder, udp_stand_in};
@@ -19,7 +20,7 @@ fn sa(text: &str) -> SocketAddr {
 }
 
 /// Builds every host. Returns None (after printing why) where the lab cannot exist outside CI.
-fn build() -> Option<Lab> {
+fn build() -> Option<(Lab, Arc<Mutex<Vec<usize>>>)> {
     let mut lab = Lab::new()?;
     lab.add_host(
         "mve",
@@ -46,7 +47,7 @@ fn build() -> Option<Lab> {
         ok,
         Some(sa("10.231.1.21:80")),
         Some(sa("10.231.1.21:443")),
-        false,
+        daemons::Tls::Current,
     ));
     started.push(daemons::avahi(ok, "lab0", "printer-ok"));
     // Stand-ins for the Lexmark protocols: no public implementation exists.
@@ -58,7 +59,7 @@ fn build() -> Option<Lab> {
     );
     udp_stand_in(ok, sa("10.231.1.21:6100"), b"lst stand-in");
     tcp_recorder(ok, sa("10.231.1.21:6110"));
-    tcp_recorder(ok, sa("10.231.1.21:9100"));
+    let raw_bytes = tcp_recorder(ok, sa("10.231.1.21:9100"));
 
     // printer-locked: the same daemons behind a firewall.
     let locked = lab.add_host("printer-locked", &["10.231.1.22"], &[]);
@@ -67,7 +68,7 @@ fn build() -> Option<Lab> {
         locked,
         None,
         Some(sa("10.231.1.22:443")),
-        false,
+        daemons::Tls::Current,
     ));
     started.push(daemons::avahi(locked, "lab0", "printer-locked"));
     udp_stand_in(locked, sa("10.231.1.22:9300"), b"npap stand-in");
@@ -105,7 +106,7 @@ fn build() -> Option<Lab> {
         bad,
         Some(sa("10.231.1.40:389")),
         Some(sa("10.231.1.40:443")),
-        true,
+        daemons::Tls::Expired,
     ));
     let snmp = Snmp {
         addr: sa("10.231.1.40:161"),
@@ -134,7 +135,7 @@ fn build() -> Option<Lab> {
         v6,
         Some(sa("[fd00:231::60]:80")),
         Some(sa("[fd00:231::60]:443")),
-        false,
+        daemons::Tls::Current,
     ));
 
     for daemon in started {
@@ -142,7 +143,7 @@ fn build() -> Option<Lab> {
             return None;
         }
     }
-    Some(lab)
+    Some((lab, raw_bytes))
 }
 
 /// Runs the audit from the mve host and returns (exit code, cells by "target check").
@@ -241,7 +242,9 @@ fn diff(want: &BTreeMap<String, String>, got: &BTreeMap<String, String>) -> Vec<
 
 #[test]
 fn the_lab_matrix_matches_with_and_without_icmp_rate_limits() {
-    let Some(lab) = build() else { return };
+    let Some((lab, raw_bytes)) = build() else {
+        return;
+    };
 
     lab.icmp_ratelimit(0);
     let (code, cells) = audit(&lab);
@@ -256,6 +259,22 @@ fn the_lab_matrix_matches_with_and_without_icmp_rate_limits() {
         changed.join("\n")
     );
     assert_eq!(code, want_code, "exit code");
+    let raw = raw_bytes.lock().unwrap().clone();
+    assert!(
+        !raw.is_empty() && raw.iter().all(|&n| n == 0),
+        "RAW 9100 received bytes: {raw:?}"
+    );
+
+    // The same run as a person sees it (shown with --no-capture, or when the test fails).
+    let table = lab
+        .ns("mve")
+        .mve_audit()
+        .args(["check", "--profile"])
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/lab.toml"))
+        .args(["--color", "never"])
+        .output()
+        .expect("run mve-audit");
+    println!("{}", String::from_utf8_lossy(&table.stdout));
 
     // Real printers rate-limit ICMP errors (Linux: a burst of 6, then 1 a second per peer).
     lab.icmp_ratelimit(1000);

@@ -192,7 +192,12 @@ fn ldap_and_ldaps_report_the_root_dse() {
 #[test]
 fn an_http_server_on_the_ldap_port_is_open_not_verified() {
     let Some(ns) = Netns::create(&[]) else { return };
-    let Some(_nginx) = daemons::nginx(&ns, Some(addr("127.0.0.1:1389")), None, false) else {
+    let Some(_nginx) = daemons::nginx(
+        &ns,
+        Some(addr("127.0.0.1:1389")),
+        None,
+        daemons::Tls::Current,
+    ) else {
         return;
     };
     let (code, report) = json_in(
@@ -251,7 +256,7 @@ fn http_and_https_are_verified_and_an_expired_certificate_warns() {
         &ns,
         Some(addr("127.0.0.1:8080")),
         Some(addr("127.0.0.1:8443")),
-        false,
+        daemons::Tls::Current,
     ) else {
         return;
     };
@@ -292,7 +297,12 @@ fn http_and_https_are_verified_and_an_expired_certificate_warns() {
     assert_eq!(code, 0);
     drop(nginx);
 
-    let Some(_expired) = daemons::nginx(&ns, None, Some(addr("127.0.0.1:8443")), true) else {
+    let Some(_expired) = daemons::nginx(
+        &ns,
+        None,
+        Some(addr("127.0.0.1:8443")),
+        daemons::Tls::Expired,
+    ) else {
         return;
     };
     let (code, report) = json_in(
@@ -595,4 +605,70 @@ fn a_profile_payload_is_sent_as_given() {
     assert_eq!(got.join().unwrap(), [0xde, 0xad, 0xbe, 0xef]);
     assert_eq!(cell(&report, "npap")["state"], "open");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn tls_1_0_only_firmware_is_present_but_incompatible_never_closed() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let Some(_old) = daemons::nginx(
+        &ns,
+        None,
+        Some(addr("127.0.0.1:8443")),
+        daemons::Tls::Tls10Only,
+    ) else {
+        return;
+    };
+    let (code, report) = json_in(
+        &ns,
+        &[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            "https",
+            "--port",
+            "https=8443",
+        ],
+    );
+    let https = cell(&report, "https");
+    assert_eq!(https["state"], "open", "{https:#}");
+    assert_eq!(https["verdict"], "warn");
+    let summary = https["evidence"]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("TLS present but incompatible"),
+        "{summary}"
+    );
+    assert!(
+        https["hint"].as_str().unwrap().contains("TLS 1.2"),
+        "{https:#}"
+    );
+    assert_eq!(code, 0);
+}
+
+/// A KDC whose clock is far from ours: a stand-in that replays a KRB-ERROR captured from the
+/// real krb5kdc (tests/fixtures), whose server time is fixed at capture, so it grows stale.
+#[test]
+fn kerberos_clock_skew_beyond_five_minutes_warns() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let socket = ns.run(|| UdpSocket::bind("127.0.0.1:1088").unwrap());
+    std::thread::spawn(move || {
+        let reply = include_bytes!("fixtures/krb5kdc-principal-unknown.bin");
+        let mut buf = [0u8; 2048];
+        if let Ok((_, from)) = socket.recv_from(&mut buf) {
+            let _ = socket.send_to(reply, from);
+        }
+    });
+    let (code, report) = json_in(
+        &ns,
+        &["check", "--kerberos", "127.0.0.1:1088", "--retries", "0"],
+    );
+    let krb = cell(&report, "kerberos");
+    assert_eq!(krb["state"], "verified", "{krb:#}");
+    assert!(
+        facts(krb)["clock_skew_seconds"].as_i64().unwrap() < -300,
+        "{krb:#}"
+    );
+    assert_eq!(krb["verdict"], "warn");
+    assert!(krb["hint"].as_str().unwrap().contains("NTP"), "{krb:#}");
+    assert_eq!(code, 0);
 }

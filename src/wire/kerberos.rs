@@ -236,3 +236,26 @@ mod tests {
         assert!(req.windows(needle.len()).any(|w| w == needle));
     }
 }
+
+/// Our hand-built AS-REQ decoded by an independent ASN.1 implementation (dev-only).
+#[cfg(test)]
+mod rasn_check {
+    use super::*;
+
+    #[test]
+    fn rasn_kerberos_decodes_our_as_req() {
+        let bytes = as_request("LAB.TEST", 0x1234_5678);
+        let decoded: rasn_kerberos::AsReq = rasn::der::decode(&bytes).expect("valid AS-REQ");
+        let request = &decoded.0;
+        assert_eq!(request.pvno, 5.into());
+        assert_eq!(request.msg_type, 10.into());
+        let body = &request.req_body;
+        assert_eq!(body.realm.as_bytes(), b"LAB.TEST");
+        assert_eq!(body.nonce, 0x1234_5678);
+        assert_eq!(body.etype, [18, 17, 23]);
+        let cname = body.cname.as_ref().expect("cname");
+        assert_eq!(cname.string[0].as_bytes(), PROBE_PRINCIPAL.as_bytes());
+        let sname = body.sname.as_ref().expect("sname");
+        assert_eq!(sname.string[0].as_bytes(), b"krbtgt");
+    }
+}

@@ -286,19 +286,35 @@ pub fn krb5kdc(ns: &Netns, addr: SocketAddr, realm: &str) -> Option<Daemon> {
     Some(daemon)
 }
 
+/// How the HTTPS side of an nginx presents itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// A self-signed certificate valid until 2035, modern TLS.
+    Current,
+    /// A certificate that expired in 2021.
+    Expired,
+    /// TLS 1.0 only, like old printer firmware.
+    Tls10Only,
+}
+
 /// nginx with HTTP on `http` and HTTPS on `https` (self-signed, or expired when asked).
 pub fn nginx(
     ns: &Netns,
     http: Option<SocketAddr>,
     https: Option<SocketAddr>,
-    expired: bool,
+    tls: Tls,
 ) -> Option<Daemon> {
     if !installed("nginx") {
         unavailable("nginx is not installed");
         return None;
     }
     let dir = workdir(ns, "nginx");
-    let (cert, key) = certificate(&dir, &["printer.lab.test"], expired);
+    let (cert, key) = certificate(&dir, &["printer.lab.test"], tls == Tls::Expired);
+    let protocols = match tls {
+        // OpenSSL 3 refuses TLS 1.0 above security level 0.
+        Tls::Tls10Only => "ssl_protocols TLSv1; ssl_ciphers \"DEFAULT:@SECLEVEL=0\";",
+        _ => "",
+    };
     let d = dir.display();
     let mut servers = String::new();
     if let Some(addr) = http {
@@ -308,7 +324,7 @@ pub fn nginx(
     }
     if let Some(addr) = https {
         servers.push_str(&format!(
-            "server {{ listen {addr} ssl; ssl_certificate {}; ssl_certificate_key {}; location / {{ return 200 \"printer\\n\"; }} }}\n",
+            "server {{ listen {addr} ssl; {protocols} ssl_certificate {}; ssl_certificate_key {}; location / {{ return 200 \"printer\\n\"; }} }}\n",
             cert.display(),
             key.display()
         ));
