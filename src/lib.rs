@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod engine;
+pub mod inbound;
 pub mod probes;
 pub mod report;
 pub mod results;
@@ -74,6 +75,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
     let result = match cli.command {
         Command::Catalog(args) => catalog(&args),
         Command::Check(args) => check(&args),
+        Command::Local(args) => inbound::commands::local(&args),
+        Command::Listen(args) => inbound::commands::listen(&args),
+        Command::Send(args) => inbound::commands::send(&args),
     };
     match result {
         Ok(outcome) => outcome,
@@ -93,7 +97,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum RunError {
+pub(crate) enum RunError {
     #[error(transparent)]
     Config(#[from] cli::ConfigError),
     #[error(transparent)]
@@ -216,7 +220,7 @@ impl Progress {
     }
 }
 
-fn wants_color(choice: ColorChoice, terminal: bool) -> bool {
+pub(crate) fn wants_color(choice: ColorChoice, terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -38,6 +38,75 @@ pub enum Command {
     /// Probe the paths from this host (the MVE server's role) toward printers and services
     #[command(after_help = EXIT_CODES)]
     Check(Box<CheckArgs>),
+    /// Can this host own every port MVE listens on (UDP 9187, TCP 443, UDP 6100)? Names holders
+    #[command(after_help = EXIT_CODES)]
+    Local(LocalArgs),
+    /// Bind MVE's inbound ports, report what arrives, serve a console check page over HTTPS
+    #[command(after_help = EXIT_CODES)]
+    Listen(ListenArgs),
+    /// Send tagged probes to a listening `mve-audit listen` (run from a printer's network)
+    #[command(after_help = EXIT_CODES)]
+    Send(SendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    /// Another port to check, as PROTO/PORT (repeatable), e.g. --port tcp/8443
+    #[arg(long = "port", value_name = "PROTO/PORT")]
+    pub ports: Vec<crate::inbound::PortSpec>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// How long to listen, e.g. 30s, 5m; Ctrl-C stops earlier and still prints the summary
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    pub duration: Duration,
+    /// Sources that should reach this server (printers, workstations), comma-separated
+    #[arg(long, value_name = "ADDR,...", value_delimiter = ',')]
+    pub expect: Vec<std::net::IpAddr>,
+    /// The UDP port printers send alerts to
+    #[arg(long, value_name = "PORT", default_value_t = 9187)]
+    pub udp_port: u16,
+    /// The TCP port of the web console
+    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    pub tcp_port: u16,
+    /// The local address to bind
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0")]
+    pub bind: std::net::IpAddr,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The host running `mve-audit listen`: HOST or an address
+    #[arg(value_name = "SERVER")]
+    pub server: String,
+    /// The server's UDP alert port
+    #[arg(long, value_name = "PORT", default_value_t = 9187)]
+    pub udp_port: u16,
+    /// The server's console port
+    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    pub tcp_port: u16,
+    /// Wait per datagram and per connect
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2s")]
+    pub timeout: Duration,
+    /// Datagrams re-sent after silence
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Args)]

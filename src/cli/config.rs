@@ -56,6 +56,10 @@ pub enum ConfigError {
     EmptyRealm { origin: String },
     #[error("{origin}: {reason}")]
     Snmp { origin: String, reason: String },
+    #[error(transparent)]
+    Listen(#[from] crate::inbound::listen::ListenError),
+    #[error("{server}: {reason}")]
+    Server { server: String, reason: String },
 }
 
 /// The service roles and the flag that names each.

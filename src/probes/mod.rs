@@ -3,9 +3,9 @@
 //! service answers (DESIGN.md §2).
 
 mod snmp_client;
-mod stream;
-mod tcp;
-mod udp;
+pub(crate) mod stream;
+pub(crate) mod tcp;
+pub(crate) mod udp;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -200,7 +200,7 @@ pub fn date_text(seconds: i64) -> String {
 
 /// A fresh id for request and message ids: unpredictable enough that a stale or spoofed reply
 /// is unlikely to match, with no dependency on a random-number crate.
-fn nonce() -> u32 {
+pub(crate) fn nonce() -> u32 {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)

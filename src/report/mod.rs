@@ -4,6 +4,7 @@
 mod catalog;
 mod hints;
 mod json;
+mod local;
 mod table;
 
 use std::io::{self, Write};
@@ -17,6 +18,7 @@ use crate::engine::Plan;
 use crate::results::{Evidence, Finding, State, Verdict, is_required};
 
 pub use catalog::{render_catalog_json, render_catalog_table};
+pub use local::{render_local_json, render_local_table};
 
 /// Bumped whenever a field of the JSON report changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -3,7 +3,7 @@
 
 mod classify;
 mod pace;
-mod sys;
+pub mod sys;
 mod tcp;
 pub mod tls;
 mod udp;

@@ -38,3 +38,16 @@ pub fn permission_errno(err: &io::Error) -> &'static str {
 pub fn permission_errno(_err: &io::Error) -> &'static str {
     "WSAEACCES"
 }
+
+/// Lets a listening-port check bind a TCP port that only has connections in TIME_WAIT, as a
+/// server does on Unix; a port with a live listener still refuses. Not on Windows, where the
+/// same option would let us steal a port another program listens on.
+#[cfg(unix)]
+pub fn allow_time_wait_reuse(socket: &Socket) -> io::Result<()> {
+    socket.set_reuse_address(true)
+}
+
+#[cfg(not(unix))]
+pub fn allow_time_wait_reuse(_socket: &Socket) -> io::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! `mve-audit listen`: binds the server's inbound ports (UDP 9187 for printer alerts, TCP 443
+//! for the console), reports every arrival, acknowledges tagged probes from `mve-audit send`,
+//! and serves a minimal HTTPS page (self-signed, generated at start) saying who reached it.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
+
+use super::{ACK_TAG, PROBE_PATH, PROBE_TAG};
+use crate::catalog::CheckId;
+use crate::probes::stream::{ReadEnd, read_until, write_all};
+
+#[derive(Debug, Clone)]
+pub struct ListenSettings {
+    pub bind: IpAddr,
+    pub udp_port: u16,
+    pub tcp_port: u16,
+}
+
+/// Something that reached the listener.
+#[derive(Debug, Clone, Serialize)]
+pub struct Arrival {
+    pub path: CheckId,
+    pub from: SocketAddr,
+    pub size: usize,
+    /// What it probably is.
+    pub guess: String,
+    /// The tag of an `mve-audit send` probe, when it was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Milliseconds since the listener started.
+    pub at_ms: u128,
+}
+
+/// The bound sockets, ready to run.
+pub struct Listener {
+    udp: UdpSocket,
+    tcp: TcpListener,
+    tls: TlsAcceptor,
+    started: Instant,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    #[error("cannot bind {what} {addr}: {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: io::Error,
+    },
+    #[error("cannot make the console certificate: {0}")]
+    Certificate(String),
+}
+
+/// At most this many console connections are served at once.
+const MAX_CONNECTIONS: usize = 64;
+
+pub async fn bind(settings: &ListenSettings) -> Result<Listener, ListenError> {
+    let udp_addr = SocketAddr::new(settings.bind, settings.udp_port);
+    let tcp_addr = SocketAddr::new(settings.bind, settings.tcp_port);
+    let udp = UdpSocket::bind(udp_addr)
+        .await
+        .map_err(|source| ListenError::Bind {
+            what: "UDP",
+            addr: udp_addr,
+            source,
+        })?;
+    let tcp = TcpListener::bind(tcp_addr)
+        .await
+        .map_err(|source| ListenError::Bind {
+            what: "TCP",
+            addr: tcp_addr,
+            source,
+        })?;
+    Ok(Listener {
+        udp,
+        tcp,
+        tls: acceptor()?,
+        started: Instant::now(),
+    })
+}
+
+fn acceptor() -> Result<TlsAcceptor, ListenError> {
+    let bad = |e: &dyn std::fmt::Display| ListenError::Certificate(e.to_string());
+    let key = rcgen::KeyPair::generate().map_err(|e| bad(&e))?;
+    let mut params = rcgen::CertificateParams::new(vec!["mve-audit-console".to_string()])
+        .map_err(|e| bad(&e))?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "mve-audit console check");
+    let cert = params.self_signed(&key).map_err(|e| bad(&e))?;
+    let key_der =
+        rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| bad(&e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(&e))?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key_der)
+        .map_err(|e| bad(&e))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+impl Listener {
+    pub fn udp_addr(&self) -> Option<SocketAddr> {
+        self.udp.local_addr().ok()
+    }
+
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.tcp.local_addr().ok()
+    }
+
+    /// Serves until dropped, sending each arrival to `arrivals`.
+    pub async fn run(self, arrivals: mpsc::UnboundedSender<Arrival>) {
+        let started = self.started;
+        let udp = self.udp;
+        let udp_arrivals = arrivals.clone();
+        let datagrams = async move {
+            let mut buf = vec![0u8; 2048];
+            loop {
+                let Ok((len, from)) = udp.recv_from(&mut buf).await else {
+                    continue;
+                };
+                let nonce = tagged(&buf[..len], PROBE_TAG.as_bytes());
+                if let Some(nonce) = &nonce {
+                    let _ = udp
+                        .send_to(format!("{ACK_TAG} {nonce}").as_bytes(), from)
+                        .await;
+                }
+                let guess = match (&nonce, from.port()) {
+                    (Some(_), _) => "mve-audit send probe",
+                    (None, 9300) => "NPAP alert? (from source port 9300)",
+                    (None, _) => "unknown datagram",
+                };
+                let _ = udp_arrivals.send(Arrival {
+                    path: CheckId::NpapAlerts,
+                    from,
+                    size: len,
+                    guess: guess.to_string(),
+                    nonce,
+                    at_ms: started.elapsed().as_millis(),
+                });
+            }
+        };
+        let tcp = self.tcp;
+        let tls = self.tls;
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let connections = async move {
+            loop {
+                let Ok((stream, from)) = tcp.accept().await else {
+                    continue;
+                };
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    continue; // over the limit: the connection is dropped
+                };
+                let tls = tls.clone();
+                let arrivals = arrivals.clone();
+                let local = stream.local_addr().ok();
+                tokio::spawn(async move {
+                    serve(stream, from, local, tls, started, arrivals).await;
+                    drop(permit);
+                });
+            }
+        };
+        tokio::join!(datagrams, connections);
+    }
+}
+
+/// The nonce after `tag ` in a payload: at most 64 letters and digits.
+fn tagged(payload: &[u8], tag: &[u8]) -> Option<String> {
+    let rest = payload.strip_prefix(tag)?.strip_prefix(b" ")?;
+    let nonce: String = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .take(64)
+        .map(|&b| char::from(b))
+        .collect();
+    (!nonce.is_empty()).then_some(nonce)
+}
+
+async fn serve(
+    stream: tokio::net::TcpStream,
+    from: SocketAddr,
+    local: Option<SocketAddr>,
+    tls: TlsAcceptor,
+    started: Instant,
+    arrivals: mpsc::UnboundedSender<Arrival>,
+) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let Ok(Ok(mut tls)) = tokio::time::timeout_at(deadline, tls.accept(stream)).await else {
+        let _ = arrivals.send(Arrival {
+            path: CheckId::Console,
+            from,
+            size: 0,
+            guess: "TCP connection without a TLS handshake".into(),
+            nonce: None,
+            at_ms: started.elapsed().as_millis(),
+        });
+        return;
+    };
+    let mut request = Vec::new();
+    let end = read_until(&mut tls, &mut request, 8192, deadline, |b| {
+        b.windows(4).position(|w| w == b"\r\n\r\n")
+    })
+    .await;
+    let line = String::from_utf8_lossy(request.split(|&b| b == b'\n').next().unwrap_or_default())
+        .trim()
+        .to_string();
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let nonce = path
+        .strip_prefix(PROBE_PATH)
+        .and_then(|q| q.strip_prefix("?nonce="))
+        .and_then(|n| tagged(format!("x {n}").as_bytes(), b"x"));
+    let host = local.map_or_else(|| "this server".to_string(), |a| a.to_string());
+    let body = match &nonce {
+        Some(nonce) => format!("{ACK_TAG} {nonce}\n"),
+        None => format!(
+            "<!doctype html><title>mve-audit console check</title>\
+             <h1>The MVE console port answers</h1>\
+             <p>You reached {host} over HTTPS from {}.</p>\
+             <p>Served by <code>mve-audit listen</code>; MVE is not installed here yet.</p>\n",
+            from.ip()
+        ),
+    };
+    let kind = if nonce.is_some() {
+        "text/plain"
+    } else {
+        "text/html; charset=utf-8"
+    };
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = write_all(&mut tls, response.as_bytes(), deadline).await;
+    let guess = match (&nonce, &end) {
+        (Some(_), _) => "mve-audit send probe".to_string(),
+        (None, ReadEnd::Done(_)) => format!("HTTPS request: {line}"),
+        (None, other) => format!("TLS connection, {}", other.describe()),
+    };
+    let _ = arrivals.send(Arrival {
+        path: CheckId::Console,
+        from,
+        size: request.len(),
+        guess,
+        nonce,
+        at_ms: started.elapsed().as_millis(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_yield_bounded_alphanumeric_nonces() {
+        assert_eq!(
+            tagged(b"MVE-AUDIT-PROBE ab12", PROBE_TAG.as_bytes()).as_deref(),
+            Some("ab12")
+        );
+        assert_eq!(
+            tagged(b"MVE-AUDIT-PROBE ab12;rm", PROBE_TAG.as_bytes()).as_deref(),
+            Some("ab12")
+        );
+        assert_eq!(tagged(b"MVE-AUDIT-PROBE ", PROBE_TAG.as_bytes()), None);
+        assert_eq!(tagged(b"hello", PROBE_TAG.as_bytes()), None);
+        let long = format!("{PROBE_TAG} {}", "a".repeat(500));
+        assert_eq!(
+            tagged(long.as_bytes(), PROBE_TAG.as_bytes()).unwrap().len(),
+            64
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! The paths back to the server: `local`, `listen` and `send`, in namespaces the tests create.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Netns, cell};
+
+/// Starts `listen` in `ns` and waits until it says it is listening.
+fn start_listen(ns: &Netns, args: &[&str]) -> Child {
+    let mut child = ns
+        .mve_audit()
+        .arg("listen")
+        .args(args)
+        .args(["--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start listen");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines.next().expect("listen says something").unwrap();
+    assert!(first.contains("listening on"), "{first}");
+    // Keep draining stderr so the listener never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+fn finish(child: Child) -> (i32, serde_json::Value) {
+    let output = child.wait_with_output().unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    (output.status.code().unwrap_or(-1), report)
+}
+
+fn json(ns: &Netns, args: &[&str]) -> (i32, serde_json::Value) {
+    let output = ns
+        .mve_audit()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    (output.status.code().unwrap_or(-1), report)
+}
+
+/// A server and a printer namespace joined by a veth pair (lab addresses, namespaces only).
+fn pair() -> Option<(Netns, Netns)> {
+    let server = Netns::create(&[])?;
+    let printer = Netns::create(&[])?;
+    let (a, b) = (
+        format!("{}s", &server.name[..10]),
+        format!("{}p", &server.name[..10]),
+    );
+    server.ip(&[
+        "link",
+        "add",
+        &a,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        &b,
+        "netns",
+        &printer.name,
+    ]);
+    server.ip(&["addr", "add", "10.231.2.1/24", "dev", &a]);
+    server.ip(&["link", "set", &a, "up"]);
+    printer.ip(&["addr", "add", "10.231.2.2/24", "dev", &b]);
+    printer.ip(&["link", "set", &b, "up"]);
+    Some((server, printer))
+}
+
+#[test]
+fn listen_and_send_verify_both_paths_and_a_drop_rule_fails_the_alert_path_on_both_sides() {
+    let Some((server, printer)) = pair() else {
+        return;
+    };
+    let listen_args = ["--duration", "4s", "--expect", "10.231.2.2"];
+
+    let listener = start_listen(&server, &listen_args);
+    let (code, sent) = json(&printer, &["send", "10.231.2.1", "--timeout", "1s"]);
+    assert_eq!(cell(&sent, "npap-alerts")["state"], "verified", "{sent:#}");
+    assert_eq!(cell(&sent, "npap-alerts")["evidence"]["source_port"], 9300);
+    assert_eq!(cell(&sent, "console")["state"], "verified", "{sent:#}");
+    assert_eq!(code, 0);
+    let (code, heard) = finish(listener);
+    assert_eq!(
+        cell(&heard, "npap-alerts")["state"],
+        "verified",
+        "{heard:#}"
+    );
+    assert_eq!(cell(&heard, "npap-alerts")["target"], "10.231.2.2");
+    assert_eq!(cell(&heard, "console")["state"], "verified");
+    assert_eq!(code, 0);
+
+    let rules = "table inet lab {\n chain input {\n  type filter hook input priority 0; policy accept;\n  udp dport 9187 drop\n }\n}\n";
+    if !server.nft(rules) {
+        return;
+    }
+    let listener = start_listen(&server, &listen_args);
+    let (code, sent) = json(
+        &printer,
+        &["send", "10.231.2.1", "--timeout", "500ms", "--retries", "1"],
+    );
+    let alert = cell(&sent, "npap-alerts");
+    assert_eq!(alert["state"], "open|filtered", "{sent:#}");
+    assert_eq!(alert["verdict"], "fail");
+    assert!(
+        alert["hint"].as_str().unwrap().contains("UDP 9187"),
+        "{alert:#}"
+    );
+    assert_eq!(cell(&sent, "console")["state"], "verified");
+    assert_eq!(code, 1);
+    let (code, heard) = finish(listener);
+    let alert = cell(&heard, "npap-alerts");
+    assert_eq!(alert["state"], "open|filtered", "{heard:#}");
+    assert_eq!(alert["verdict"], "fail");
+    assert!(
+        alert["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("nothing arrived from 10.231.2.2")
+    );
+    assert_eq!(cell(&heard, "console")["state"], "verified");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn the_console_page_is_fetched_by_curl_over_tls() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let listener = start_listen(
+        &ns,
+        &[
+            "--duration",
+            "3s",
+            "--tcp-port",
+            "8443",
+            "--udp-port",
+            "19187",
+        ],
+    );
+    let curl = ns
+        .command("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--insecure",
+            "--max-time",
+            "5",
+            "https://127.0.0.1:8443/",
+        ])
+        .output();
+    let Ok(curl) = curl else {
+        support::unavailable("curl is not installed");
+        return;
+    };
+    let page = String::from_utf8_lossy(&curl.stdout);
+    assert!(
+        curl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    assert!(page.contains("The MVE console port answers"), "{page}");
+    assert!(page.contains("from 127.0.0.1"), "{page}");
+    let (_, heard) = finish(listener);
+    let console = cell(&heard, "console");
+    assert_eq!(
+        console["state"], "open",
+        "an untagged browser visit: {heard:#}"
+    );
+    assert!(
+        console["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("GET / HTTP/1.1")
+    );
+}
+
+#[test]
+fn local_names_the_holder_and_its_pid_and_reports_free_ports() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let held = ns.run(|| UdpSocket::bind("0.0.0.0:9187").unwrap());
+    let (code, report) = json(&ns, &["local", "--port", "tcp/8443"]);
+    let ports = report["ports"].as_array().unwrap();
+    let find = |name: &str| ports.iter().find(|p| p["port"] == name).unwrap();
+    let alerts = find("udp/9187");
+    assert_eq!(alerts["state"], "in-use", "{report:#}");
+    assert_eq!(alerts["verdict"], "fail");
+    let me = std::fs::read_to_string("/proc/self/comm")
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(
+        alerts["holders"][0]["pid"],
+        std::process::id(),
+        "{alerts:#}"
+    );
+    assert_eq!(alerts["holders"][0]["name"], me);
+    assert!(
+        alerts["summary"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("(PID {})", std::process::id()))
+    );
+    for free in ["tcp/443", "udp/6100", "tcp/8443"] {
+        assert_eq!(find(free)["state"], "free", "{free}: {report:#}");
+    }
+    assert_eq!(code, 1);
+    drop(held);
+    let (code, _) = json(&ns, &["local"]);
+    assert_eq!(code, 0, "every port free once the holder lets go");
+}
+
+#[test]
+fn sigint_during_listen_prints_the_summary_so_far_and_exits_with_its_code() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let listener = start_listen(
+        &ns,
+        &[
+            "--duration",
+            "60s",
+            "--expect",
+            "127.0.0.1,127.0.0.2",
+            "--tcp-port",
+            "8443",
+        ],
+    );
+    ns.run(|| {
+        let socket = UdpSocket::bind("127.0.0.1:9300").unwrap();
+        socket.send_to(b"an alert", "127.0.0.1:9187").unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    // `ip netns exec` execs the program, so the child's PID is mve-audit's.
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &listener.id().to_string()])
+        .status()
+        .unwrap();
+    let (code, heard) = finish(listener);
+    assert!(status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped at once, not after 60s"
+    );
+    let cells = heard["cells"].as_array().unwrap();
+    let seen = cells
+        .iter()
+        .find(|c| c["target"] == "127.0.0.1" && c["check"] == "npap-alerts")
+        .unwrap();
+    assert_eq!(seen["state"], "open", "{heard:#}");
+    assert!(
+        seen["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("NPAP alert?"),
+        "{seen:#}"
+    );
+    let missing = cells
+        .iter()
+        .find(|c| c["target"] == "127.0.0.2" && c["check"] == "npap-alerts")
+        .unwrap();
+    assert_eq!(missing["verdict"], "fail");
+    assert_eq!(code, 1, "an expected source never arrived");
+}
