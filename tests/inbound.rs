@@ -163,6 +163,7 @@ fn the_console_page_is_fetched_by_curl_over_tls() {
             "https://127.0.0.1:8443/",
         ])
         .output();
+    let (_, heard) = finish(listener);
     let Ok(curl) = curl else {
         support::unavailable("curl is not installed");
         return;
@@ -175,7 +176,6 @@ fn the_console_page_is_fetched_by_curl_over_tls() {
     );
     assert!(page.contains("The MVE console port answers"), "{page}");
     assert!(page.contains("from 127.0.0.1"), "{page}");
-    let (_, heard) = finish(listener);
     let console = cell(&heard, "console");
     assert_eq!(
         console["state"], "open",
