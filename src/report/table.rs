@@ -41,16 +41,33 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
     }
     table.set_header(header);
 
-    let mut by_position = vec![None; matrix.rows.len() * matrix.columns.len()];
+    // One line per host as written: a server named for several services (SMTP, LDAP, the
+    // KDC) shares a line, each service in its own column.
+    let mut labels: Vec<&str> = Vec::new();
+    let line_of: Vec<usize> = matrix
+        .rows
+        .iter()
+        .map(|row| {
+            labels
+                .iter()
+                .position(|l| *l == row.target)
+                .unwrap_or_else(|| {
+                    labels.push(&row.target);
+                    labels.len() - 1
+                })
+        })
+        .collect();
+    let width = matrix.columns.len();
+    let mut by_position = vec![None; labels.len() * width];
     for (index, cell) in matrix.cells.iter().enumerate() {
         if let Some(col) = matrix.columns.iter().position(|c| *c == cell.check) {
-            by_position[cell.row * matrix.columns.len() + col] = Some(index);
+            by_position[line_of[cell.row] * width + col] = Some(index);
         }
     }
-    for (row_index, row) in matrix.rows.iter().enumerate() {
-        let mut cells = vec![TableCell::new(&row.target)];
-        for col in 0..matrix.columns.len() {
-            let shown = match by_position[row_index * matrix.columns.len() + col] {
+    for (line, label) in labels.iter().enumerate() {
+        let mut cells = vec![TableCell::new(label)];
+        for col in 0..width {
+            let shown = match by_position[line * width + col] {
                 None => TableCell::new("·"),
                 Some(index) => {
                     let cell = &matrix.cells[index];
@@ -125,7 +142,7 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         out,
         "\n{} cells on {} target(s): {} pass, {} warn, {} fail ({:.1}s)",
         summary.cells,
-        matrix.rows.len(),
+        labels.len(),
         summary.pass,
         summary.warn,
         summary.fail,
