@@ -222,6 +222,23 @@ fn local_names_the_holder_and_its_pid_and_reports_free_ports() {
     drop(held);
     let (code, _) = json(&ns, &["local"]);
     assert_eq!(code, 0, "every port free once the holder lets go");
+
+    // A profile adds its own ports.
+    let dir = std::env::temp_dir().join(format!("mve-audit-local-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("site.toml");
+    std::fs::write(&profile, "[local]\nports = [\"udp/19999\"]\n").unwrap();
+    let (_, report) = json(&ns, &["local", "--profile", profile.to_str().unwrap()]);
+    let extra = report["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["port"] == "udp/19999");
+    assert_eq!(
+        extra.expect("the profile's port is checked")["state"],
+        "free"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

@@ -51,6 +51,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct LocalArgs {
+    /// Read extra ports from a profile's [local] ports list
+    #[arg(long, value_name = "FILE", env = "MVE_AUDIT_PROFILE")]
+    pub profile: Option<PathBuf>,
     /// Another port to check, as PROTO/PORT (repeatable), e.g. --port tcp/8443
     #[arg(long = "port", value_name = "PROTO/PORT")]
     pub ports: Vec<crate::inbound::PortSpec>,

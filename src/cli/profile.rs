@@ -33,6 +33,27 @@ pub struct Profile {
     /// captured from a real MVE server.
     #[serde(default)]
     pub payloads: BTreeMap<CheckId, HexPayload>,
+    #[serde(default)]
+    pub local: ProfileLocal,
+}
+
+/// Ports `mve-audit local` checks besides MVE's own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileLocal {
+    #[serde(default)]
+    pub ports: Vec<PortSpecValue>,
+}
+
+/// `tcp/8443`, checked while parsing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortSpecValue(pub crate::inbound::PortSpec);
+
+impl<'de> Deserialize<'de> for PortSpecValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map(PortSpecValue).map_err(de::Error::custom)
+    }
 }
 
 /// SNMP credentials; a profile is a file, so it may hold secrets (keep it private).

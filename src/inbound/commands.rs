@@ -32,7 +32,12 @@ fn outcome(failed: bool) -> Outcome {
 }
 
 pub fn local(args: &LocalArgs) -> Result<Outcome, RunError> {
-    let report = local::check(&local::mve_needs(&args.ports));
+    let mut extra = args.ports.clone();
+    if let Some(path) = &args.profile {
+        let profile = crate::cli::load_profile(path).map_err(ConfigError::from)?;
+        extra.extend(profile.local.ports.iter().map(|p| p.0));
+    }
+    let report = local::check(&local::mve_needs(&extra));
     let mut out = io::stdout().lock();
     match args.format {
         Format::Table => {
