@@ -147,26 +147,7 @@ fn capture_from_real_daemons() {
     fixture("firebird-connect-answer.bin", &replies[0]);
 
     let printer = Netns::create(&[]).expect("namespace");
-    let (a, b) = (
-        format!("{}a", &ns.name[..10]),
-        format!("{}b", &ns.name[..10]),
-    );
-    ns.ip(&[
-        "link",
-        "add",
-        &a,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        &b,
-        "netns",
-        &printer.name,
-    ]);
-    ns.ip(&["addr", "add", "10.231.0.1/24", "dev", &a]); // lab link, inside test namespaces
-    ns.ip(&["link", "set", &a, "up"]);
-    printer.ip(&["addr", "add", "10.231.0.2/24", "dev", &b]);
-    printer.ip(&["link", "set", &b, "up"]);
+    let (_, b) = ns.link(&printer, "10.231.0.1", "10.231.0.2"); // lab link, test namespaces only
     let _avahi = daemons::avahi(&printer, &b, "printer-lab").unwrap();
     let mdns = SocketAddr::from(([10, 231, 0, 2], 5353));
     fixture(

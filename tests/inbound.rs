@@ -60,26 +60,7 @@ fn json(ns: &Netns, args: &[&str]) -> (i32, serde_json::Value) {
 fn pair() -> Option<(Netns, Netns)> {
     let server = Netns::create(&[])?;
     let printer = Netns::create(&[])?;
-    let (a, b) = (
-        format!("{}s", &server.name[..10]),
-        format!("{}p", &server.name[..10]),
-    );
-    server.ip(&[
-        "link",
-        "add",
-        &a,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        &b,
-        "netns",
-        &printer.name,
-    ]);
-    server.ip(&["addr", "add", "10.231.2.1/24", "dev", &a]);
-    server.ip(&["link", "set", &a, "up"]);
-    printer.ip(&["addr", "add", "10.231.2.2/24", "dev", &b]);
-    printer.ip(&["link", "set", &b, "up"]);
+    server.link(&printer, "10.231.2.1", "10.231.2.2");
     Some((server, printer))
 }
 

@@ -421,27 +421,8 @@ fn mdns_lists_services_and_the_lexmark_host_config_keys() {
     let Some(printer) = Netns::create(&[]) else {
         return;
     };
-    let (a, b) = (
-        format!("{}a", &mve.name[..10]),
-        format!("{}b", &mve.name[..10]),
-    );
-    mve.ip(&[
-        "link",
-        "add",
-        &a,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        &b,
-        "netns",
-        &printer.name,
-    ]);
     // Lab link addresses, inside the two test namespaces only.
-    mve.ip(&["addr", "add", "10.231.0.1/24", "dev", &a]);
-    mve.ip(&["link", "set", &a, "up"]);
-    printer.ip(&["addr", "add", "10.231.0.2/24", "dev", &b]);
-    printer.ip(&["link", "set", &b, "up"]);
+    let (_, b) = mve.link(&printer, "10.231.0.1", "10.231.0.2");
     let Some(avahi) = daemons::avahi(&printer, &b, "printer-lab") else {
         return;
     };

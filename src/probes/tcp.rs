@@ -37,23 +37,38 @@ fn not_protocol(expected: &str, reply: &[u8]) -> Finding {
     Finding::new(State::Open, evidence)
 }
 
+/// Sends `request`, then reads until `done` accepts the reply or the read ends otherwise.
+async fn ask<S, T>(
+    stream: &mut S,
+    request: &[u8],
+    max: usize,
+    deadline: Instant,
+    done: impl FnMut(&[u8]) -> Option<T>,
+) -> Result<(ReadEnd<T>, Vec<u8>), Finding>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if let Err(err) = write_all(stream, request, deadline).await {
+        return Err(Finding::new(
+            State::Open,
+            Evidence::new(format!(
+                "TCP open, but the request could not be sent: {err}"
+            )),
+        ));
+    }
+    let mut buf = Vec::new();
+    let end = read_until(stream, &mut buf, max, deadline, done).await;
+    Ok((end, buf))
+}
+
 /// HTTP: `HEAD /` with a Host header; the status line and Server header.
 pub async fn http<S>(mut stream: S, host: &str, deadline: Instant) -> Finding
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    if let Err(err) = write_all(&mut stream, &text::http_head_request(host), deadline).await {
-        return Finding::new(
-            State::Open,
-            Evidence::new(format!(
-                "TCP open, but the request could not be sent: {err}"
-            )),
-        );
-    }
-    let mut buf = Vec::new();
-    let end = read_until(
+    let (end, buf) = match ask(
         &mut stream,
-        &mut buf,
+        &text::http_head_request(host),
         16 * 1024,
         deadline,
         |b| match text::parse_http_head(b) {
@@ -61,7 +76,11 @@ where
             other => Some(other),
         },
     )
-    .await;
+    .await
+    {
+        Ok(reply) => reply,
+        Err(finding) => return finding,
+    };
     match end {
         ReadEnd::Done(Ok(head)) => {
             let mut evidence = Evidence::new(format!(
@@ -163,16 +182,18 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     const ID: u32 = 1;
-    if let Err(err) = write_all(stream, &ldap::root_dse_request(ID), deadline).await {
-        return Err(Finding::new(
-            State::Open,
-            Evidence::new(format!(
-                "TCP open, but the request could not be sent: {err}"
-            )),
-        ));
-    }
-    let mut buf = Vec::new();
-    let end = read_until(stream, &mut buf, MAX_REPLY, deadline, complete_search).await;
+    let (end, buf) = match ask(
+        stream,
+        &ldap::root_dse_request(ID),
+        MAX_REPLY,
+        deadline,
+        complete_search,
+    )
+    .await
+    {
+        Ok(reply) => reply,
+        Err(finding) => return Err(finding),
+    };
     match end {
         ReadEnd::Done(len) => {
             ldap::parse_root_dse(&buf[..len], ID).map_err(|_| not_protocol("LDAP", &buf))
@@ -441,20 +462,15 @@ pub async fn smtp(mut stream: TcpStream, deadline: Instant) -> Finding {
 
 /// SQL Server: TDS PRELOGIN; the version and encryption mode.
 pub async fn sqlserver(mut stream: TcpStream, deadline: Instant) -> Finding {
-    if let Err(err) = write_all(&mut stream, &tds::prelogin_request(), deadline).await {
-        return Finding::new(
-            State::Open,
-            Evidence::new(format!(
-                "TCP open, but the request could not be sent: {err}"
-            )),
-        );
-    }
-    let mut buf = Vec::new();
-    let end = read_until(&mut stream, &mut buf, 4096, deadline, |b| {
+    let (end, buf) = match ask(&mut stream, &tds::prelogin_request(), 4096, deadline, |b| {
         let len = usize::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?]));
         (b.len() >= len.max(8)).then(|| tds::parse_prelogin(b))
     })
-    .await;
+    .await
+    {
+        Ok(reply) => reply,
+        Err(finding) => return finding,
+    };
     match end {
         ReadEnd::Done(Ok(prelogin)) if prelogin.packet_type == 0x04 => {
             let version = prelogin.version_text().unwrap_or_else(|| "unknown".into());
@@ -473,18 +489,9 @@ pub async fn sqlserver(mut stream: TcpStream, deadline: Instant) -> Finding {
 
 /// Firebird: op_connect; accept or reject and the protocol version.
 pub async fn firebird(mut stream: TcpStream, deadline: Instant) -> Finding {
-    if let Err(err) = write_all(&mut stream, &firebird::connect_request(), deadline).await {
-        return Finding::new(
-            State::Open,
-            Evidence::new(format!(
-                "TCP open, but the request could not be sent: {err}"
-            )),
-        );
-    }
-    let mut buf = Vec::new();
-    let end = read_until(
+    let (end, buf) = match ask(
         &mut stream,
-        &mut buf,
+        &firebird::connect_request(),
         4096,
         deadline,
         |b| match firebird::parse_answer(b) {
@@ -492,7 +499,11 @@ pub async fn firebird(mut stream: TcpStream, deadline: Instant) -> Finding {
             other => Some(other),
         },
     )
-    .await;
+    .await
+    {
+        Ok(reply) => reply,
+        Err(finding) => return finding,
+    };
     match end {
         ReadEnd::Done(Ok(answer)) => {
             let mut evidence = Evidence::new(match (answer, answer.protocol_number()) {

@@ -2,20 +2,13 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
 use super::{SCHEMA_VERSION, Style};
 use crate::catalog::{CATALOG, Path};
 
 pub fn render_catalog_table(style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let mut table = Table::new();
-    table.load_style(presets::UTF8_FULL_CONDENSED);
-    if style.terminal {
-        table.set_content_arrangement(ContentArrangement::Dynamic);
-    } else {
-        table.force_no_tty();
-    }
+    let mut table = style.table();
     table.set_header([
         "id",
         "direction",

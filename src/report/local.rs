@@ -2,8 +2,6 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{ContentArrangement, Table, presets};
-
 use super::Style;
 use crate::inbound::local::LocalReport;
 use crate::results::Verdict;
@@ -13,13 +11,7 @@ pub fn render_local_table(
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut table = Table::new();
-    table.load_style(presets::UTF8_FULL_CONDENSED);
-    if style.terminal {
-        table.set_content_arrangement(ContentArrangement::Dynamic);
-    } else {
-        table.force_no_tty();
-    }
+    let mut table = style.table();
     table.set_header(["port", "state", "verdict", "held by", "why MVE needs it"]);
     for port in &report.ports {
         let holders = port

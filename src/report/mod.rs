@@ -42,6 +42,26 @@ pub struct Style {
     pub details: bool,
 }
 
+impl Style {
+    /// A table drawn the project's way: condensed box drawing, wrapped to a terminal's width,
+    /// coloured only when asked.
+    pub(crate) fn table(self) -> comfy_table::Table {
+        let mut table = comfy_table::Table::new();
+        table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+        if self.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table.set_content_arrangement(if self.terminal {
+            comfy_table::ContentArrangement::Dynamic
+        } else {
+            comfy_table::ContentArrangement::Disabled
+        });
+        table
+    }
+}
+
 /// A row of the matrix.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetRow {

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table, presets};
+use comfy_table::{Attribute, Cell as TableCell, Color};
 
 use super::{Matrix, Style};
 use crate::results::Verdict;
@@ -14,18 +14,7 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         writeln!(out, "Nothing to check: no check has a target.")?;
         return Ok(());
     }
-    let mut table = Table::new();
-    table.load_style(presets::UTF8_FULL_CONDENSED);
-    if style.color {
-        table.enforce_styling();
-    } else {
-        table.force_no_tty();
-    }
-    table.set_content_arrangement(if style.terminal {
-        ContentArrangement::Dynamic
-    } else {
-        ContentArrangement::Disabled
-    });
+    let mut table = style.table();
     let mut header = vec![TableCell::new("target")];
     for check in &matrix.columns {
         let port = matrix

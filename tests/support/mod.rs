@@ -118,6 +118,24 @@ impl Netns {
         true
     }
 
+    /// Joins this namespace to `peer` with a veth pair, giving each end an IPv4 address (lab
+    /// addresses, /24, that exist only inside the two test namespaces). Returns the names of
+    /// this end and the peer's end.
+    pub fn link(&self, peer: &Netns, mine: &str, theirs: &str) -> (String, String) {
+        let (a, b) = (
+            format!("{}a", &self.name[..10]),
+            format!("{}b", &self.name[..10]),
+        );
+        self.ip(&[
+            "link", "add", &a, "type", "veth", "peer", "name", &b, "netns", &peer.name,
+        ]);
+        self.ip(&["addr", "add", &format!("{mine}/24"), "dev", &a]);
+        self.ip(&["link", "set", &a, "up"]);
+        peer.ip(&["addr", "add", &format!("{theirs}/24"), "dev", &b]);
+        peer.ip(&["link", "set", &b, "up"]);
+        (a, b)
+    }
+
     /// A command that runs `program` inside the namespace.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new("ip");
