@@ -273,3 +273,39 @@ fn sigint_during_listen_prints_the_summary_so_far_and_exits_with_its_code() {
     assert_eq!(missing["verdict"], "fail");
     assert_eq!(code, 1, "an expected source never arrived");
 }
+
+#[test]
+fn local_says_a_privileged_port_needs_privilege_for_an_ordinary_user() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    // As user nobody, binding TCP 443 is refused: the check says so instead of calling the
+    // port taken or free.
+    let output = ns
+        .command("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_mve-audit"))
+        .args(["local", "--format", "json"])
+        .output();
+    let Ok(output) = output else {
+        support::unavailable("setpriv (util-linux) is not installed");
+        return;
+    };
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let console = report["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["port"] == "tcp/443")
+        .unwrap();
+    assert_eq!(console["state"], "needs-privilege", "{report:#}");
+    assert_eq!(console["verdict"], "warn");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a warning does not fail the run"
+    );
+}
