@@ -216,13 +216,6 @@ fn snmp_credentials(
     shown: &Option<String>,
 ) -> Result<SnmpCredentials, ConfigError> {
     let p = &profile.snmp;
-    let origin = |key: &str, flag: bool| {
-        if flag {
-            key.to_string()
-        } else {
-            profile_origin(shown, &format!("snmp.{key}")).to_string()
-        }
-    };
     let bad = |origin: String, reason: String| ConfigError::Snmp { origin, reason };
     let user = args.snmp_user.clone().or_else(|| p.user.clone());
     let version = match (&args.snmp_version, p.version) {
@@ -249,80 +242,87 @@ fn snmp_credentials(
             "SNMPv3 needs a user: --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user".into(),
         )
     })?;
-    let auth_key = std::env::var("MVE_AUDIT_SNMP_V3_AUTH_KEY")
-        .ok()
-        .or_else(|| p.auth_key.clone());
-    let priv_key = std::env::var("MVE_AUDIT_SNMP_V3_PRIV_KEY")
-        .ok()
-        .or_else(|| p.priv_key.clone());
-    let auth_name = args
-        .snmp_auth_protocol
-        .clone()
-        .or_else(|| p.auth_protocol.clone());
-    let priv_name = args
-        .snmp_priv_protocol
-        .clone()
-        .or_else(|| p.priv_protocol.clone());
-    let auth = match (auth_key, &auth_name) {
-        (None, None) => None,
-        (None, Some(_)) => {
-            return Err(bad(
-                origin("auth-protocol", args.snmp_auth_protocol.is_some()),
-                "an auth protocol needs a key: MVE_AUDIT_SNMP_V3_AUTH_KEY or snmp.auth-key".into(),
-            ));
-        }
-        (Some(key), name) => {
-            let protocol: SnmpAuth = name.as_deref().unwrap_or("sha").parse().map_err(|e| {
-                bad(
-                    origin("auth-protocol", args.snmp_auth_protocol.is_some()),
-                    e,
-                )
-            })?;
-            if key.len() < 8 {
-                return Err(bad(
-                    "MVE_AUDIT_SNMP_V3_AUTH_KEY / snmp.auth-key".into(),
-                    "an SNMPv3 key has at least 8 characters".into(),
-                ));
-            }
-            Some((protocol, key))
-        }
-    };
-    let privacy = match (priv_key, &priv_name) {
-        (None, None) => None,
-        (None, Some(_)) => {
-            return Err(bad(
-                origin("priv-protocol", args.snmp_priv_protocol.is_some()),
-                "a privacy protocol needs a key: MVE_AUDIT_SNMP_V3_PRIV_KEY or snmp.priv-key"
-                    .into(),
-            ));
-        }
-        (Some(_), _) if auth.is_none() => {
-            return Err(bad(
-                "MVE_AUDIT_SNMP_V3_PRIV_KEY / snmp.priv-key".into(),
-                "SNMPv3 privacy needs authentication too".into(),
-            ));
-        }
-        (Some(key), name) => {
-            let protocol: SnmpPriv = name.as_deref().unwrap_or("aes").parse().map_err(|e| {
-                bad(
-                    origin("priv-protocol", args.snmp_priv_protocol.is_some()),
-                    e,
-                )
-            })?;
-            if key.len() < 8 {
-                return Err(bad(
-                    "MVE_AUDIT_SNMP_V3_PRIV_KEY / snmp.priv-key".into(),
-                    "an SNMPv3 key has at least 8 characters".into(),
-                ));
-            }
-            Some((protocol, key))
-        }
-    };
+    let auth: Option<(SnmpAuth, String)> = v3_secret(V3Secret {
+        kind: "auth",
+        env: "MVE_AUDIT_SNMP_V3_AUTH_KEY",
+        key: p.auth_key.clone(),
+        protocol: args.snmp_auth_protocol.clone(),
+        profile_protocol: p.auth_protocol.clone(),
+        default: "sha",
+        shown,
+    })?;
+    let privacy: Option<(SnmpPriv, String)> = v3_secret(V3Secret {
+        kind: "priv",
+        env: "MVE_AUDIT_SNMP_V3_PRIV_KEY",
+        key: p.priv_key.clone(),
+        protocol: args.snmp_priv_protocol.clone(),
+        profile_protocol: p.priv_protocol.clone(),
+        default: "aes",
+        shown,
+    })?;
+    if privacy.is_some() && auth.is_none() {
+        return Err(bad(
+            "MVE_AUDIT_SNMP_V3_PRIV_KEY / snmp.priv-key".into(),
+            "SNMPv3 privacy needs authentication too".into(),
+        ));
+    }
     Ok(SnmpCredentials::V3 {
         user,
         auth,
         privacy,
     })
+}
+
+/// Where one SNMPv3 secret (auth or privacy) and its protocol come from.
+struct V3Secret<'a> {
+    /// "auth" or "priv", as in the profile keys `auth-key` / `priv-protocol`.
+    kind: &'static str,
+    env: &'static str,
+    key: Option<String>,
+    protocol: Option<String>,
+    profile_protocol: Option<String>,
+    default: &'static str,
+    shown: &'a Option<String>,
+}
+
+/// A protocol and its key: both or neither (the protocol has a default), the key from the
+/// environment over the profile, at least 8 characters (RFC 3414).
+fn v3_secret<P: std::str::FromStr<Err = String>>(
+    secret: V3Secret,
+) -> Result<Option<(P, String)>, ConfigError> {
+    let kind = secret.kind;
+    let protocol_origin = match secret.protocol {
+        Some(_) => format!("--snmp-{kind}-protocol"),
+        None => profile_origin(secret.shown, &format!("snmp.{kind}-protocol")).to_string(),
+    };
+    let key_origin = format!("{} / snmp.{kind}-key", secret.env);
+    let key = std::env::var(secret.env).ok().or(secret.key);
+    let name = secret.protocol.or(secret.profile_protocol);
+    let bad = |origin: String, reason: String| ConfigError::Snmp { origin, reason };
+    match (key, name) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(bad(
+            protocol_origin,
+            format!(
+                "a {kind} protocol needs a key: {} or snmp.{kind}-key",
+                secret.env
+            ),
+        )),
+        (Some(key), name) => {
+            let protocol = name
+                .as_deref()
+                .unwrap_or(secret.default)
+                .parse()
+                .map_err(|e| bad(protocol_origin, e))?;
+            if key.len() < 8 {
+                return Err(bad(
+                    key_origin,
+                    "an SNMPv3 key has at least 8 characters".into(),
+                ));
+            }
+            Ok(Some((protocol, key)))
+        }
+    }
 }
 
 fn profile_origin(file: &Option<String>, key: &str) -> Origin {
@@ -364,5 +364,95 @@ fn service_profile(profile: &Profile, role: Role) -> &[String] {
         Role::Ldaps => &t.ldaps,
         Role::Kerberos => &t.kerberos,
         Role::Printer | Role::Server => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    /// Builds the configuration of `check ARGS` with `profile` as its profile file.
+    fn config(profile: &str, args: &[&str]) -> Result<CheckConfig, String> {
+        let dir = std::env::temp_dir().join(format!(
+            "mve-audit-config-{}-{}",
+            std::process::id(),
+            profile.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("site.toml");
+        std::fs::write(&path, profile).unwrap();
+        let mut argv = vec!["mve-audit", "check", "--printers", "192.0.2.1", "--profile"];
+        let path_text = path.display().to_string();
+        argv.push(&path_text);
+        argv.extend(args);
+        let Command::Check(check) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("not check")
+        };
+        let result = build_config(&check).map_err(|e| e.to_string());
+        std::fs::remove_dir_all(dir).unwrap();
+        result
+    }
+
+    #[test]
+    fn snmp_defaults_to_v2c_public() {
+        let config = config("", &[]).unwrap();
+        assert_eq!(
+            config.probe.snmp,
+            SnmpCredentials::V2c {
+                community: "public".into()
+            }
+        );
+    }
+
+    #[test]
+    fn snmp_v3_comes_from_the_profile_with_its_protocols() {
+        let profile = "[snmp]\nuser = \"mve\"\nauth-protocol = \"sha256\"\nauth-key = \"auth-secret\"\n\
+                       priv-key = \"priv-secret\"\n";
+        let config = config(profile, &[]).unwrap();
+        assert_eq!(
+            config.probe.snmp,
+            SnmpCredentials::V3 {
+                user: "mve".into(),
+                auth: Some((SnmpAuth::Sha256, "auth-secret".into())),
+                privacy: Some((SnmpPriv::Aes128, "priv-secret".into())),
+            }
+        );
+        assert!(
+            !format!("{:?}", config.probe.snmp).contains("secret"),
+            "Debug hides keys"
+        );
+    }
+
+    #[test]
+    fn bad_snmp_settings_name_where_they_came_from() {
+        let rows: &[(&str, &[&str], &str)] = &[
+            ("", &["--snmp-version", "3"], "SNMPv3 needs a user"),
+            (
+                "[snmp]\nuser = \"u\"\nauth-protocol = \"sha\"\n",
+                &[],
+                "snmp.auth-protocol: the SNMPv3 auth protocol needs a key",
+            ),
+            (
+                "[snmp]\nuser = \"u\"\nauth-key = \"short\"\n",
+                &[],
+                "at least 8 characters",
+            ),
+            (
+                "[snmp]\nuser = \"u\"\npriv-key = \"long-enough\"\n",
+                &[],
+                "needs authentication too",
+            ),
+            (
+                "[snmp]\nuser = \"u\"\nauth-key = \"long-enough\"\n",
+                &["--snmp-auth-protocol", "sha3"],
+                "--snmp-auth-protocol: unknown SNMPv3 auth protocol 'sha3'",
+            ),
+        ];
+        for (profile, args, want) in rows {
+            let err = config(profile, args).unwrap_err();
+            assert!(err.contains(want), "{profile:?} {args:?}: {err}");
+        }
     }
 }

@@ -126,6 +126,8 @@ impl Listener {
             let mut buf = vec![0u8; 2048];
             loop {
                 let Ok((len, from)) = udp.recv_from(&mut buf).await else {
+                    // A persistent error must not spin: pause before reading again.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
                 let nonce = tagged(&buf[..len], PROBE_TAG.as_bytes());
@@ -155,6 +157,8 @@ impl Listener {
         let connections = async move {
             loop {
                 let Ok((stream, from)) = tcp.accept().await else {
+                    // Out of descriptors, say: pause rather than spin.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
                 let Ok(permit) = slots.clone().try_acquire_owned() else {

@@ -101,14 +101,16 @@ impl<G: SnmpGetter> NetworkProber<G> {
         };
         self.pacer.wait_udp(job.peer.ip()).await;
         let credentials = &self.settings.snmp;
+        // After a silent discovery the GET is one last try (a v1/v2c-only agent ignores v3),
+        // not another round of retries: a dark printer costs four timeouts, not six.
+        let retries = if engine.is_some() {
+            self.settings.retries
+        } else {
+            0
+        };
         let get = self
             .snmp_getter
-            .get_system(
-                job.peer,
-                credentials,
-                self.settings.timeout,
-                self.settings.retries,
-            )
+            .get_system(job.peer, credentials, self.settings.timeout, retries)
             .await;
         let version = credentials.version();
         let mut evidence = match &discovery.outcome {
