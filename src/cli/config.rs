@@ -304,7 +304,7 @@ fn v3_secret<P: std::str::FromStr<Err = String>>(
         (None, Some(_)) => Err(bad(
             protocol_origin,
             format!(
-                "a {kind} protocol needs a key: {} or snmp.{kind}-key",
+                "the SNMPv3 {kind} protocol needs a key: {} or snmp.{kind}-key",
                 secret.env
             ),
         )),
