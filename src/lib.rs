@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use cli::{CatalogArgs, CheckArgs, CheckConfig, Cli, ColorChoice, Command, build_config};
 use engine::{Event, build_plan};
 use probes::NetworkProber;
-use report::{Format, Matrix, Style};
+use report::{ListFormat, Matrix, Style};
 use results::{State, Verdict};
 
 /// How a run ended; `main` turns this into the process exit code, and nothing else does.
@@ -107,7 +107,7 @@ pub(crate) enum RunError {
 fn catalog(args: &CatalogArgs) -> Result<Outcome, RunError> {
     let mut out = io::stdout().lock();
     match args.format {
-        Format::Table => report::render_catalog_table(
+        ListFormat::Table => report::render_catalog_table(
             Style {
                 color: false,
                 terminal: io::stdout().is_terminal(),
@@ -115,7 +115,7 @@ fn catalog(args: &CatalogArgs) -> Result<Outcome, RunError> {
             },
             &mut out,
         )?,
-        Format::Json => report::render_catalog_json(&mut out)?,
+        ListFormat::Json => report::render_catalog_json(&mut out)?,
     }
     out.flush()?;
     Ok(Outcome::Passed)

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::parse_duration;
 use crate::catalog::CheckId;
-use crate::report::Format;
+use crate::report::{Format, ListFormat};
 use crate::targets::parse_port;
 
 pub const EXIT_CODES: &str = "\
@@ -58,8 +58,8 @@ pub struct LocalArgs {
     #[arg(long = "port", value_name = "PROTO/PORT")]
     pub ports: Vec<crate::inbound::PortSpec>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]
@@ -115,8 +115,8 @@ pub struct SendArgs {
 #[derive(Debug, Args)]
 pub struct CatalogArgs {
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,7 +13,7 @@ use super::local;
 use super::send::{self, SendSettings};
 use crate::catalog::{CheckId, Role};
 use crate::cli::{ConfigError, ListenArgs, LocalArgs, SendArgs};
-use crate::report::{self, Cell, Format, Matrix, Style, TargetRow};
+use crate::report::{self, Cell, Format, ListFormat, Matrix, Style, TargetRow};
 use crate::results::{Evidence, Finding, State, Verdict};
 use crate::{Outcome, RunError, wants_color};
 
@@ -40,7 +40,7 @@ pub fn local(args: &LocalArgs) -> Result<Outcome, RunError> {
     let report = local::check(&local::mve_needs(&extra));
     let mut out = io::stdout().lock();
     match args.format {
-        Format::Table => {
+        ListFormat::Table => {
             let style = Style {
                 color: false,
                 terminal: io::stdout().is_terminal(),
@@ -48,7 +48,7 @@ pub fn local(args: &LocalArgs) -> Result<Outcome, RunError> {
             };
             report::render_local_table(&report, style, &mut out)?;
         }
-        Format::Json => report::render_local_json(&report, &mut out)?,
+        ListFormat::Json => report::render_local_json(&report, &mut out)?,
     }
     out.flush()?;
     Ok(outcome(report.worst() == Verdict::Fail))

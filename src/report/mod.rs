@@ -2,9 +2,13 @@
 //! renderer per output format. Renderers are pure: a matrix in, bytes out.
 
 mod catalog;
+mod csv;
 mod hints;
 mod json;
+mod jsonl;
+mod junit;
 mod local;
+mod markdown;
 mod table;
 
 use std::io::{self, Write};
@@ -29,6 +33,21 @@ pub enum Format {
     /// A matrix for people, coloured on a terminal.
     Table,
     /// The full results, for programs.
+    Json,
+    /// One JSON object per cell and a summary line, for log pipelines.
+    Jsonl,
+    /// One row per cell, for spreadsheets.
+    Csv,
+    /// JUnit XML, one test case per cell, for CI systems.
+    Junit,
+    /// A Markdown table and the failures, for tickets.
+    Markdown,
+}
+
+/// The formats of `catalog` and `local`, whose output is a list, not a matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Table,
     Json,
 }
 
@@ -197,6 +216,10 @@ impl Matrix {
         match format {
             Format::Table => table::render(self, style, out),
             Format::Json => json::render(self, out),
+            Format::Jsonl => jsonl::render(self, out),
+            Format::Csv => csv::render(self, out),
+            Format::Junit => junit::render(self, out),
+            Format::Markdown => markdown::render(self, out),
         }
     }
 }
@@ -351,5 +374,79 @@ mod tests {
             .unwrap();
         assert!(gone["address"].is_null());
         assert_eq!(gone["state"], "error");
+    }
+
+    fn rendered(format: Format) -> String {
+        let mut out = Vec::new();
+        let style = Style {
+            color: false,
+            terminal: false,
+            details: false,
+        };
+        sample().render(format, style, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn jsonl_is_one_cell_per_line_then_the_summary() {
+        let text = rendered(Format::Jsonl);
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 6);
+        assert_eq!(lines[0]["check"], "snmp");
+        assert_eq!(lines[5]["kind"], "summary");
+        assert_eq!(lines[5]["summary"]["fail"], 3);
+    }
+
+    #[test]
+    fn csv_has_a_header_and_a_row_per_cell() {
+        let text = rendered(Format::Csv);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 6);
+        assert!(lines[0].starts_with("target,address,check,transport,port,required,state,verdict"));
+        assert!(
+            lines[1].starts_with("192.0.2.7,192.0.2.7,snmp,udp,161,true,closed,fail,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("gone.example.test,,snmp,")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn junit_has_a_case_per_cell_and_a_failure_per_failed_cell() {
+        let text = rendered(Format::Junit);
+        assert!(text.starts_with("<?xml"));
+        assert_eq!(text.matches("<testcase ").count(), 5);
+        assert_eq!(text.matches("<failure ").count(), 3);
+        assert!(
+            text.contains(r#"<testsuites name="mve-audit" tests="5" failures="3""#),
+            "{text}"
+        );
+        assert!(text.contains("name=\"192.0.2.7 snmp udp/161\""), "{text}");
+        assert_eq!(text.matches('<').count(), text.matches('>').count());
+    }
+
+    #[test]
+    fn markdown_golden() {
+        let text = rendered(Format::Markdown);
+        let want = "\
+| target | snmp | raw | smtp |
+|---|---|---|---|
+| 192.0.2.7 | **closed** (fail) | open | · |
+| gone.example.test | **error** (fail) | **error** (fail) | · |
+| 192.0.2.25:2525 | · | · | open |
+";
+        assert!(text.starts_with(want), "{text}");
+        assert!(
+            text.ends_with("5 cells: 2 pass, 0 warn, 3 fail\n"),
+            "{text}"
+        );
     }
 }

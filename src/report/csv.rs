@@ -1,0 +1,70 @@
+//! CSV (RFC 4180): one row per cell, for spreadsheets.
+
+use std::io::{self, Write};
+
+use super::Matrix;
+
+const HEADER: [&str; 11] = [
+    "target",
+    "address",
+    "check",
+    "transport",
+    "port",
+    "required",
+    "state",
+    "verdict",
+    "evidence",
+    "hint",
+    "rtt_ms",
+];
+
+/// A field quoted when it holds a comma, a quote or a line break; a leading `=`, `+`, `-` or
+/// `@` is prefixed with `'` so a spreadsheet never runs a banner as a formula.
+fn field(text: &str) -> String {
+    let text = match text.chars().next() {
+        Some('=' | '+' | '-' | '@') => format!("'{text}"),
+        _ => text.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", HEADER.join(","))?;
+    for cell in &matrix.cells {
+        let row = [
+            field(&cell.target),
+            cell.address.map(|a| a.to_string()).unwrap_or_default(),
+            cell.check.to_string(),
+            cell.transport.to_string(),
+            cell.port.to_string(),
+            cell.required.to_string(),
+            cell.state.to_string(),
+            cell.verdict.to_string(),
+            field(&cell.evidence.summary),
+            field(cell.hint.as_deref().unwrap_or_default()),
+            cell.evidence
+                .rtt_ms
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+        ];
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn fields_are_quoted_and_defused() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a, b"), "\"a, b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=cmd()"), "'=cmd()");
+    }
+}

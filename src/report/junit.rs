@@ -1,0 +1,71 @@
+//! JUnit XML for CI systems: one test case per cell, named `target check`; a failing cell is a
+//! `<failure>`, a warning passes with its reason in `<system-out>`.
+
+use std::io::{self, Write};
+
+use super::Matrix;
+use crate::results::Verdict;
+
+fn xml(text: &str) -> String {
+    text.chars()
+        .filter(|c| matches!(c, '\t' | '\n' | '\r') || !c.is_control())
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&apos;".to_string(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
+    let s = matrix.summary();
+    let seconds = matrix.duration.as_secs_f64();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="mve-audit" tests="{}" failures="{}" time="{seconds:.3}">"#,
+        s.cells, s.fail
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="mve-audit check" tests="{}" failures="{}" time="{seconds:.3}">"#,
+        s.cells, s.fail
+    )?;
+    for cell in &matrix.cells {
+        let name = xml(&format!(
+            "{} {} {}/{}",
+            cell.target, cell.check, cell.transport, cell.port
+        ));
+        let time = cell.evidence.rtt_ms.unwrap_or(0.0) / 1000.0;
+        write!(
+            out,
+            r#"    <testcase classname="{}" name="{name}" time="{time:.3}">"#,
+            xml(&cell.target)
+        )?;
+        let detail = xml(&format!(
+            "{}: {}{}",
+            cell.state,
+            cell.evidence.summary,
+            cell.hint
+                .as_deref()
+                .map(|h| format!("\nfix: {h}"))
+                .unwrap_or_default()
+        ));
+        match cell.verdict {
+            Verdict::Fail => write!(
+                out,
+                r#"<failure message="{}" type="{}">{detail}</failure>"#,
+                xml(&cell.evidence.summary),
+                cell.state
+            )?,
+            Verdict::Warn => write!(out, "<system-out>WARN {detail}</system-out>")?,
+            Verdict::Pass => {}
+        }
+        writeln!(out, "</testcase>")?;
+    }
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}

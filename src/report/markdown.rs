@@ -1,0 +1,63 @@
+//! Markdown: the matrix as a table and the failures as a list, for tickets and wikis.
+
+use std::io::{self, Write};
+
+use super::Matrix;
+use crate::results::Verdict;
+
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
+    let mut header = vec!["target".to_string()];
+    header.extend(matrix.columns.iter().map(|c| c.to_string()));
+    writeln!(out, "| {} |", header.join(" | "))?;
+    writeln!(out, "|{}", "---|".repeat(header.len()))?;
+    for (index, row) in matrix.rows.iter().enumerate() {
+        let mut line = vec![escape(&row.target)];
+        for check in &matrix.columns {
+            let text = matrix
+                .cells
+                .iter()
+                .find(|c| c.row == index && c.check == *check)
+                .map_or("·".to_string(), |c| match c.verdict {
+                    Verdict::Pass => escape(c.state.as_str()),
+                    Verdict::Warn => format!("{} (warn)", escape(c.state.as_str())),
+                    Verdict::Fail => format!("**{}** (fail)", escape(c.state.as_str())),
+                });
+            line.push(text);
+        }
+        writeln!(out, "| {} |", line.join(" | "))?;
+    }
+    let problems: Vec<_> = matrix
+        .cells
+        .iter()
+        .filter(|c| c.verdict != Verdict::Pass)
+        .collect();
+    if !problems.is_empty() {
+        writeln!(out)?;
+    }
+    for cell in problems {
+        writeln!(
+            out,
+            "- **{}** {} {} {}/{}: {} — {}",
+            cell.verdict.as_str().to_uppercase(),
+            escape(&cell.target),
+            cell.check,
+            cell.transport,
+            cell.port,
+            cell.state,
+            escape(&cell.evidence.summary)
+        )?;
+        if let Some(hint) = &cell.hint {
+            writeln!(out, "  - fix: {}", escape(hint))?;
+        }
+    }
+    let s = matrix.summary();
+    writeln!(
+        out,
+        "\n{} cells: {} pass, {} warn, {} fail",
+        s.cells, s.pass, s.warn, s.fail
+    )
+}
