@@ -142,9 +142,14 @@ impl Evidence {
     }
 
     pub fn with_rtt(mut self, rtt: Duration) -> Evidence {
-        // Microsecond precision is plenty and keeps JSON short.
-        self.rtt_ms = Some((rtt.as_secs_f64() * 1_000_000.0).round() / 1000.0);
+        self.set_rtt(rtt);
         self
+    }
+
+    /// Records a round-trip time in milliseconds; microsecond precision is plenty and keeps
+    /// JSON short.
+    pub fn set_rtt(&mut self, rtt: Duration) {
+        self.rtt_ms = Some((rtt.as_secs_f64() * 1_000_000.0).round() / 1000.0);
     }
 
     /// Records one protocol fact.

@@ -110,7 +110,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
                 Evidence::new(format!("could not open a TCP socket: {err}")),
             ),
         };
-        finding.evidence.rtt_ms = Some((attempt.rtt.as_secs_f64() * 1_000_000.0).round() / 1000.0);
+        finding.evidence.set_rtt(attempt.rtt);
         finding.evidence.source_port = attempt.source_port;
         finding
     }

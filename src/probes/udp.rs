@@ -53,7 +53,7 @@ pub fn no_reply(exchange: &UdpExchange, timeout: std::time::Duration) -> Finding
 /// Adds what every UDP exchange knows to its evidence.
 pub fn stamp(evidence: &mut Evidence, exchange: &UdpExchange) {
     if exchange.attempts > 0 {
-        evidence.rtt_ms = Some((exchange.rtt.as_secs_f64() * 1_000_000.0).round() / 1000.0);
+        evidence.set_rtt(exchange.rtt);
         evidence.attempts = Some(exchange.attempts);
     }
     evidence.source_port = exchange.source_port;
