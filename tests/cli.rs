@@ -113,6 +113,14 @@ fn usage_errors_exit_2_and_name_the_bad_value() {
         ),
         (&["check", "--printers", "p", "--timeout", "2"], "no unit"),
         (&["check"], "no targets"),
+        (
+            &["check", "--printers", "p", "--checks", "ldap"],
+            "nothing to check",
+        ),
+        (
+            &["check", "--printers", "p", "--checks", "console"],
+            "target roles: printer",
+        ),
         (&["check", "--no-such-flag"], "--no-such-flag"),
         (&["frobnicate"], "frobnicate"),
     ];

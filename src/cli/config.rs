@@ -56,6 +56,11 @@ pub enum ConfigError {
     EmptyRealm { origin: String },
     #[error("{origin}: {reason}")]
     Snmp { origin: String, reason: String },
+    #[error(
+        "nothing to check: no selected check applies to the targets given (checks: {checks}; \
+         target roles: {roles})"
+    )]
+    NothingToCheck { checks: String, roles: String },
     #[error(transparent)]
     Listen(#[from] crate::inbound::listen::ListenError),
     #[error("{server}: {reason}")]
@@ -145,6 +150,24 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
         .into_iter()
         .filter(|c| c.path().probe == Probe::Inbound)
         .collect();
+
+    let roles: BTreeSet<Role> = targets.iter().map(|t| t.role).collect();
+    let applies = selected
+        .iter()
+        .any(|c| c.path().probe != Probe::Inbound && roles.contains(&c.path().role));
+    if !applies {
+        let list = |items: Vec<String>| {
+            if items.is_empty() {
+                "none".to_string()
+            } else {
+                items.join(", ")
+            }
+        };
+        return Err(ConfigError::NothingToCheck {
+            checks: list(selected.iter().map(ToString::to_string).collect()),
+            roles: list(roles.iter().map(ToString::to_string).collect()),
+        });
+    }
 
     let promoted = if args.require.is_empty() {
         profile.checks.require.clone()
