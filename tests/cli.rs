@@ -87,6 +87,26 @@ fn help_documents_the_exit_codes() {
 }
 
 #[test]
+fn top_level_help_lists_every_command_and_version_works() {
+    let out = mve().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for command in ["catalog", "check", "local", "listen", "send"] {
+        assert!(
+            text.contains(&format!("  {command} ")),
+            "{command} missing:\n{text}"
+        );
+    }
+    let out = mve().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("mve-audit ")
+    );
+}
+
+#[test]
 fn usage_errors_exit_2_and_name_the_bad_value() {
     let rows: &[(&[&str], &str)] = &[
         (
