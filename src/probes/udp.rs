@@ -101,9 +101,10 @@ impl<G: SnmpGetter> NetworkProber<G> {
         };
         self.pacer.wait_udp(job.peer.ip()).await;
         let credentials = &self.settings.snmp;
-        // After a silent discovery the GET is one last try (a v1/v2c-only agent ignores v3),
-        // not another round of retries: a dark printer costs four timeouts, not six.
-        let retries = if engine.is_some() {
+        // Unless discovery found an agent, the GET is one last try (a v1/v2c-only agent
+        // ignores v3), not another round of retries: a dark printer costs four timeouts, not
+        // six, and a port that answers with something else is not waited on three times.
+        let retries = if matches!(engine, Some(Ok(_))) {
             self.settings.retries
         } else {
             0
