@@ -110,10 +110,13 @@ fn top_level_help_lists_every_command_and_version_works() {
 fn usage_errors_exit_2_and_name_the_bad_value() {
     let rows: &[(&[&str], &str)] = &[
         (
-            &["check", "--printers", "10.0.0.0/33"],
-            "--printers: '10.0.0.0/33' is not a valid CIDR range",
+            &["check", "--printers", "192.0.2.0/33"],
+            "--printers: '192.0.2.0/33' is not a valid CIDR range",
         ),
-        (&["check", "--printers", "10.0.0.300/24"], "'10.0.0.300/24'"),
+        (
+            &["check", "--printers", "192.0.2.300/24"],
+            "'192.0.2.300/24'",
+        ),
         (
             &["check", "--printers", "printer1", "--port", "raw=70000"],
             "raw=70000",
@@ -126,7 +129,7 @@ fn usage_errors_exit_2_and_name_the_bad_value() {
             &["check", "--smtp", "mail:smtp"],
             "--smtp: 'mail:smtp' has a bad port",
         ),
-        (&["check", "--printers", "10.0.0.0/8"], "--allow-large"),
+        (&["check", "--printers", "198.51.100.0/8"], "--allow-large"),
         (
             &["check", "--printers", "p", "--checks", "telnet"],
             "unknown check 'telnet'",

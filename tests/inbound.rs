@@ -57,10 +57,14 @@ fn json(ns: &Netns, args: &[&str]) -> (i32, serde_json::Value) {
 }
 
 /// A server and a printer namespace joined by a veth pair (lab addresses, namespaces only).
+/// Lab addresses: they exist only inside the two test namespaces.
+const SERVER_LAB: &str = "10.231.2.1"; // lab
+const PRINTER_LAB: &str = "10.231.2.2"; // lab
+
 fn pair() -> Option<(Netns, Netns)> {
     let server = Netns::create(&[])?;
     let printer = Netns::create(&[])?;
-    server.link(&printer, "10.231.2.1", "10.231.2.2");
+    server.link(&printer, SERVER_LAB, PRINTER_LAB);
     Some((server, printer))
 }
 
@@ -69,10 +73,10 @@ fn listen_and_send_verify_both_paths_and_a_drop_rule_fails_the_alert_path_on_bot
     let Some((server, printer)) = pair() else {
         return;
     };
-    let listen_args = ["--duration", "4s", "--expect", "10.231.2.2"];
+    let listen_args = ["--duration", "4s", "--expect", PRINTER_LAB];
 
     let listener = start_listen(&server, &listen_args);
-    let (code, sent) = json(&printer, &["send", "10.231.2.1", "--timeout", "1s"]);
+    let (code, sent) = json(&printer, &["send", SERVER_LAB, "--timeout", "1s"]);
     assert_eq!(cell(&sent, "npap-alerts")["state"], "verified", "{sent:#}");
     assert_eq!(cell(&sent, "npap-alerts")["evidence"]["source_port"], 9300);
     assert_eq!(cell(&sent, "console")["state"], "verified", "{sent:#}");
@@ -83,7 +87,7 @@ fn listen_and_send_verify_both_paths_and_a_drop_rule_fails_the_alert_path_on_bot
         "verified",
         "{heard:#}"
     );
-    assert_eq!(cell(&heard, "npap-alerts")["target"], "10.231.2.2");
+    assert_eq!(cell(&heard, "npap-alerts")["target"], PRINTER_LAB);
     assert_eq!(cell(&heard, "console")["state"], "verified");
     assert_eq!(code, 0);
 
@@ -94,7 +98,7 @@ fn listen_and_send_verify_both_paths_and_a_drop_rule_fails_the_alert_path_on_bot
     let listener = start_listen(&server, &listen_args);
     let (code, sent) = json(
         &printer,
-        &["send", "10.231.2.1", "--timeout", "500ms", "--retries", "1"],
+        &["send", SERVER_LAB, "--timeout", "500ms", "--retries", "1"],
     );
     let alert = cell(&sent, "npap-alerts");
     assert_eq!(alert["state"], "open|filtered", "{sent:#}");
@@ -113,7 +117,7 @@ fn listen_and_send_verify_both_paths_and_a_drop_rule_fails_the_alert_path_on_bot
         alert["evidence"]["summary"]
             .as_str()
             .unwrap()
-            .contains("nothing arrived from 10.231.2.2")
+            .contains(&format!("nothing arrived from {PRINTER_LAB}"))
     );
     assert_eq!(cell(&heard, "console")["state"], "verified");
     assert_eq!(code, 1);

@@ -19,6 +19,10 @@ fn facts(cell: &serde_json::Value) -> &serde_json::Value {
     &cell["evidence"]["facts"]
 }
 
+/// Lab addresses for the mDNS test: they exist only inside its two namespaces.
+const MVE_LAB: &str = "10.231.0.1"; // lab
+const PRINTER_LAB: &str = "10.231.0.2"; // lab
+
 const SYS_DESCR: &str = "Lexmark CX725 version CXTPP.081.225 kernel 5.4.0 All-N-1";
 
 #[test]
@@ -422,7 +426,7 @@ fn mdns_lists_services_and_the_lexmark_host_config_keys() {
         return;
     };
     // Lab link addresses, inside the two test namespaces only.
-    let (_, b) = mve.link(&printer, "10.231.0.1", "10.231.0.2");
+    let (_, b) = mve.link(&printer, MVE_LAB, PRINTER_LAB);
     let Some(avahi) = daemons::avahi(&printer, &b, "printer-lab") else {
         return;
     };
@@ -431,7 +435,7 @@ fn mdns_lists_services_and_the_lexmark_host_config_keys() {
         &[
             "check",
             "--printers",
-            "10.231.0.2",
+            PRINTER_LAB,
             "--checks",
             "mdns",
             "--timeout",
