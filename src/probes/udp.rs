@@ -87,15 +87,19 @@ impl<G: SnmpGetter> NetworkProber<G> {
     /// SNMP: v3 engine discovery first (it needs no credentials and keeps "closed" by ICMP
     /// apart from silence), then a GET of the system group with the configured credentials.
     pub(super) async fn snmp(&self, job: &Job) -> Finding {
+        let msg_id = nonce() & 0x7fff_ffff;
         let discovery = self
             .exchange(
                 job.peer,
-                &snmp::discovery_request(nonce() & 0x7fff_ffff, nonce() & 0x7fff_ffff),
+                &snmp::discovery_request(msg_id, nonce() & 0x7fff_ffff),
                 SourcePort::Ephemeral,
             )
             .await;
+        // A report counts only when it answers our message id; anything else is "not SNMP".
         let engine = match &discovery.outcome {
-            UdpOutcome::Reply(bytes) => Some(snmp::parse_discovery(bytes)),
+            UdpOutcome::Reply(bytes) => {
+                Some(snmp::parse_discovery(bytes).and_then(|found| snmp::answers(found, msg_id)))
+            }
             UdpOutcome::Silence => None,
             _ => return no_reply(&discovery, self.settings.timeout),
         };

@@ -93,6 +93,20 @@ pub enum SnmpError {
     Pdu(u8),
     #[error("the scoped PDU is encrypted")]
     Encrypted,
+    #[error("a reply to message {got}, not to ours ({want})")]
+    MessageId { want: u32, got: i64 },
+}
+
+/// Keeps a discovery answer only when it answers message `msg_id`.
+pub fn answers(found: Discovery, msg_id: u32) -> Result<Discovery, SnmpError> {
+    if found.msg_id == i64::from(msg_id) {
+        Ok(found)
+    } else {
+        Err(SnmpError::MessageId {
+            want: msg_id,
+            got: found.msg_id,
+        })
+    }
 }
 
 /// Parses the agent's answer to `discovery_request`.
