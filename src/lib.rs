@@ -128,10 +128,7 @@ fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
             "mve-audit: '{check}' is an inbound path (toward this server): `check` cannot probe it"
         );
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let matrix = runtime.block_on(audit(&config));
+    let matrix = runtime()?.block_on(audit(&config));
 
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -155,6 +152,13 @@ fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     })
 }
 
+/// The single-threaded runtime every command runs on: probing waits on the network, not the CPU.
+pub(crate) fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
 /// Resolve, plan, probe, collect: everything between the configuration and the report.
 async fn audit(config: &CheckConfig) -> Matrix {
     let started = Instant::now();
@@ -165,10 +169,10 @@ async fn audit(config: &CheckConfig) -> Matrix {
     for (cell, finding) in plan.unresolved() {
         findings[cell] = Some(finding);
     }
-    let total = plan.jobs().count();
+    let jobs: Vec<_> = plan.jobs().collect();
+    let total = jobs.len();
     let prober = Arc::new(NetworkProber::new(config.probe.clone()));
     let (events, mut received) = mpsc::channel(256);
-    let jobs: Vec<_> = plan.jobs().collect();
     let engine = tokio::spawn(engine::run(jobs, prober, config.concurrency, events));
     let mut progress = Progress::new(total);
     while let Some(event) = received.recv().await {

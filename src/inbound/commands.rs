@@ -15,13 +15,7 @@ use crate::catalog::{CheckId, Role};
 use crate::cli::{ConfigError, ListenArgs, LocalArgs, SendArgs};
 use crate::report::{self, Cell, Format, ListFormat, Matrix, Style, TargetRow};
 use crate::results::{Evidence, Finding, State, Verdict};
-use crate::{Outcome, RunError, wants_color};
-
-fn runtime() -> io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-}
+use crate::{Outcome, RunError, runtime, wants_color};
 
 fn outcome(failed: bool) -> Outcome {
     if failed {
