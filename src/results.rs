@@ -110,6 +110,9 @@ pub struct Evidence {
     /// The ICMP message the errno stands for, where it stands for one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp: Option<&'static str>,
+    /// The host that sent the ICMP message (a router or firewall when not the target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_from: Option<std::net::IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtt_ms: Option<f64>,
     /// The local port the probe left from.

@@ -176,7 +176,7 @@ fn nftables_drop_and_admin_prohibited_reject_are_filtered() {
         let tcp: Vec<_> = [7001, 7003]
             .map(|p| TcpListener::bind(("127.0.0.1", p)).unwrap())
             .into();
-        let udp: Vec<_> = [7002, 7004]
+        let udp: Vec<_> = [7002, 7004, 7005]
             .map(|p| UdpSocket::bind(("127.0.0.1", p)).unwrap())
             .into();
         (tcp, udp)
@@ -188,6 +188,7 @@ fn nftables_drop_and_admin_prohibited_reject_are_filtered() {
             udp dport 7002 drop
             tcp dport 7003 reject with icmpx type admin-prohibited
             udp dport 7004 reject with icmpx type admin-prohibited
+            meta nfproto ipv4 udp dport 7005 reject with icmp type host-unreachable
         }
     }";
     if !ns.nft(rules) {
@@ -200,7 +201,7 @@ fn nftables_drop_and_admin_prohibited_reject_are_filtered() {
             "--printers",
             "127.0.0.1",
             "--checks",
-            "raw,https,snmp,mdns",
+            "raw,https,snmp,mdns,xmlnt",
             "--port",
             "raw=7001",
             "--port",
@@ -209,6 +210,8 @@ fn nftables_drop_and_admin_prohibited_reject_are_filtered() {
             "https=7003",
             "--port",
             "mdns=7004",
+            "--port",
+            "xmlnt=7005",
             "--timeout",
             "300ms",
             "--retries",
@@ -244,6 +247,25 @@ fn nftables_drop_and_admin_prohibited_reject_are_filtered() {
                 .contains("prohibited")
         );
     }
+    // On Linux the UDP socket reads the exact ICMP message from its error queue.
+    let udp = cell(&report, "mdns");
+    assert_eq!(
+        udp["evidence"]["icmp"],
+        "destination unreachable: communication administratively prohibited (type 3 code 13)",
+        "{udp:#}"
+    );
+    assert_eq!(udp["evidence"]["icmp_from"], "127.0.0.1");
+    // A host unreachable is a "soft" ICMP error that Linux hides from UDP sockets unless they
+    // ask (IP_RECVERR): without it this cell would read open|filtered.
+    let soft = cell(&report, "xmlnt");
+    assert_eq!(soft["state"], "filtered", "{soft:#}");
+    assert!(
+        soft["evidence"]["icmp"]
+            .as_str()
+            .unwrap()
+            .contains("host unreachable (type 3 code 1)"),
+        "{soft:#}"
+    );
     assert_eq!(code, 1);
     drop(held);
 }

@@ -63,11 +63,7 @@ pub async fn console(peer: SocketAddr, host: &str, settings: &SendSettings) -> F
             return Finding::new(State::Filtered, Evidence::new("no answer to the TCP SYN"));
         }
         TcpOutcome::Failed(err) => {
-            let found = transport::classify(&err, transport::Context::TcpConnect);
-            let mut evidence = Evidence::new(found.summary);
-            evidence.errno = Some(found.errno);
-            evidence.icmp = found.icmp;
-            return Finding::new(found.state, evidence);
+            return transport::classify(&err, transport::Context::TcpConnect).finding();
         }
         TcpOutcome::Local(err) => {
             return Finding::new(

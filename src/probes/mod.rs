@@ -98,13 +98,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
                     humanize(self.settings.timeout)
                 )),
             ),
-            TcpOutcome::Failed(err) => {
-                let found = classify(&err, Context::TcpConnect);
-                let mut evidence = Evidence::new(found.summary);
-                evidence.errno = Some(found.errno);
-                evidence.icmp = found.icmp;
-                Finding::new(found.state, evidence)
-            }
+            TcpOutcome::Failed(err) => classify(&err, Context::TcpConnect).finding(),
             TcpOutcome::Local(err) => Finding::new(
                 State::Error,
                 Evidence::new(format!("could not open a TCP socket: {err}")),

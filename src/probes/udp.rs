@@ -28,10 +28,8 @@ pub fn no_reply(exchange: &UdpExchange, timeout: std::time::Duration) -> Finding
             Evidence::new(format!("UDP reply of {} bytes", bytes.len())),
         ),
         UdpOutcome::Failed(found) => {
-            let mut evidence = Evidence::new(found.summary.clone());
-            evidence.errno = Some(found.errno);
-            evidence.icmp = found.icmp;
-            (found.state, evidence)
+            let finding = found.finding();
+            (finding.state, finding.evidence)
         }
         UdpOutcome::Silence => (
             State::OpenFiltered,

@@ -24,7 +24,80 @@ pub struct Classified {
     pub state: State,
     pub errno: &'static str,
     pub icmp: Option<&'static str>,
+    /// The host that sent the ICMP message, when the kernel said (Linux).
+    pub icmp_from: Option<std::net::IpAddr>,
     pub summary: String,
+}
+
+impl Classified {
+    /// The finding this error makes: its state, with errno and ICMP as evidence.
+    pub fn finding(&self) -> crate::results::Finding {
+        let mut evidence = crate::results::Evidence::new(self.summary.clone());
+        evidence.errno = Some(self.errno);
+        evidence.icmp = self.icmp;
+        evidence.icmp_from = self.icmp_from;
+        crate::results::Finding::new(self.state, evidence)
+    }
+}
+
+/// What an ICMP destination-unreachable (or time-exceeded) message means for a probe, by
+/// its exact type and code (RFC 792, RFC 1812, RFC 4443).
+pub fn icmp_meaning(v6: bool, kind: u8, code: u8) -> (State, &'static str) {
+    match (v6, kind, code) {
+        (false, 3, 3) => (
+            State::Closed,
+            "destination unreachable: port unreachable (type 3 code 3)",
+        ),
+        (false, 3, 2) => (
+            State::Closed,
+            "destination unreachable: protocol unreachable (type 3 code 2)",
+        ),
+        (false, 3, 0) => (
+            State::Filtered,
+            "destination unreachable: network unreachable (type 3 code 0)",
+        ),
+        (false, 3, 1) => (
+            State::Filtered,
+            "destination unreachable: host unreachable (type 3 code 1)",
+        ),
+        (false, 3, 9) => (
+            State::Filtered,
+            "destination unreachable: network administratively prohibited (type 3 code 9)",
+        ),
+        (false, 3, 10) => (
+            State::Filtered,
+            "destination unreachable: host administratively prohibited (type 3 code 10)",
+        ),
+        (false, 3, 13) => (
+            State::Filtered,
+            "destination unreachable: communication administratively prohibited (type 3 code 13)",
+        ),
+        (false, 3, _) => (State::Filtered, "destination unreachable (type 3)"),
+        (false, 11, _) => (State::Filtered, "time exceeded in transit (type 11)"),
+        (true, 1, 4) => (
+            State::Closed,
+            "ICMPv6 destination unreachable: port unreachable (type 1 code 4)",
+        ),
+        (true, 1, 1) => (
+            State::Filtered,
+            "ICMPv6 destination unreachable: administratively prohibited (type 1 code 1)",
+        ),
+        (true, 1, 0) => (
+            State::Filtered,
+            "ICMPv6 destination unreachable: no route (type 1 code 0)",
+        ),
+        (true, 1, 3) => (
+            State::Filtered,
+            "ICMPv6 destination unreachable: address unreachable (type 1 code 3)",
+        ),
+        (true, 1, 5 | 6) => (
+            State::Filtered,
+            "ICMPv6 destination unreachable: policy reject (type 1)",
+        ),
+        (true, 1, _) => (State::Filtered, "ICMPv6 destination unreachable (type 1)"),
+        (true, 3, _) => (State::Filtered, "ICMPv6 time exceeded (type 3)"),
+        _ => (State::Filtered, "an ICMP error"),
+    }
 }
 
 const PORT_UNREACHABLE: &str = "destination unreachable: port unreachable (type 3 code 3)";
@@ -86,8 +159,26 @@ pub fn classify(err: &io::Error, context: Context) -> Classified {
         state,
         errno,
         icmp,
+        icmp_from: None,
         summary,
     }
+}
+
+/// Refines a classification with the exact ICMP message, when the kernel queued one.
+pub fn with_icmp(mut found: Classified, detail: Option<super::sys::IcmpDetail>) -> Classified {
+    let Some(detail) = detail else {
+        return found;
+    };
+    let (state, text) = icmp_meaning(detail.v6, detail.kind, detail.code);
+    found.state = state;
+    found.icmp = Some(text);
+    found.icmp_from = detail.from;
+    found.summary = match (state, detail.from) {
+        (State::Closed, _) => "ICMP port unreachable: nothing listens on the port".to_string(),
+        (_, Some(from)) => format!("ICMP from {from}: {text}"),
+        (_, None) => format!("ICMP: {text}"),
+    };
+    found
 }
 
 /// The conventional name of an error, for evidence that a person can search for.
@@ -186,6 +277,36 @@ mod tests {
             assert_eq!(got.state, state, "{kind:?} in {context:?}");
             assert_eq!(got.errno, errno, "{kind:?} in {context:?}");
             assert_eq!(got.icmp.is_some(), icmp, "{kind:?} in {context:?}");
+        }
+    }
+
+    #[test]
+    fn exact_icmp_codes_decide_the_state() {
+        let rows = [
+            (false, 3, 3, State::Closed, "code 3"),
+            (
+                false,
+                3,
+                13,
+                State::Filtered,
+                "administratively prohibited (type 3 code 13)",
+            ),
+            (false, 3, 1, State::Filtered, "host unreachable"),
+            (false, 11, 0, State::Filtered, "time exceeded"),
+            (
+                true,
+                1,
+                4,
+                State::Closed,
+                "port unreachable (type 1 code 4)",
+            ),
+            (true, 1, 1, State::Filtered, "administratively prohibited"),
+            (true, 1, 3, State::Filtered, "address unreachable"),
+        ];
+        for (v6, kind, code, state, text) in rows {
+            let (got, words) = icmp_meaning(v6, kind, code);
+            assert_eq!(got, state, "v6={v6} {kind}/{code}");
+            assert!(words.contains(text), "{words}");
         }
     }
 

@@ -8,7 +8,7 @@ mod tcp;
 pub mod tls;
 mod udp;
 
-pub use classify::{Classified, Context, classify};
+pub use classify::{Classified, Context, classify, icmp_meaning, with_icmp};
 pub use pace::Pacer;
 pub use tcp::{TcpAttempt, TcpOutcome, connect};
 pub use udp::{SourcePort, UdpExchange, UdpOptions, UdpOutcome, exchange};

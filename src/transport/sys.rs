@@ -51,3 +51,132 @@ pub fn allow_time_wait_reuse(socket: &Socket) -> io::Result<()> {
 pub fn allow_time_wait_reuse(_socket: &Socket) -> io::Result<()> {
     Ok(())
 }
+
+/// The ICMP message behind a socket error: type, code and the host that sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpDetail {
+    pub v6: bool,
+    pub kind: u8,
+    pub code: u8,
+    pub from: Option<std::net::IpAddr>,
+}
+
+/// Asks the kernel to queue every ICMP error for this UDP socket with its type and code
+/// (IP_RECVERR / IPV6_RECVERR). Without it Linux reports only "hard" errors, and an ICMP
+/// host unreachable reads as silence.
+#[cfg(target_os = "linux")]
+pub fn enable_icmp_details(socket: &Socket, v6: bool) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let (level, name) = if v6 {
+        (libc::SOL_IPV6, libc::IPV6_RECVERR)
+    } else {
+        (libc::SOL_IP, libc::IP_RECVERR)
+    };
+    let on: libc::c_int = 1;
+    // SAFETY: the descriptor is open for the duration of the call (borrowed from `socket`),
+    // and the option value is a c_int whose size is passed with it.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn enable_icmp_details(_socket: &Socket, _v6: bool) -> io::Result<()> {
+    Ok(())
+}
+
+/// Reads one queued ICMP error from the socket's error queue, without blocking.
+#[cfg(target_os = "linux")]
+pub fn read_icmp_detail(socket: &tokio::net::UdpSocket) -> Option<IcmpDetail> {
+    use std::os::fd::AsRawFd;
+    let fd = socket.as_raw_fd();
+    const ORIGIN_ICMP: u8 = 2;
+    const ORIGIN_ICMP6: u8 = 3;
+    let mut data = [0u8; 512];
+    let mut control = [0u64; 64]; // 512 bytes, aligned for cmsghdr
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    // SAFETY: an all-zero msghdr is valid; every pointer set below outlives the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: `msg` describes buffers we own; MSG_DONTWAIT keeps the call from blocking.
+    let rc = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) };
+    if rc < 0 {
+        return None;
+    }
+    // SAFETY: the CMSG_* macros walk the control buffer the kernel filled, bounded by
+    // msg_controllen; each header is checked before its data is read.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            let header = &*cmsg;
+            let ip = header.cmsg_level == libc::SOL_IP && header.cmsg_type == libc::IP_RECVERR;
+            let ip6 = header.cmsg_level == libc::SOL_IPV6 && header.cmsg_type == libc::IPV6_RECVERR;
+            let room = header.cmsg_len as usize;
+            if (ip || ip6)
+                && room
+                    >= libc::CMSG_LEN(std::mem::size_of::<libc::sock_extended_err>() as u32)
+                        as usize
+            {
+                let err = std::ptr::read_unaligned(
+                    libc::CMSG_DATA(cmsg).cast::<libc::sock_extended_err>(),
+                );
+                if err.ee_origin != ORIGIN_ICMP && err.ee_origin != ORIGIN_ICMP6 {
+                    return None;
+                }
+                let offender =
+                    libc::SO_EE_OFFENDER(libc::CMSG_DATA(cmsg).cast::<libc::sock_extended_err>());
+                let from = offender_addr(offender, room);
+                return Some(IcmpDetail {
+                    v6: err.ee_origin == ORIGIN_ICMP6,
+                    kind: err.ee_type,
+                    code: err.ee_code,
+                    from,
+                });
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    None
+}
+
+/// The address of the host that sent the ICMP message (SO_EE_OFFENDER).
+#[cfg(target_os = "linux")]
+unsafe fn offender_addr(addr: *const libc::sockaddr, _room: usize) -> Option<std::net::IpAddr> {
+    // SAFETY: the kernel writes a sockaddr_in or sockaddr_in6 after sock_extended_err, inside
+    // the control message; the family tells which.
+    unsafe {
+        match i32::from((*addr).sa_family) {
+            libc::AF_INET => {
+                let v4 = std::ptr::read_unaligned(addr.cast::<libc::sockaddr_in>());
+                Some(std::net::Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr)).into())
+            }
+            libc::AF_INET6 => {
+                let v6 = std::ptr::read_unaligned(addr.cast::<libc::sockaddr_in6>());
+                Some(std::net::Ipv6Addr::from(v6.sin6_addr.s6_addr).into())
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn read_icmp_detail(_socket: &tokio::net::UdpSocket) -> Option<IcmpDetail> {
+    None
+}

@@ -11,7 +11,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
-use super::{Classified, Context, Pacer, classify, sys};
+use super::{Classified, Context, Pacer, classify, sys, with_icmp};
 
 /// Which local port a probe leaves from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +99,8 @@ pub async fn exchange(
         let sent_at = Instant::now();
         if let Err(err) = socket.send(payload).await {
             rtt = sent_at.elapsed();
-            break UdpOutcome::Failed(classify(&err, context));
+            let found = classify(&err, context);
+            break UdpOutcome::Failed(with_icmp(found, sys::read_icmp_detail(&socket)));
         }
         let deadline = sent_at + options.timeout;
         loop {
@@ -107,7 +108,11 @@ pub async fn exchange(
                 Err(_) => continue 'attempts,
                 Ok(Err(err)) => {
                     rtt = sent_at.elapsed();
-                    break 'attempts UdpOutcome::Failed(classify(&err, Context::UdpAfterSend));
+                    let found = classify(&err, Context::UdpAfterSend);
+                    break 'attempts UdpOutcome::Failed(with_icmp(
+                        found,
+                        sys::read_icmp_detail(&socket),
+                    ));
                 }
                 // A connected socket only delivers datagrams from its peer; checking again
                 // costs nothing and keeps the rule visible.
@@ -204,6 +209,8 @@ fn bind(peer: SocketAddr, port: u16, shared: bool) -> io::Result<Socket> {
     if shared {
         sys::share_source_port(&socket)?;
     }
+    // Exact ICMP type and code in the evidence; without it the errno alone decides.
+    let _ = sys::enable_icmp_details(&socket, peer.is_ipv6());
     socket.bind(&local.into())?;
     Ok(socket)
 }
