@@ -3,6 +3,10 @@
 //!
 //! The data flows one way: catalog → plan → engine → probes → results → report.
 //! `run` is the whole program; `main.rs` only maps its outcome to an exit code.
+//!
+//! `unsafe` is denied everywhere but the Linux socket calls in `transport/sys.rs`.
+
+#![deny(unsafe_code)]
 
 pub mod catalog;
 pub mod cli;

@@ -65,6 +65,7 @@ pub struct IcmpDetail {
 /// (IP_RECVERR / IPV6_RECVERR). Without it Linux reports only "hard" errors, and an ICMP
 /// host unreachable reads as silence.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 pub fn enable_icmp_details(socket: &Socket, v6: bool) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let (level, name) = if v6 {
@@ -98,6 +99,7 @@ pub fn enable_icmp_details(_socket: &Socket, _v6: bool) -> io::Result<()> {
 
 /// Reads one queued ICMP error from the socket's error queue, without blocking.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 pub fn read_icmp_detail(socket: &tokio::net::UdpSocket) -> Option<IcmpDetail> {
     use std::os::fd::AsRawFd;
     let fd = socket.as_raw_fd();
@@ -158,6 +160,7 @@ pub fn read_icmp_detail(socket: &tokio::net::UdpSocket) -> Option<IcmpDetail> {
 
 /// The address of the host that sent the ICMP message (SO_EE_OFFENDER).
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 unsafe fn offender_addr(addr: *const libc::sockaddr, _room: usize) -> Option<std::net::IpAddr> {
     // SAFETY: the kernel writes a sockaddr_in or sockaddr_in6 after sock_extended_err, inside
     // the control message; the family tells which.
