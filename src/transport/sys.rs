@@ -144,7 +144,7 @@ pub fn read_icmp_detail(socket: &tokio::net::UdpSocket) -> Option<IcmpDetail> {
                 }
                 let offender =
                     libc::SO_EE_OFFENDER(libc::CMSG_DATA(cmsg).cast::<libc::sock_extended_err>());
-                let from = offender_addr(offender, room);
+                let from = offender_addr(offender);
                 return Some(IcmpDetail {
                     v6: err.ee_origin == ORIGIN_ICMP6,
                     kind: err.ee_type,
@@ -161,7 +161,7 @@ pub fn read_icmp_detail(socket: &tokio::net::UdpSocket) -> Option<IcmpDetail> {
 /// The address of the host that sent the ICMP message (SO_EE_OFFENDER).
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-unsafe fn offender_addr(addr: *const libc::sockaddr, _room: usize) -> Option<std::net::IpAddr> {
+unsafe fn offender_addr(addr: *const libc::sockaddr) -> Option<std::net::IpAddr> {
     // SAFETY: the kernel writes a sockaddr_in or sockaddr_in6 after sock_extended_err, inside
     // the control message; the family tells which.
     unsafe {
