@@ -177,8 +177,8 @@ impl Listener {
     }
 }
 
-/// The nonce after `tag ` in a payload: at most 64 letters and digits.
-fn tagged(payload: &[u8], tag: &[u8]) -> Option<String> {
+/// The nonce after `tag ` in a payload (network input): at most 64 letters and digits.
+pub fn tagged(payload: &[u8], tag: &[u8]) -> Option<String> {
     let rest = payload.strip_prefix(tag)?.strip_prefix(b" ")?;
     let nonce: String = rest
         .iter()
