@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::time::Duration;
 
 use support::daemons::{self, Snmp};
-use support::{Netns, cell, json_in};
+use support::{Netns, cell, check_one, json_in};
 
 fn addr(text: &str) -> SocketAddr {
     text.parse().unwrap()
@@ -309,18 +309,7 @@ fn http_and_https_are_verified_and_an_expired_certificate_warns() {
     ) else {
         return;
     };
-    let (code, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "https",
-            "--port",
-            "https=8443",
-        ],
-    );
+    let (code, report) = check_one(&ns, "https", "https=8443");
     let https = cell(&report, "https");
     assert_eq!(https["state"], "verified", "{https:#}");
     assert_eq!(https["verdict"], "warn");
@@ -341,18 +330,7 @@ fn ftp_banner_is_verified_without_a_login() {
     let Some(_ftp) = daemons::vsftpd(&ns, addr("127.0.0.1:2121")) else {
         return;
     };
-    let (_, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "ftp",
-            "--port",
-            "ftp=2121",
-        ],
-    );
+    let (_, report) = check_one(&ns, "ftp", "ftp=2121");
     let ftp = cell(&report, "ftp");
     assert_eq!(ftp["state"], "verified", "{ftp:#}");
     assert_eq!(facts(ftp)["reply_code"], 220);
@@ -469,18 +447,7 @@ fn raw_9100_receives_not_a_single_byte() {
         let _ = conn.read_to_end(&mut all);
         all.len()
     });
-    let (_, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "raw",
-            "--port",
-            &format!("raw={port}"),
-        ],
-    );
+    let (_, report) = check_one(&ns, "raw", &format!("raw={port}"));
     assert_eq!(cell(&report, "raw")["state"], "open");
     assert_eq!(
         received.join().unwrap(),
@@ -603,18 +570,7 @@ fn tls_1_0_only_firmware_is_present_but_incompatible_never_closed() {
     ) else {
         return;
     };
-    let (code, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "https",
-            "--port",
-            "https=8443",
-        ],
-    );
+    let (code, report) = check_one(&ns, "https", "https=8443");
     let https = cell(&report, "https");
     assert_eq!(https["state"], "open", "{https:#}");
     assert_eq!(https["verdict"], "warn");

@@ -6,7 +6,7 @@ mod support;
 use std::net::{TcpListener, UdpSocket};
 use std::time::Duration;
 
-use support::{Netns, cell, json_in};
+use support::{Netns, cell, check_one, json_in};
 
 /// A UDP socket in `ns` that answers every datagram with `reply` and reports each sender.
 fn udp_responder(
@@ -37,18 +37,7 @@ fn tcp_listener_is_open_with_rtt_and_source_port() {
     let Some(ns) = Netns::create(&[]) else { return };
     let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
     let port = listener.local_addr().unwrap().port().to_string();
-    let (code, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "raw",
-            "--port",
-            &format!("raw={port}"),
-        ],
-    );
+    let (code, report) = check_one(&ns, "raw", &format!("raw={port}"));
     let raw = cell(&report, "raw");
     assert_eq!(raw["state"], "open", "{raw:#}");
     assert_eq!(raw["verdict"], "pass");
@@ -61,18 +50,7 @@ fn tcp_listener_is_open_with_rtt_and_source_port() {
 #[test]
 fn unused_tcp_port_is_closed_by_reset() {
     let Some(ns) = Netns::create(&[]) else { return };
-    let (code, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "raw",
-            "--port",
-            "raw=9",
-        ],
-    );
+    let (code, report) = check_one(&ns, "raw", "raw=9");
     let raw = cell(&report, "raw");
     assert_eq!(raw["state"], "closed", "{raw:#}");
     assert_eq!(raw["evidence"]["errno"], "ECONNREFUSED");
@@ -85,18 +63,7 @@ fn unused_tcp_port_is_closed_by_reset() {
 fn udp_responder_is_open_with_the_reply() {
     let Some(ns) = Netns::create(&[]) else { return };
     let (port, _seen) = udp_responder(&ns, b"pong");
-    let (code, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "snmp",
-            "--port",
-            &format!("snmp={port}"),
-        ],
-    );
+    let (code, report) = check_one(&ns, "snmp", &format!("snmp={port}"));
     let snmp = cell(&report, "snmp");
     assert_eq!(snmp["state"], "open", "{snmp:#}");
     assert_eq!(snmp["evidence"]["reply_len"], 4);
@@ -108,18 +75,7 @@ fn udp_responder_is_open_with_the_reply() {
 #[test]
 fn unused_udp_port_is_closed_by_icmp() {
     let Some(ns) = Netns::create(&[]) else { return };
-    let (code, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "snmp",
-            "--port",
-            "snmp=9",
-        ],
-    );
+    let (code, report) = check_one(&ns, "snmp", "snmp=9");
     let snmp = cell(&report, "snmp");
     assert_eq!(snmp["state"], "closed", "{snmp:#}");
     assert_eq!(snmp["evidence"]["errno"], "ECONNREFUSED");
@@ -274,18 +230,7 @@ fn nftables_drop_and_admin_prohibited_reject_are_filtered() {
 fn npap_leaves_from_source_port_9187() {
     let Some(ns) = Netns::create(&[]) else { return };
     let (port, seen) = udp_responder(&ns, b"npap?");
-    let (_, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "npap",
-            "--port",
-            &format!("npap={port}"),
-        ],
-    );
+    let (_, report) = check_one(&ns, "npap", &format!("npap={port}"));
     let from = seen
         .recv_timeout(Duration::from_secs(5))
         .expect("the responder saw the probe");
@@ -307,18 +252,7 @@ fn npap_falls_back_to_an_ephemeral_port_when_9187_is_held() {
     // Held the way a running MVE holds it: a plain bind, no SO_REUSEADDR.
     let holder = ns.run(|| UdpSocket::bind("0.0.0.0:9187").expect("hold 9187"));
     let (port, seen) = udp_responder(&ns, b"npap?");
-    let (_, report) = json_in(
-        &ns,
-        &[
-            "check",
-            "--printers",
-            "127.0.0.1",
-            "--checks",
-            "npap",
-            "--port",
-            &format!("npap={port}"),
-        ],
-    );
+    let (_, report) = check_one(&ns, "npap", &format!("npap={port}"));
     let from = seen
         .recv_timeout(Duration::from_secs(5))
         .expect("the responder saw the probe");

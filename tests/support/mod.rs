@@ -226,6 +226,22 @@ pub fn json_in(ns: &Netns, args: &[&str]) -> (i32, serde_json::Value) {
     (code, report)
 }
 
+/// Audits one check of the namespace's own 127.0.0.1 on the port given as `ID=PORT`, as JSON.
+pub fn check_one(ns: &Netns, check: &str, port: &str) -> (i32, serde_json::Value) {
+    json_in(
+        ns,
+        &[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            check,
+            "--port",
+            port,
+        ],
+    )
+}
+
 /// The one cell of a report for `check`.
 pub fn cell<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {
     report["cells"]
