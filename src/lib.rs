@@ -27,11 +27,14 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use tokio::sync::mpsc;
 
+use catalog::CheckId;
 use cli::{CatalogArgs, CheckArgs, CheckConfig, Cli, ColorChoice, Command, build_config};
-use engine::{Event, build_plan};
+use engine::estimate::{self, Estimate, Timing};
+use engine::{Event, Plan, build_plan};
 use probes::NetworkProber;
-use report::{ListFormat, Matrix, Style};
+use report::{Collector, ListFormat, Sink, Streamer, Style};
 use results::{State, Verdict};
+use targets::TargetSet;
 
 /// How a run ended; `main` turns this into the process exit code, and nothing else does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +135,33 @@ fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
             "mve-audit: '{check}' is an inbound path (toward this server): `check` cannot probe it"
         );
     }
-    let matrix = runtime()?.block_on(audit(&config));
+    // Before sizing the slots: the descriptors a fleet run needs, as many as the system allows.
+    let fd_limit = transport::sys::raise_fd_limit();
+    let plan = build_plan(config.targets.roles(), &config.selected, &config.ports);
+    let timing = Timing {
+        timeout: config.probe.timeout,
+        retries: config.probe.retries,
+        rate: config.probe.rate,
+    };
+    let slots = estimate::slots(&plan.columns, timing, fd_limit, config.concurrency);
+    let (targets, probes) = count(&plan, &config.targets);
+    let estimate = Estimate::new(targets, &probes, timing, slots);
+    if config.dry_run {
+        let mut out = io::stdout().lock();
+        report::render_dry_run(
+            &estimate,
+            &probes,
+            timing,
+            fd_limit,
+            config.format,
+            &mut out,
+        )?;
+        out.flush()?;
+        return Ok(Outcome::Passed);
+    }
+    if estimate.probes >= LARGE_RUN {
+        eprintln!("mve-audit: {}", report::estimate_line(&estimate, timing));
+    }
 
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -141,19 +170,62 @@ fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
         terminal,
         details: config.details,
     };
-    let mut out = stdout.lock();
-    matrix.render(config.format, style, &mut out)?;
-    out.flush()?;
-
-    let failed = matrix
-        .cells
-        .iter()
-        .any(|cell| fails_run(cell.verdict, config.strict));
+    let started = Instant::now();
+    let runtime = runtime()?;
+    let summary = match Streamer::new(config.format, &config.promoted, stdout.lock())? {
+        Some(mut streamer) => {
+            runtime.block_on(audit(&config, &plan, slots, estimate.probes, &mut streamer))?;
+            let summary = streamer.summary();
+            streamer.finish(started.elapsed())?;
+            summary
+        }
+        None => {
+            let mut collector = Collector::new(
+                &plan.columns,
+                &config.promoted,
+                config.format,
+                config.details,
+            );
+            runtime.block_on(audit(
+                &config,
+                &plan,
+                slots,
+                estimate.probes,
+                &mut collector,
+            ))?;
+            let matrix = collector.finish(started.elapsed());
+            let mut out = stdout.lock();
+            matrix.render(config.format, style, &mut out)?;
+            out.flush()?;
+            matrix.summary()
+        }
+    };
+    let failed = summary.fail > 0 || (config.strict && summary.warn > 0);
     Ok(if failed {
         Outcome::Failed
     } else {
         Outcome::Passed
     })
+}
+
+/// Runs at or over this many probes print their estimate on stderr before they start.
+const LARGE_RUN: u64 = 5_000;
+
+/// Targets, and probes per check, of a run: one walk over the targets, no name resolved.
+fn count(plan: &Plan, targets: &TargetSet) -> (u64, Vec<(CheckId, u64)>) {
+    let mut per_check: Vec<(CheckId, u64)> = plan.columns.iter().map(|c| (*c, 0)).collect();
+    let mut rows = 0;
+    for target in targets.iter() {
+        let mut any = false;
+        for (check, n) in &mut per_check {
+            if check.path().role == target.role {
+                *n += 1;
+                any = true;
+            }
+        }
+        rows += u64::from(any);
+    }
+    (rows, per_check)
 }
 
 /// The single-threaded runtime every command runs on: probing waits on the network, not the CPU.
@@ -163,45 +235,50 @@ pub(crate) fn runtime() -> io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// Resolve, plan, probe, collect: everything between the configuration and the report.
-async fn audit(config: &CheckConfig) -> Matrix {
-    let started = Instant::now();
-    let resolved =
-        targets::resolve_all(config.targets.clone(), RESOLVE_PARALLEL, RESOLVE_LIMIT).await;
-    let plan = build_plan(resolved, &config.selected, &config.ports);
-    let mut findings = vec![None; plan.cells.len()];
-    for (cell, finding) in plan.unresolved() {
-        findings[cell] = Some(finding);
-    }
-    let jobs: Vec<_> = plan.jobs().collect();
-    let total = jobs.len();
+/// Resolve, plan, probe: everything between the configuration and the report. Each finished
+/// cell goes to `sink` as it arrives; a sink that cannot write (a closed pipe) stops the run.
+async fn audit(
+    config: &CheckConfig,
+    plan: &Plan,
+    slots: usize,
+    total: u64,
+    sink: &mut dyn Sink,
+) -> io::Result<()> {
+    let addresses =
+        targets::resolve_names(config.targets.names(), RESOLVE_PARALLEL, RESOLVE_LIMIT).await;
+    let work = plan.work(plan.rows(config.targets.iter(), &addresses));
     let prober = Arc::new(NetworkProber::new(config.probe.clone()));
     let (events, mut received) = mpsc::channel(256);
-    let engine = tokio::spawn(engine::run(jobs, prober, config.concurrency, events));
-    let mut progress = Progress::new(total);
-    while let Some(event) = received.recv().await {
-        if let Event::Finished(job, finding) = event {
-            progress.tick(matches!(finding.state, State::Open | State::Verified));
-            findings[job.cell] = Some(*finding);
+    let engine = engine::run(work, prober, slots, events);
+    let consume = async move {
+        let mut progress = Progress::new(total);
+        while let Some(event) = received.recv().await {
+            if let Event::Finished(done) = event {
+                progress.tick(matches!(done.finding.state, State::Open | State::Verified));
+                if let Err(err) = sink.cell(*done) {
+                    progress.finish();
+                    // Dropping the receiver tells the engine to stop.
+                    return Err(err);
+                }
+            }
         }
-    }
-    progress.finish();
-    // The engine ends when its last job has reported; a panic inside it leaves cells empty,
-    // and the matrix shows those as errors.
-    let _ = engine.await;
-    Matrix::new(&plan, findings, &config.promoted, started.elapsed())
+        progress.finish();
+        Ok(())
+    };
+    let ((), consumed) = tokio::join!(engine, consume);
+    consumed
 }
 
 /// A one-line counter on stderr, only when stderr is a terminal.
 struct Progress {
-    total: usize,
-    done: usize,
-    answered: usize,
+    total: u64,
+    done: u64,
+    answered: u64,
     shown: bool,
 }
 
 impl Progress {
-    fn new(total: usize) -> Progress {
+    fn new(total: u64) -> Progress {
         Progress {
             total,
             done: 0,
@@ -212,7 +289,7 @@ impl Progress {
 
     fn tick(&mut self, answered: bool) {
         self.done += 1;
-        self.answered += usize::from(answered);
+        self.answered += u64::from(answered);
         if self.shown {
             eprint!(
                 "\rprobing: {}/{} done, {} answered ",

@@ -220,15 +220,17 @@ pub struct CheckArgs {
     /// UDP datagrams re-sent after silence, at most 10 [default: 2]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10), help_heading = "Timing")]
     pub retries: Option<u32>,
-    /// Probes in flight at once [default: 64]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Timing")]
+    /// At most this many probes in flight [default: the rate × the longest wait, within the
+    /// open-file limit]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536), help_heading = "Timing")]
     pub concurrency: Option<u32>,
-    /// Packets per second across all probes; 0 for no limit [default: 300]
+    /// Packets per second across all probes; 0 for no limit [default: 2000]
     #[arg(long, value_name = "PPS", help_heading = "Timing")]
     pub rate: Option<u32>,
 
-    /// UDP datagrams per second per host after a burst of 5, so ICMP rate limits on printers
-    /// do not hide closed ports; 0 for no limit [default: 1]
+    /// ICMP errors per second a host may owe us after a burst of 5, so printers' ICMP rate
+    /// limits do not hide closed ports (only datagrams that may draw an error count); 0 for
+    /// no limit [default: 1]
     #[arg(long, value_name = "PPS", help_heading = "Timing")]
     pub host_rate: Option<u32>,
 
@@ -244,6 +246,10 @@ pub struct CheckArgs {
     /// List the evidence of passing cells too, not only of those that warn or fail
     #[arg(long, help_heading = "Output")]
     pub details: bool,
+    /// Print the plan (targets, checks, probes, packets) and the estimated duration, then
+    /// exit without sending a packet or looking up a name
+    #[arg(long, help_heading = "Output")]
+    pub dry_run: bool,
 }
 
 fn parse_check(text: &str) -> Result<CheckId, String> {

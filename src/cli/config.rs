@@ -9,7 +9,7 @@ use super::profile::{Profile, ProfileError, SnmpVersion, load_profile};
 use crate::catalog::{CheckId, Probe, Role};
 use crate::probes::{ProbeSettings, SnmpAuth, SnmpCredentials, SnmpPriv};
 use crate::report::Format;
-use crate::targets::{Limits, Origin, Target, TargetError, parse_printers, parse_service};
+use crate::targets::{Limits, Origin, TargetError, TargetSet, parse_service};
 use crate::wire::kerberos::PLACEHOLDER_REALM;
 
 /// The defaults, in one place (also quoted in `--help` and the README).
@@ -18,21 +18,23 @@ pub struct Defaults;
 impl Defaults {
     pub const TIMEOUT: Duration = Duration::from_secs(2);
     pub const RETRIES: u32 = 2;
-    pub const CONCURRENCY: u32 = 64;
-    pub const RATE: u32 = 300;
+    /// About 1.3 Mbit/s of probe packets (some 80 bytes each); see the README.
+    pub const RATE: u32 = 2000;
     pub const HOST_RATE: u32 = 1;
 }
 
 /// Everything `check` needs, validated.
 #[derive(Debug)]
 pub struct CheckConfig {
-    pub targets: Vec<Target>,
+    pub targets: TargetSet,
     pub selected: BTreeSet<CheckId>,
     /// "Some printers" checks promoted to required.
     pub promoted: Vec<CheckId>,
     pub ports: BTreeMap<CheckId, u16>,
     pub probe: ProbeSettings,
-    pub concurrency: usize,
+    /// An explicit cap on probes in flight; otherwise the rate and timing decide.
+    pub concurrency: Option<usize>,
+    pub dry_run: bool,
     pub format: Format,
     pub color: ColorChoice,
     pub strict: bool,
@@ -89,22 +91,16 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
         allow_large: args.allow_large,
     };
 
-    let mut targets = Vec::new();
+    let mut targets = TargetSet::new(limits);
     // Printers: the flag replaces the profile's list.
     if args.printers.is_empty() {
         for value in &profile.targets.printers {
             let origin = profile_origin(&shown, "targets.printers");
-            parse_printers(value, &origin, base.as_deref(), limits, &mut targets)?;
+            targets.add_printers(value, &origin, base.as_deref())?;
         }
     } else {
         for value in &args.printers {
-            parse_printers(
-                value,
-                &Origin::Flag("--printers"),
-                None,
-                limits,
-                &mut targets,
-            )?;
+            targets.add_printers(value, &Origin::Flag("--printers"), None)?;
         }
     }
     for (role, flag) in SERVICES {
@@ -120,7 +116,7 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
         };
         for value in values {
             for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                targets.push(parse_service(item, role, &origin)?);
+                targets.add(parse_service(item, role, &origin)?);
             }
         }
     }
@@ -151,7 +147,7 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
         .filter(|c| c.path().probe == Probe::Inbound)
         .collect();
 
-    let roles: BTreeSet<Role> = targets.iter().map(|t| t.role).collect();
+    let roles = targets.roles().clone();
     let applies = selected
         .iter()
         .any(|c| c.path().probe != Probe::Inbound && roles.contains(&c.path().role));
@@ -214,7 +210,7 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
     let concurrency = args
         .concurrency
         .or(timing.concurrency.map(|c| c.0))
-        .unwrap_or(Defaults::CONCURRENCY) as usize;
+        .map(|c| c as usize);
 
     Ok(CheckConfig {
         targets,
@@ -223,6 +219,7 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
         ports,
         probe,
         concurrency,
+        dry_run: args.dry_run,
         format: args.format,
         color: args.color,
         strict: args.strict,

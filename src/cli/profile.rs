@@ -128,7 +128,7 @@ pub struct ProfileChecks {
 pub struct ProfileTiming {
     pub timeout: Option<DurationValue>,
     pub retries: Option<Bounded<0, 10>>,
-    pub concurrency: Option<Bounded<1, 4096>>,
+    pub concurrency: Option<Bounded<1, 65536>>,
     pub rate: Option<Bounded<0, 1_000_000>>,
     pub host_rate: Option<Bounded<0, 10_000>>,
 }

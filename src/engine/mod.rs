@@ -1,6 +1,8 @@
-//! Scheduling: runs planned probes with bounded concurrency and streams each finding as it
+//! Scheduling: pulls work from the plan's stream, runs probes with bounded concurrency,
+//! admits each only when the packet rate has room for it, and streams every finding as it
 //! completes. The engine never prints; the caller turns events into progress and output.
 
+pub mod estimate;
 mod plan;
 
 use std::future::Future;
@@ -11,59 +13,115 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use crate::catalog::CheckId;
-use crate::results::Finding;
+use crate::results::{Evidence, Finding, State};
 
-pub use plan::{Plan, PlannedCell, Row, build_plan};
+pub use plan::{BLOCK, Plan, Row, Schedule, Work, build_plan};
 
 /// Something that can probe one path. The network prober is the real one; tests substitute
 /// their own to check scheduling without a network.
 pub trait Prober: Send + Sync + 'static {
     fn probe(&self, job: &Job) -> impl Future<Output = Finding> + Send;
+
+    /// Waits until a new probe may start: the network prober holds probes back while the
+    /// packet rate is spoken for, so probes in flight are the ones on the wire (rate × how
+    /// long each waits), not a queue in front of the rate limit.
+    fn admit(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
-/// One probe to run: which planned cell it fills, which path, toward which address.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One probe to run: which row, which path, toward which address.
+#[derive(Debug, Clone)]
 pub struct Job {
-    pub cell: usize,
+    pub row: Arc<Row>,
     pub check: CheckId,
     pub peer: SocketAddr,
+}
+
+impl Job {
     /// The host as the user named it: the HTTP Host header and the TLS server name.
-    pub host: Arc<str>,
+    pub fn host(&self) -> &str {
+        &self.row.host
+    }
+}
+
+/// A finished cell.
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub row: Arc<Row>,
+    pub check: CheckId,
+    pub port: u16,
+    pub finding: Finding,
 }
 
 /// What the engine reports while it runs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Event {
-    Started(Job),
-    Finished(Job, Box<Finding>),
+    Started(CheckId, SocketAddr),
+    Finished(Box<Done>),
 }
 
-/// Runs `jobs` with at most `concurrency` in flight and sends an event for each start and
-/// finish. Returns when every job has finished; memory stays bounded by `concurrency` however
-/// many jobs there are, because a job is only taken from the iterator when a slot is free.
+/// Runs `work` with at most `concurrency` probes in flight and sends an event for each start
+/// and finish. Returns when every probe has finished. Work is taken from the iterator only
+/// when a slot is free and the prober admits a probe, so memory stays bounded by what is in
+/// flight however long the stream is. A closed receiver stops the run.
 pub async fn run<P: Prober>(
-    jobs: impl IntoIterator<Item = Job>,
+    work: impl IntoIterator<Item = Work>,
     prober: Arc<P>,
     concurrency: usize,
     events: mpsc::Sender<Event>,
 ) {
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running = JoinSet::new();
-    for job in jobs {
+    for item in work {
+        let job = match item {
+            Work::Probe(job) => job,
+            Work::Unresolved { row, check, port } => {
+                let why = row
+                    .addr
+                    .as_ref()
+                    .err()
+                    .map_or_else(String::new, ToString::to_string);
+                let finding = Finding::new(State::Error, Evidence::new(why));
+                let done = Done {
+                    row,
+                    check,
+                    port,
+                    finding,
+                };
+                if events.send(Event::Finished(Box::new(done))).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+        };
         // The semaphore is never closed, so acquiring only waits.
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
         };
+        prober.admit().await;
+        if events.is_closed() {
+            break;
+        }
         while running.try_join_next().is_some() {}
         let prober = prober.clone();
         let events = events.clone();
         running.spawn(async move {
             // A closed receiver means the caller stopped listening: finish quietly.
-            let _ = events.send(Event::Started(job.clone())).await;
+            let _ = events.send(Event::Started(job.check, job.peer)).await;
             let finding = prober.probe(&job).await;
-            let _ = events.send(Event::Finished(job, Box::new(finding))).await;
+            let done = Done {
+                port: job.peer.port(),
+                row: job.row,
+                check: job.check,
+                finding,
+            };
+            let _ = events.send(Event::Finished(Box::new(done))).await;
             drop(permit);
         });
+        // Let the probe reach its first packet, and so claim its share of the rate, before
+        // the next one is admitted.
+        tokio::task::yield_now().await;
     }
     while running.join_next().await.is_some() {}
 }
@@ -93,13 +151,26 @@ mod tests {
         }
     }
 
-    fn jobs(count: usize) -> Vec<Job> {
+    fn jobs(count: usize) -> Vec<Work> {
         (0..count)
-            .map(|cell| Job {
-                cell,
-                check: CheckId::Raw,
-                peer: SocketAddr::from(([127, 0, 0, 1], 1000 + cell as u16)),
-                host: Arc::from("127.0.0.1"),
+            .map(|index| {
+                let addr = std::net::IpAddr::from([127, 0, 0, 1]);
+                let row = Arc::new(Row {
+                    index,
+                    target: crate::targets::Target {
+                        role: crate::catalog::Role::Printer,
+                        host: crate::targets::Host::Addr(addr),
+                        port: None,
+                    },
+                    addr: Ok(addr),
+                    label: Arc::from("127.0.0.1"),
+                    host: Arc::from("127.0.0.1"),
+                });
+                Work::Probe(Job {
+                    row,
+                    check: CheckId::Raw,
+                    peer: SocketAddr::new(addr, 1000 + index as u16),
+                })
             })
             .collect()
     }
@@ -111,12 +182,9 @@ mod tests {
         let engine = tokio::spawn(run(jobs(50), prober.clone(), 4, tx));
         let mut finished = Vec::new();
         while let Some(event) = rx.recv().await {
-            if let Event::Finished(job, finding) = event {
-                assert_eq!(
-                    finding.evidence.summary,
-                    format!("port {}", job.peer.port())
-                );
-                finished.push(job.cell);
+            if let Event::Finished(done) = event {
+                assert_eq!(done.finding.evidence.summary, format!("port {}", done.port));
+                finished.push(done.row.index);
             }
         }
         engine.await.unwrap();
@@ -132,7 +200,7 @@ mod tests {
         let engine = tokio::spawn(run(jobs(20), prober, 2, tx));
         // The first finish arrives while most jobs have not started.
         let mut started = 0;
-        while let Some(Event::Started(_)) = rx.recv().await {
+        while let Some(Event::Started(..)) = rx.recv().await {
             started += 1;
         }
         assert!(started <= 3, "{started} started before the first finish");

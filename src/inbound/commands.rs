@@ -78,8 +78,8 @@ fn inbound_cell(
         required: true,
         state: finding.state,
         verdict,
-        evidence: finding.evidence,
-        hint,
+        evidence: std::sync::Arc::new(finding.evidence),
+        hint: hint.map(std::sync::Arc::from),
     }
 }
 
@@ -162,7 +162,7 @@ fn listen_matrix(
     let rows: Vec<TargetRow> = sources
         .iter()
         .map(|ip| TargetRow {
-            target: ip.to_string(),
+            target: ip.to_string().into(),
             role: Role::Server,
             address: Some(*ip),
         })
@@ -237,7 +237,7 @@ pub fn send(args: &SendArgs) -> Result<Outcome, RunError> {
         Ok::<_, RunError>((address, alert, console))
     })?;
     let row = TargetRow {
-        target: args.server.clone(),
+        target: args.server.as_str().into(),
         role: Role::Server,
         address: Some(address),
     };

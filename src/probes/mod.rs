@@ -74,18 +74,19 @@ impl<G: SnmpGetter> NetworkProber<G> {
         let mut finding = match attempt.outcome {
             TcpOutcome::Connected(stream) => {
                 // The conversation after the handshake gets its own budget: TLS on an
-                // embedded CPU can take most of a second.
+                // embedded CPU can take most of a second. Boxed, so a probe still waiting on
+                // its SYN does not carry a TLS conversation's state.
                 let deadline = Instant::now() + self.settings.timeout * 2;
-                let host = job.host.as_ref();
+                let host = job.host();
                 match job.check {
-                    CheckId::Http => tcp::http(stream, host, deadline).await,
-                    CheckId::Https => tcp::https(stream, host, deadline).await,
-                    CheckId::Ftp => tcp::ftp(stream, deadline).await,
-                    CheckId::Smtp => tcp::smtp(stream, deadline).await,
-                    CheckId::Ldap => tcp::ldap(stream, deadline).await,
-                    CheckId::Ldaps => tcp::ldaps(stream, host, deadline).await,
-                    CheckId::Sqlserver => tcp::sqlserver(stream, deadline).await,
-                    CheckId::Firebird => tcp::firebird(stream, deadline).await,
+                    CheckId::Http => Box::pin(tcp::http(stream, host, deadline)).await,
+                    CheckId::Https => Box::pin(tcp::https(stream, host, deadline)).await,
+                    CheckId::Ftp => Box::pin(tcp::ftp(stream, deadline)).await,
+                    CheckId::Smtp => Box::pin(tcp::smtp(stream, deadline)).await,
+                    CheckId::Ldap => Box::pin(tcp::ldap(stream, deadline)).await,
+                    CheckId::Ldaps => Box::pin(tcp::ldaps(stream, host, deadline)).await,
+                    CheckId::Sqlserver => Box::pin(tcp::sqlserver(stream, deadline)).await,
+                    CheckId::Firebird => Box::pin(tcp::firebird(stream, deadline)).await,
                     // RAW 9100 and the LST handshake port: connect only. Dropping the stream
                     // closes it; not a byte is written, so nothing can print.
                     _ => Finding::new(State::Open, Evidence::new("TCP handshake completed")),
@@ -98,7 +99,13 @@ impl<G: SnmpGetter> NetworkProber<G> {
                     humanize(self.settings.timeout)
                 )),
             ),
-            TcpOutcome::Failed(err) => classify(&err, Context::TcpConnect).finding(),
+            TcpOutcome::Failed(err) => {
+                // Anything but a reset came back as ICMP, from the host's error budget.
+                if err.kind() != std::io::ErrorKind::ConnectionRefused {
+                    self.pacer.observed_error(job.peer.ip());
+                }
+                classify(&err, Context::TcpConnect).finding()
+            }
             TcpOutcome::Local(err) => Finding::new(
                 State::Error,
                 Evidence::new(format!("could not open a TCP socket: {err}")),
@@ -111,25 +118,31 @@ impl<G: SnmpGetter> NetworkProber<G> {
 }
 
 impl<G: SnmpGetter + 'static> Prober for NetworkProber<G> {
+    // Each driver's future is boxed, so a probe in flight holds the state of the one driver
+    // it runs, not of the largest (a TLS conversation): probes waiting on silence stay small.
     async fn probe(&self, job: &Job) -> Finding {
         let path = job.check.path();
         match (path.probe, job.check) {
-            (Probe::Connect, _) => self.tcp(job).await,
-            (_, CheckId::Snmp) => self.snmp(job).await,
-            (_, CheckId::Mdns) => self.mdns(job).await,
-            (_, CheckId::Kerberos) => self.kerberos(job).await,
+            (Probe::Connect, _) => Box::pin(self.tcp(job)).await,
+            (_, CheckId::Snmp) => Box::pin(self.snmp(job)).await,
+            (_, CheckId::Mdns) => Box::pin(self.mdns(job)).await,
+            (_, CheckId::Kerberos) => Box::pin(self.kerberos(job)).await,
             (Probe::UdpBlind | Probe::UdpRequest, _) => {
                 let source = match path.mve_side {
                     MveSide::Source(port) => SourcePort::Fixed(port),
                     MveSide::Ephemeral | MveSide::Listens(_) => SourcePort::Ephemeral,
                 };
-                self.blind(job, source).await
+                Box::pin(self.blind(job, source)).await
             }
             (Probe::Inbound, _) => Finding::new(
                 State::Error,
                 Evidence::new("an inbound path is tested with `mve-audit listen`"),
             ),
         }
+    }
+
+    async fn admit(&self) {
+        self.pacer.admit().await;
     }
 }
 

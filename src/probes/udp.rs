@@ -2,8 +2,12 @@
 //! (an AS-REQ for a principal that does not exist), and the Lexmark protocols with no public
 //! format (a minimal datagram and a control probe next door).
 
+use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
 
 use super::snmp_client::{SnmpGetError, SnmpGetter};
 use super::{NetworkProber, date_text, nonce};
@@ -82,17 +86,46 @@ impl<G: SnmpGetter> NetworkProber<G> {
         transport::exchange(peer, payload, self.options(source), &self.pacer).await
     }
 
+    /// One GET of the system group, charged to the host's ICMP budget like any datagram.
+    async fn get(&self, job: &Job, retries: u32) -> Result<super::SystemInfo, SnmpGetError> {
+        let charge = self.pacer.wait_udp(job.peer.ip()).await;
+        let get = self
+            .snmp_getter
+            .get_system(
+                job.peer,
+                &self.settings.snmp,
+                self.settings.timeout,
+                retries,
+            )
+            .await;
+        // A reply (refused credentials are a reply) or silence leaves the budget whole; any
+        // other failure may be an ICMP error.
+        if matches!(get, Err(SnmpGetError::Other(_))) {
+            charge.spent();
+        }
+        get
+    }
+
     /// SNMP: v3 engine discovery first (it needs no credentials and keeps "closed" by ICMP
     /// apart from silence), then a GET of the system group with the configured credentials.
     pub(super) async fn snmp(&self, job: &Job) -> Finding {
         let msg_id = nonce() & 0x7fff_ffff;
-        let discovery = self
-            .exchange(
-                job.peer,
-                &snmp::discovery_request(msg_id, nonce() & 0x7fff_ffff),
-                SourcePort::Ephemeral,
-            )
-            .await;
+        let request = snmp::discovery_request(msg_id, nonce() & 0x7fff_ffff);
+        let retries = self.settings.retries;
+        // The GET after discovery: with retries when discovery found an agent; otherwise one
+        // last try (a v1/v2c-only agent ignores v3), started as soon as the first discovery
+        // datagram goes unanswered so it overlaps the retries instead of adding a timeout.
+        let (discovery, first_get) = overlapped(
+            self.exchange(job.peer, &request, SourcePort::Ephemeral),
+            self.settings.timeout,
+            |discovery| match &discovery.outcome {
+                UdpOutcome::Reply(bytes) if is_agent(bytes, msg_id) => Some(retries),
+                UdpOutcome::Reply(_) | UdpOutcome::Silence => Some(0),
+                _ => None,
+            },
+            |retries| async move { (retries, self.get(job, retries).await) },
+        )
+        .await;
         // A report counts only when it answers our message id; anything else is "not SNMP".
         let engine = match &discovery.outcome {
             UdpOutcome::Reply(bytes) => {
@@ -101,20 +134,15 @@ impl<G: SnmpGetter> NetworkProber<G> {
             UdpOutcome::Silence => None,
             _ => return no_reply(&discovery, self.settings.timeout),
         };
-        self.pacer.wait_udp(job.peer.ip()).await;
         let credentials = &self.settings.snmp;
-        // Unless discovery found an agent, the GET is one last try (a v1/v2c-only agent
-        // ignores v3), not another round of retries: a dark printer costs four timeouts, not
-        // six, and a port that answers with something else is not waited on three times.
-        let retries = if matches!(engine, Some(Ok(_))) {
-            self.settings.retries
-        } else {
-            0
+        let get = match first_get {
+            // The early try failed but an agent is there: give it its retries.
+            Some((0, Err(_))) if matches!(engine, Some(Ok(_))) && retries > 0 => {
+                self.get(job, retries).await
+            }
+            Some((_, get)) => get,
+            None => Err(SnmpGetError::Timeout),
         };
-        let get = self
-            .snmp_getter
-            .get_system(job.peer, credentials, self.settings.timeout, retries)
-            .await;
         let version = credentials.version();
         let mut evidence = match &discovery.outcome {
             UdpOutcome::Reply(bytes) => reply_evidence(String::new(), job.peer, bytes, &discovery),
@@ -356,7 +384,21 @@ impl<G: SnmpGetter> NetworkProber<G> {
             .get(&job.check)
             .cloned()
             .unwrap_or_default();
-        let exchange = self.exchange(job.peer, &payload, source).await;
+        // On silence, the control probe next door; sent once the first datagram has gone
+        // unanswered, so it overlaps the retries.
+        let control_peer = SocketAddr::new(job.peer.ip(), CONTROL_PORT);
+        let control_options = UdpOptions {
+            timeout: self.settings.timeout,
+            retries: 0,
+            source: SourcePort::Ephemeral,
+        };
+        let (exchange, control) = overlapped(
+            self.exchange(job.peer, &payload, source),
+            self.settings.timeout,
+            |exchange| matches!(exchange.outcome, UdpOutcome::Silence).then_some(0),
+            |_| transport::exchange(control_peer, &[], control_options, &self.pacer),
+        )
+        .await;
         match &exchange.outcome {
             UdpOutcome::Reply(bytes) => {
                 let xml = job.check == CheckId::Xmlnt && lexmark::is_xmlnt_exception(bytes);
@@ -374,20 +416,8 @@ impl<G: SnmpGetter> NetworkProber<G> {
             }
             UdpOutcome::Silence => {
                 let mut finding = no_reply(&exchange, self.settings.timeout);
-                let control_peer = SocketAddr::new(job.peer.ip(), CONTROL_PORT);
-                let control = transport::exchange(
-                    control_peer,
-                    &[],
-                    UdpOptions {
-                        timeout: self.settings.timeout,
-                        retries: 0,
-                        source: SourcePort::Ephemeral,
-                    },
-                    &self.pacer,
-                )
-                .await;
-                let next_door = match &control.outcome {
-                    UdpOutcome::Failed(found) if found.state == State::Closed => {
+                let next_door = match control.as_ref().map(|c| &c.outcome) {
+                    Some(UdpOutcome::Failed(found)) if found.state == State::Closed => {
                         finding.evidence.summary = format!(
                             "likely listening: silent on UDP {} while UDP {CONTROL_PORT} on the same host \
                              answered ICMP port unreachable (a rule dropping only this port is the \
@@ -396,8 +426,8 @@ impl<G: SnmpGetter> NetworkProber<G> {
                         );
                         "icmp-port-unreachable"
                     }
-                    UdpOutcome::Silence => "silent",
-                    UdpOutcome::Reply(_) => "reply",
+                    Some(UdpOutcome::Silence) => "silent",
+                    Some(UdpOutcome::Reply(_)) => "reply",
                     _ => "error",
                 };
                 finding.evidence.fact("control_port", CONTROL_PORT);
@@ -407,6 +437,48 @@ impl<G: SnmpGetter> NetworkProber<G> {
             _ => no_reply(&exchange, self.settings.timeout),
         }
     }
+}
+
+/// Whether a discovery reply is an SNMP report answering our message id.
+fn is_agent(bytes: &[u8], msg_id: u32) -> bool {
+    snmp::parse_discovery(bytes)
+        .and_then(|found| snmp::answers(found, msg_id))
+        .is_ok()
+}
+
+/// Runs `first`, and a follow-up when one is needed: `after` reads the first outcome and says
+/// whether (and with how many retries) to follow up. The follow-up starts when `first` ends,
+/// or after `head_start` if `first` is still waiting then (its first datagram unanswered), in
+/// which case it runs with no retries and overlaps the retries of `first`; the caller decides
+/// what an early result it no longer needs is worth.
+async fn overlapped<A, B, F: Future<Output = B>>(
+    first: impl Future<Output = A>,
+    head_start: Duration,
+    after: impl Fn(&A) -> Option<u32>,
+    follow: impl FnOnce(u32) -> F,
+) -> (A, Option<B>) {
+    const RUNNING: u32 = u32::MAX;
+    const SKIP: u32 = u32::MAX - 1;
+    let state = AtomicU32::new(RUNNING);
+    let ended = Notify::new();
+    let first = async {
+        let outcome = first.await;
+        state.store(after(&outcome).unwrap_or(SKIP), Ordering::SeqCst);
+        ended.notify_one();
+        outcome
+    };
+    let second = async {
+        tokio::select! {
+            () = tokio::time::sleep(head_start) => {}
+            () = ended.notified() => {}
+        }
+        match state.load(Ordering::SeqCst) {
+            SKIP => None,
+            RUNNING => Some(follow(0).await),
+            retries => Some(follow(retries).await),
+        }
+    };
+    tokio::join!(first, second)
 }
 
 fn date_text_time(seconds: i64) -> String {

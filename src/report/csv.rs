@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::Matrix;
+use super::{Cell, Matrix};
 
 const HEADER: [&str; 11] = [
     "target",
@@ -32,26 +32,34 @@ fn field(text: &str) -> String {
     }
 }
 
+pub fn write_header(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", HEADER.join(","))
+}
+
+pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
+    let row = [
+        field(&cell.target),
+        cell.address.map(|a| a.to_string()).unwrap_or_default(),
+        cell.check.to_string(),
+        cell.transport.to_string(),
+        cell.port.to_string(),
+        cell.required.to_string(),
+        cell.state.to_string(),
+        cell.verdict.to_string(),
+        field(&cell.evidence.summary),
+        field(cell.hint.as_deref().unwrap_or_default()),
+        cell.evidence
+            .rtt_ms
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+    ];
+    writeln!(out, "{}", row.join(","))
+}
+
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "{}", HEADER.join(","))?;
+    write_header(out)?;
     for cell in &matrix.cells {
-        let row = [
-            field(&cell.target),
-            cell.address.map(|a| a.to_string()).unwrap_or_default(),
-            cell.check.to_string(),
-            cell.transport.to_string(),
-            cell.port.to_string(),
-            cell.required.to_string(),
-            cell.state.to_string(),
-            cell.verdict.to_string(),
-            field(&cell.evidence.summary),
-            field(cell.hint.as_deref().unwrap_or_default()),
-            cell.evidence
-                .rtt_ms
-                .map(|r| r.to_string())
-                .unwrap_or_default(),
-        ];
-        writeln!(out, "{}", row.join(","))?;
+        write_cell(cell, out)?;
     }
     Ok(())
 }

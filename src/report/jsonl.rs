@@ -1,11 +1,13 @@
 //! JSON Lines: one cell per line as it would appear in the JSON report, then a summary line.
-//! Suits log pipelines and merging runs from many sites.
+//! Suits log pipelines and merging runs from many sites; `check` streams it, a line per cell
+//! as it finishes.
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Matrix, SCHEMA_VERSION, Summary};
+use super::{Cell, Matrix, SCHEMA_VERSION, Summary};
 
 #[derive(Serialize)]
 struct SummaryLine {
@@ -15,17 +17,25 @@ struct SummaryLine {
     duration_ms: u128,
 }
 
-pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
-    for cell in &matrix.cells {
-        serde_json::to_writer(&mut *out, cell)?;
-        writeln!(out)?;
-    }
+pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, cell)?;
+    writeln!(out)
+}
+
+pub fn write_summary(summary: Summary, duration: Duration, out: &mut dyn Write) -> io::Result<()> {
     let line = SummaryLine {
         schema_version: SCHEMA_VERSION,
         kind: "summary",
-        summary: matrix.summary(),
-        duration_ms: matrix.duration.as_millis(),
+        summary,
+        duration_ms: duration.as_millis(),
     };
     serde_json::to_writer(&mut *out, &line)?;
     writeln!(out)
+}
+
+pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
+    for cell in &matrix.cells {
+        write_cell(cell, out)?;
+    }
+    write_summary(matrix.summary(), matrix.duration, out)
 }

@@ -14,18 +14,19 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     header.extend(matrix.columns.iter().map(|c| c.to_string()));
     writeln!(out, "| {} |", header.join(" | "))?;
     writeln!(out, "|{}", "---|".repeat(header.len()))?;
+    let grid = matrix.grid();
+    let width = matrix.columns.len();
     for (index, row) in matrix.rows.iter().enumerate() {
         let mut line = vec![escape(&row.target)];
-        for check in &matrix.columns {
-            let text = matrix
-                .cells
-                .iter()
-                .find(|c| c.row == index && c.check == *check)
-                .map_or("·".to_string(), |c| match c.verdict {
-                    Verdict::Pass => escape(c.state.as_str()),
-                    Verdict::Warn => format!("{} (warn)", escape(c.state.as_str())),
-                    Verdict::Fail => format!("**{}** (fail)", escape(c.state.as_str())),
-                });
+        for col in 0..width {
+            let text =
+                grid[index * width + col]
+                    .map(|i| &matrix.cells[i])
+                    .map_or("·".to_string(), |c| match c.verdict {
+                        Verdict::Pass => escape(c.state.as_str()),
+                        Verdict::Warn => format!("{} (warn)", escape(c.state.as_str())),
+                        Verdict::Fail => format!("**{}** (fail)", escape(c.state.as_str())),
+                    });
             line.push(text);
         }
         writeln!(out, "| {} |", line.join(" | "))?;

@@ -2,7 +2,9 @@
 //! renderer per output format. Renderers are pure: a matrix in, bytes out.
 
 mod catalog;
+mod collect;
 mod csv;
+mod estimate;
 mod hints;
 mod json;
 mod jsonl;
@@ -13,15 +15,17 @@ mod table;
 
 use std::io::{self, Write};
 use std::net::IpAddr;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::catalog::{CheckId, Role, Transport};
-use crate::engine::Plan;
-use crate::results::{Evidence, Finding, State, Verdict, is_required};
+use crate::results::{Evidence, State, Verdict};
 
 pub use catalog::{render_catalog_json, render_catalog_table};
+pub use collect::{CellMaker, Collector, Sink, Streamer};
+pub use estimate::{estimate_line, render_dry_run};
 pub use local::{render_local_json, render_local_table};
 
 /// Bumped whenever a field of the JSON report changes meaning or disappears.
@@ -85,7 +89,7 @@ impl Style {
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetRow {
     /// The target as the user wrote it (`printer1`, `192.0.2.7`, `mail:2525`).
-    pub target: String,
+    pub target: Arc<str>,
     pub role: Role,
     /// The address probed; `null` when the name did not resolve.
     pub address: Option<IpAddr>,
@@ -96,7 +100,7 @@ pub struct TargetRow {
 pub struct Cell {
     #[serde(skip)]
     pub row: usize,
-    pub target: String,
+    pub target: Arc<str>,
     pub address: Option<IpAddr>,
     pub check: CheckId,
     pub transport: Transport,
@@ -104,10 +108,16 @@ pub struct Cell {
     pub required: bool,
     pub state: State,
     pub verdict: Verdict,
-    pub evidence: Evidence,
+    /// Shared and possibly empty: a format that does not show a passing cell's evidence does
+    /// not keep it (see `collect::Keep`).
+    pub evidence: Arc<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub hint: Option<Arc<str>>,
 }
+
+/// The evidence of a cell whose evidence is not kept.
+pub(crate) static NO_EVIDENCE: LazyLock<Arc<Evidence>> =
+    LazyLock::new(|| Arc::new(Evidence::default()));
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -115,6 +125,17 @@ pub struct Summary {
     pub pass: usize,
     pub warn: usize,
     pub fail: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, verdict: Verdict) {
+        self.cells += 1;
+        match verdict {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Warn => self.warn += 1,
+            Verdict::Fail => self.fail += 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -126,87 +147,24 @@ pub struct Matrix {
 }
 
 impl Matrix {
-    /// Joins the plan with its findings; a cell with no finding (a run cut short) is an error.
-    pub fn new(
-        plan: &Plan,
-        findings: Vec<Option<Finding>>,
-        promoted: &[CheckId],
-        duration: Duration,
-    ) -> Matrix {
-        let rows: Vec<TargetRow> = plan
-            .rows
-            .iter()
-            .map(|row| TargetRow {
-                target: row.target.to_string(),
-                role: row.target.role,
-                address: row.addr.as_ref().ok().copied(),
-            })
-            .collect();
-        let cells = plan
-            .cells
-            .iter()
-            .zip(findings.into_iter().chain(std::iter::repeat(None)))
-            .map(|(planned, finding)| {
-                let finding = finding.unwrap_or_else(|| {
-                    Finding::new(State::Error, Evidence::new("the probe did not complete"))
-                });
-                let path = planned.check.path();
-                let required = is_required(planned.check, promoted);
-                let verdict = Verdict::of(
-                    finding.state,
-                    required,
-                    path.probe,
-                    finding.warning.is_some(),
-                );
-                let row = &rows[planned.row];
-                let hint = match (&finding.warning, verdict) {
-                    (_, Verdict::Pass) => None,
-                    (Some(warning), _)
-                        if matches!(finding.state, State::Verified | State::Open) =>
-                    {
-                        Some(warning.clone())
-                    }
-                    _ => Some(hints::hint(
-                        planned.check,
-                        finding.state,
-                        planned.port,
-                        row.address.is_some(),
-                    )),
-                };
-                Cell {
-                    row: planned.row,
-                    target: row.target.clone(),
-                    address: row.address,
-                    check: planned.check,
-                    transport: path.transport,
-                    port: planned.port,
-                    required,
-                    state: finding.state,
-                    verdict,
-                    evidence: finding.evidence,
-                    hint,
-                }
-            })
-            .collect();
-        Matrix {
-            rows,
-            columns: plan.columns.clone(),
-            cells,
-            duration,
+    /// Where each cell sits: `grid[row * columns + column]` is its index in `cells`.
+    pub fn grid(&self) -> Vec<Option<usize>> {
+        let width = self.columns.len();
+        let mut grid = vec![None; self.rows.len() * width];
+        for (index, cell) in self.cells.iter().enumerate() {
+            if let Some(col) = self.columns.iter().position(|c| *c == cell.check)
+                && let Some(slot) = grid.get_mut(cell.row * width + col)
+            {
+                *slot = Some(index);
+            }
         }
+        grid
     }
 
     pub fn summary(&self) -> Summary {
-        let mut summary = Summary {
-            cells: self.cells.len(),
-            ..Summary::default()
-        };
+        let mut summary = Summary::default();
         for cell in &self.cells {
-            match cell.verdict {
-                Verdict::Pass => summary.pass += 1,
-                Verdict::Warn => summary.warn += 1,
-                Verdict::Fail => summary.fail += 1,
-            }
+            summary.add(cell.verdict);
         }
         summary
     }
@@ -229,67 +187,77 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
-    use crate::engine::build_plan;
-    use crate::targets::{Host, ResolveError, Resolved, Target};
+    use crate::engine::{Done, Work, build_plan};
+    use crate::results::Finding;
+    use crate::targets::{Addresses, Host, Limits, Origin, Target, TargetSet};
+
+    /// The findings of the sample run, by check.
+    fn finding(check: CheckId) -> Finding {
+        match check {
+            CheckId::Raw => Finding::new(
+                State::Open,
+                Evidence::new("TCP handshake completed").with_rtt(Duration::from_micros(812)),
+            ),
+            CheckId::Snmp => {
+                let mut evidence =
+                    Evidence::new("ICMP port unreachable: nothing listens on the port");
+                evidence.errno = Some("ECONNREFUSED");
+                Finding::new(State::Closed, evidence)
+            }
+            _ => {
+                let mut evidence = Evidence::new("TCP handshake completed");
+                evidence.notes.push("a note worth showing".into());
+                Finding::new(State::Open, evidence)
+            }
+        }
+    }
 
     /// A printer that answered on raw and not on snmp, one whose name did not resolve, and
-    /// an SMTP server.
-    fn sample() -> Matrix {
-        let printer = |host: Host, addr| Resolved {
-            target: Target {
-                role: Role::Printer,
-                host,
-                port: None,
-            },
-            addr,
-        };
-        let resolved = vec![
-            printer(
-                Host::Addr("192.0.2.7".parse().unwrap()),
-                Ok("192.0.2.7".parse().unwrap()),
-            ),
-            printer(
-                Host::Name("gone.example.test".into()),
-                Err(ResolveError::NoAddress {
-                    name: "gone.example.test".into(),
-                }),
-            ),
-            Resolved {
-                target: Target {
-                    role: Role::Smtp,
-                    host: Host::Addr("192.0.2.25".parse().unwrap()),
-                    port: Some(2525),
-                },
-                addr: Ok("192.0.2.25".parse().unwrap()),
-            },
-        ];
+    /// an SMTP server; built as `check` builds it, through the plan and a collector.
+    pub(crate) fn sample_for(format: Format) -> Matrix {
+        let mut targets = TargetSet::new(Limits::default());
+        targets
+            .add_printers(
+                "192.0.2.7,gone.example.test",
+                &Origin::Flag("--printers"),
+                None,
+            )
+            .unwrap();
+        targets.add(Target {
+            role: Role::Smtp,
+            host: Host::Addr("192.0.2.25".parse().unwrap()),
+            port: Some(2525),
+        });
         let selected = BTreeSet::from([CheckId::Raw, CheckId::Snmp, CheckId::Smtp]);
-        let plan = build_plan(resolved, &selected, &BTreeMap::new());
-        let mut findings = vec![None; plan.cells.len()];
-        for (cell, finding) in plan.unresolved() {
-            findings[cell] = Some(finding);
-        }
-        for job in plan.jobs() {
-            let finding = match job.check {
-                CheckId::Raw => Finding::new(
-                    State::Open,
-                    Evidence::new("TCP handshake completed").with_rtt(Duration::from_micros(812)),
-                ),
-                CheckId::Snmp => {
-                    let mut evidence =
-                        Evidence::new("ICMP port unreachable: nothing listens on the port");
-                    evidence.errno = Some("ECONNREFUSED");
-                    Finding::new(State::Closed, evidence)
-                }
-                _ => {
-                    let mut evidence = Evidence::new("TCP handshake completed");
-                    evidence.notes.push("a note worth showing".into());
-                    Finding::new(State::Open, evidence)
-                }
+        let plan = build_plan(targets.roles(), &selected, &BTreeMap::new());
+        // No resolver is asked: the name stays unresolved.
+        let addresses = Addresses::default();
+        let mut collector = Collector::new(&plan.columns, &[], format, false);
+        for work in plan.work(plan.rows(targets.iter(), &addresses)) {
+            let done = match work {
+                Work::Probe(job) => Done {
+                    finding: finding(job.check),
+                    port: job.peer.port(),
+                    row: job.row,
+                    check: job.check,
+                },
+                Work::Unresolved { row, check, port } => Done {
+                    finding: Finding::new(
+                        State::Error,
+                        Evidence::new(row.addr.as_ref().unwrap_err().to_string()),
+                    ),
+                    row,
+                    check,
+                    port,
+                },
             };
-            findings[job.cell] = Some(finding);
+            collector.cell(done).unwrap();
         }
-        Matrix::new(&plan, findings, &[], Duration::from_millis(1234))
+        collector.finish(Duration::from_millis(1234))
+    }
+
+    fn sample() -> Matrix {
+        sample_for(Format::Json)
     }
 
     fn table() -> String {
@@ -299,7 +267,9 @@ mod tests {
             terminal: false,
             details: false,
         };
-        sample().render(Format::Table, style, &mut out).unwrap();
+        sample_for(Format::Table)
+            .render(Format::Table, style, &mut out)
+            .unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -329,7 +299,7 @@ mod tests {
                 "FAIL 192.0.2.7 snmp udp/161: closed — ICMP port unreachable: nothing listens on the port",
                 "     fix: Nothing listens on udp 161: enable SNMP on the device, or check the port \
                  number. MVE discovers printers with SNMP: the agent must be on.",
-                "FAIL gone.example.test (all 2 checks): error — name 'gone.example.test' resolved to no address",
+                "FAIL gone.example.test (all 2 checks): error — name 'gone.example.test' did not resolve: lookup did not complete",
                 "     fix: Fix the name or this host's DNS: the MVE server must resolve it too.",
                 "NOTE 192.0.2.25:2525 smtp tcp/2525: open — TCP handshake completed",
                 "     note: a note worth showing",
@@ -383,7 +353,7 @@ mod tests {
             terminal: false,
             details: false,
         };
-        sample().render(format, style, &mut out).unwrap();
+        sample_for(format).render(format, style, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -2,6 +2,7 @@
 //! verdict on a terminal; then every cell that did not pass with its evidence and fix hint,
 //! then a summary line.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use comfy_table::{Attribute, Cell as TableCell, Color};
@@ -16,12 +17,12 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
     }
     let mut table = style.table();
     let mut header = vec![TableCell::new("target")];
+    let mut port_of: HashMap<_, u16> = HashMap::new();
+    for cell in &matrix.cells {
+        port_of.entry(cell.check).or_insert(cell.port);
+    }
     for check in &matrix.columns {
-        let port = matrix
-            .cells
-            .iter()
-            .find(|c| c.check == *check)
-            .map_or(0, |c| c.port);
+        let port = port_of.get(check).copied().unwrap_or_default();
         let path = check.path();
         header.push(TableCell::new(format!(
             "{check}\n{}/{port}",
@@ -33,24 +34,24 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
     // One line per host as written: a server named for several services (SMTP, LDAP, the
     // KDC) shares a line, each service in its own column.
     let mut labels: Vec<&str> = Vec::new();
+    let mut line_by_label: HashMap<&str, usize> = HashMap::new();
     let line_of: Vec<usize> = matrix
         .rows
         .iter()
         .map(|row| {
-            labels
-                .iter()
-                .position(|l| *l == row.target)
-                .unwrap_or_else(|| {
-                    labels.push(&row.target);
-                    labels.len() - 1
-                })
+            *line_by_label.entry(&row.target).or_insert_with(|| {
+                labels.push(&row.target);
+                labels.len() - 1
+            })
         })
         .collect();
     let width = matrix.columns.len();
     let mut by_position = vec![None; labels.len() * width];
     for (index, cell) in matrix.cells.iter().enumerate() {
-        if let Some(col) = matrix.columns.iter().position(|c| *c == cell.check) {
-            by_position[line_of[cell.row] * width + col] = Some(index);
+        if let Some(col) = matrix.columns.iter().position(|c| *c == cell.check)
+            && let Some(line) = line_of.get(cell.row)
+        {
+            by_position[line * width + col] = Some(index);
         }
     }
     for (line, label) in labels.iter().enumerate() {
@@ -88,6 +89,12 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
     }
     // A name that did not resolve fails every check of its row for one reason: say it once.
     let mut unresolved_said = vec![false; matrix.rows.len()];
+    let mut cells_of_row = vec![0usize; matrix.rows.len()];
+    for cell in &matrix.cells {
+        if let Some(count) = cells_of_row.get_mut(cell.row) {
+            *count += 1;
+        }
+    }
     for cell in problems {
         let label = match cell.verdict {
             Verdict::Fail => "FAIL",
@@ -102,7 +109,7 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         };
         if cell.address.is_none() {
             if !std::mem::replace(&mut unresolved_said[cell.row], true) {
-                let count = matrix.cells.iter().filter(|c| c.row == cell.row).count();
+                let count = cells_of_row[cell.row];
                 writeln!(
                     out,
                     "{label} {} (all {count} checks): {} — {}",

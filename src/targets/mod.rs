@@ -1,8 +1,10 @@
 //! Target parsing (hostnames, IPv4, IPv6, CIDR ranges, `@FILE` lists, `HOST[:PORT]`) and
-//! one concurrent round of name resolution.
+//! one concurrent round of name resolution. Targets are validated up front and produced
+//! lazily, so memory follows the work in flight, not the size of the fleet.
 
 mod parse;
 mod resolve;
+mod set;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -11,8 +13,9 @@ use serde::Serialize;
 
 use crate::catalog::Role;
 
-pub use parse::{Limits, TargetError, parse_port, parse_printers, parse_service};
-pub use resolve::{ResolveError, Resolved, resolve_all};
+pub use parse::{Limits, TargetError, parse_port, parse_service};
+pub use resolve::{Addresses, ResolveError, resolve_names};
+pub use set::{TargetSet, Targets};
 
 /// Where a target value came from, so an error can point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]

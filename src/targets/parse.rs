@@ -1,7 +1,9 @@
 //! Turning the user's words into targets, with errors that name the bad value and its origin.
 
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Host, Origin, Target};
 use crate::catalog::Role;
@@ -11,13 +13,13 @@ pub const DEFAULT_RANGE_LIMIT: u128 = 65_536;
 /// The hard ceiling with `--allow-large`: a /8 of IPv4.
 pub const LARGE_RANGE_LIMIT: u128 = 1 << 24;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Limits {
     pub allow_large: bool,
 }
 
 impl Limits {
-    fn max_range(self) -> u128 {
+    pub(super) fn max_range(self) -> u128 {
         if self.allow_large {
             LARGE_RANGE_LIMIT
         } else {
@@ -71,46 +73,57 @@ pub enum TargetError {
     },
 }
 
-/// Parses one `--printers` value: comma-separated hosts, addresses, CIDR ranges and `@FILE`s.
-/// `base` is the directory relative `@FILE` paths are read from (a profile's own directory).
-pub fn parse_printers(
-    value: &str,
-    origin: &Origin,
-    base: Option<&Path>,
-    limits: Limits,
-    out: &mut Vec<Target>,
-) -> Result<(), TargetError> {
-    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match item.strip_prefix('@') {
-            Some(file) => parse_list_file(file, origin, base, limits, out)?,
-            None => parse_printer_item(item, origin, limits, out)?,
-        }
-    }
-    Ok(())
+/// One printer item: a host, or a CIDR range kept as its first and last address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Item {
+    Host(Host),
+    Span(Span),
 }
 
-fn parse_list_file(
+/// An inclusive address range from a CIDR, network and broadcast addresses already left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Span {
+    pub first: u128,
+    pub last: u128,
+    pub v6: bool,
+}
+
+impl Span {
+    pub fn addr(self, raw: u128) -> IpAddr {
+        if self.v6 {
+            IpAddr::V6(Ipv6Addr::from(raw))
+        } else {
+            // A v4 span holds only 32-bit values.
+            IpAddr::V4(Ipv4Addr::from(raw as u32))
+        }
+    }
+}
+
+/// Checks every line of an `@FILE` list once, without keeping the targets: the list is read
+/// again, lazily, when the audit runs. Returns the file's path for that second reading.
+pub(super) fn check_list_file(
     file: &str,
     origin: &Origin,
     base: Option<&Path>,
     limits: Limits,
-    out: &mut Vec<Target>,
-) -> Result<(), TargetError> {
+    mut each: impl FnMut(&Item),
+) -> Result<PathBuf, TargetError> {
     let path = match base {
         Some(dir) if Path::new(file).is_relative() => dir.join(file),
         _ => Path::new(file).to_path_buf(),
     };
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(&path).map_err(|source| TargetError::ListFile {
+    let list_error = |source| TargetError::ListFile {
         origin: origin.clone(),
         path: shown.clone(),
         source,
-    })?;
-    for (index, raw) in text.lines().enumerate() {
-        let line = raw.split('#').next().unwrap_or_default().trim();
-        if line.is_empty() {
+    };
+    let reader = BufReader::new(File::open(&path).map_err(list_error)?);
+    for (index, raw) in reader.lines().enumerate() {
+        let raw = raw.map_err(list_error)?;
+        let Some(line) = list_line(&raw) else {
             continue;
-        }
+        };
         let line_origin = Origin::ListFile {
             file: shown.clone(),
             line: index + 1,
@@ -122,24 +135,29 @@ fn parse_list_file(
                 value: line.to_string(),
             });
         }
-        parse_printer_item(line, &line_origin, limits, out)?;
+        each(&parse_printer_item(line, &line_origin, limits)?);
     }
-    Ok(())
+    Ok(path)
 }
 
-fn parse_printer_item(
+/// The target on one line of a list, without its comment; `None` for a blank line.
+pub(super) fn list_line(raw: &str) -> Option<&str> {
+    let line = raw.split('#').next().unwrap_or_default().trim();
+    (!line.is_empty()).then_some(line)
+}
+
+pub(super) fn parse_printer_item(
     item: &str,
     origin: &Origin,
     limits: Limits,
-    out: &mut Vec<Target>,
-) -> Result<(), TargetError> {
+) -> Result<Item, TargetError> {
     let invalid = |reason| TargetError::Invalid {
         origin: origin.clone(),
         value: item.to_string(),
         reason,
     };
     if item.contains('/') {
-        return expand_cidr(item, origin, limits, out);
+        return parse_cidr(item, origin, limits).map(Item::Span);
     }
     let host = if let Some(inner) = item.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
         let addr: Ipv6Addr = inner
@@ -155,20 +173,10 @@ fn parse_printer_item(
     } else {
         parse_hostname(item).map_err(invalid)?
     };
-    out.push(Target {
-        role: Role::Printer,
-        host,
-        port: None,
-    });
-    Ok(())
+    Ok(Item::Host(host))
 }
 
-fn expand_cidr(
-    item: &str,
-    origin: &Origin,
-    limits: Limits,
-    out: &mut Vec<Target>,
-) -> Result<(), TargetError> {
+fn parse_cidr(item: &str, origin: &Origin, limits: Limits) -> Result<Span, TargetError> {
     let bad = |reason| TargetError::BadCidr {
         origin: origin.clone(),
         value: item.to_string(),
@@ -201,14 +209,7 @@ fn expand_cidr(
             allow_large: limits.allow_large,
         });
     }
-    let push = |addr: IpAddr, out: &mut Vec<Target>| {
-        out.push(Target {
-            role: Role::Printer,
-            host: Host::Addr(addr),
-            port: None,
-        })
-    };
-    match addr {
+    Ok(match addr {
         IpAddr::V4(v4) => {
             let mask = u32::MAX.checked_shl(host_bits).unwrap_or(0);
             let first = u32::from(v4) & mask;
@@ -220,20 +221,22 @@ fn expand_cidr(
             } else {
                 (first, last)
             };
-            for raw in first..=last {
-                push(IpAddr::V4(Ipv4Addr::from(raw)), out);
+            Span {
+                first: u128::from(first),
+                last: u128::from(last),
+                v6: false,
             }
         }
         IpAddr::V6(v6) => {
             let mask = u128::MAX.checked_shl(host_bits).unwrap_or(0);
             let first = u128::from(v6) & mask;
-            let last = first | !mask;
-            for raw in first..=last {
-                push(IpAddr::V6(Ipv6Addr::from(raw)), out);
+            Span {
+                first,
+                last: first | !mask,
+                v6: true,
             }
         }
-    }
-    Ok(())
+    })
 }
 
 /// Parses a service target `HOST[:PORT]`, IPv6 as `[ADDR]:PORT` (or a bare address).
@@ -342,9 +345,18 @@ mod tests {
     const FLAG: Origin = Origin::Flag("--printers");
     const SMALL: Limits = Limits { allow_large: false };
 
+    fn printers_with(
+        value: &str,
+        base: Option<&Path>,
+        limits: Limits,
+    ) -> Result<Vec<Target>, TargetError> {
+        let mut set = super::super::TargetSet::new(limits);
+        set.add_printers(value, &FLAG, base)?;
+        Ok(set.iter().collect())
+    }
+
     fn printers(value: &str) -> Result<Vec<Target>, TargetError> {
-        let mut out = Vec::new();
-        parse_printers(value, &FLAG, None, SMALL, &mut out).map(|()| out)
+        printers_with(value, None, SMALL)
     }
 
     fn hosts(value: &str) -> Vec<String> {
@@ -409,11 +421,12 @@ mod tests {
         assert_eq!(printers("10.0.0.0/16").unwrap().len(), 65_534);
         let err = printers("2001:db8::/64").unwrap_err().to_string();
         assert!(err.contains("over the limit"), "{err}");
-        let mut out = Vec::new();
         let big = Limits { allow_large: true };
-        parse_printers("10.0.0.0/15", &FLAG, None, big, &mut out).unwrap();
-        assert_eq!(out.len(), 131_070);
-        let err = parse_printers("10.0.0.0/7", &FLAG, None, big, &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            printers_with("10.0.0.0/15", None, big).unwrap().len(),
+            131_070
+        );
+        let err = printers_with("10.0.0.0/7", None, big).unwrap_err();
         assert!(!err.to_string().contains("--allow-large"), "{err}");
     }
 
@@ -427,14 +440,14 @@ mod tests {
             "# fleet\n\n10.0.0.1  # lobby\nprinter2\n10.0.0.0/40\n",
         )
         .unwrap();
-        let mut out = Vec::new();
-        let err = parse_printers("@fleet.txt", &FLAG, Some(&dir), SMALL, &mut out).unwrap_err();
+        let err = printers_with("@fleet.txt", Some(&dir), SMALL).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("fleet.txt:5"), "{text}");
         assert!(text.contains("'10.0.0.0/40'"), "{text}");
-        assert_eq!(out.len(), 2, "lines before the bad one were read");
         std::fs::write(&list, "10.0.0.1\n").unwrap();
-        let missing = parse_printers("@nope.txt", &FLAG, Some(&dir), SMALL, &mut out);
+        let read = printers_with("@fleet.txt", Some(&dir), SMALL).unwrap();
+        assert_eq!(read.len(), 1);
+        let missing = printers_with("@nope.txt", Some(&dir), SMALL);
         assert!(missing.unwrap_err().to_string().contains("nope.txt"));
         std::fs::remove_dir_all(&dir).unwrap();
     }

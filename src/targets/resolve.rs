@@ -1,13 +1,13 @@
 //! One concurrent round of name resolution: each distinct name is looked up once, and a name
 //! that does not resolve becomes an error for its cells, never a crash.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::{Host, Target};
+use super::Host;
 
 /// Why a name gave no address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,28 +20,40 @@ pub enum ResolveError {
     TimedOut { name: String, seconds: u64 },
 }
 
-/// A target with the address it resolved to, or why it has none.
-#[derive(Debug, Clone)]
-pub struct Resolved {
-    pub target: Target,
-    pub addr: Result<IpAddr, ResolveError>,
+/// The address each name resolved to, or why it has none.
+#[derive(Debug, Clone, Default)]
+pub struct Addresses {
+    names: HashMap<String, Result<IpAddr, ResolveError>>,
 }
 
-/// Resolves every distinct name among `targets` concurrently, at most `parallel` at a time.
-pub async fn resolve_all(targets: Vec<Target>, parallel: usize, limit: Duration) -> Vec<Resolved> {
-    let mut names: BTreeMap<String, Option<Result<IpAddr, ResolveError>>> = targets
-        .iter()
-        .filter_map(|t| match &t.host {
-            Host::Name(name) => Some((name.clone(), None)),
-            Host::Addr(_) => None,
-        })
-        .collect();
+impl Addresses {
+    /// The address a target's host stands for.
+    pub fn of(&self, host: &Host) -> Result<IpAddr, ResolveError> {
+        match host {
+            Host::Addr(addr) => Ok(*addr),
+            Host::Name(name) => self.names.get(name).cloned().unwrap_or_else(|| {
+                Err(ResolveError::Failed {
+                    name: name.clone(),
+                    reason: "lookup did not complete".to_string(),
+                })
+            }),
+        }
+    }
+}
 
-    let mut pending = names.keys().cloned().collect::<Vec<_>>().into_iter();
+/// Resolves every distinct name concurrently, at most `parallel` at a time.
+pub async fn resolve_names<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    parallel: usize,
+    limit: Duration,
+) -> Addresses {
+    let mut pending = names.into_iter();
+    let mut addresses = Addresses::default();
     let mut running = JoinSet::new();
     loop {
         while running.len() < parallel.max(1) {
             let Some(name) = pending.next() else { break };
+            let name = name.to_string();
             running.spawn(async move {
                 let answer = lookup(&name, limit).await;
                 (name, answer)
@@ -51,27 +63,12 @@ pub async fn resolve_all(targets: Vec<Target>, parallel: usize, limit: Duration)
             break;
         };
         // A lookup task only panics if the runtime is shutting down; the name then stays
-        // unresolved and is reported as such below.
+        // unresolved and `Addresses::of` says so.
         if let Ok((name, answer)) = joined {
-            names.insert(name, Some(answer));
+            addresses.names.insert(name, answer);
         }
     }
-
-    targets
-        .into_iter()
-        .map(|target| {
-            let addr = match &target.host {
-                Host::Addr(addr) => Ok(*addr),
-                Host::Name(name) => names.get(name).cloned().flatten().unwrap_or_else(|| {
-                    Err(ResolveError::Failed {
-                        name: name.clone(),
-                        reason: "lookup did not complete".to_string(),
-                    })
-                }),
-            };
-            Resolved { target, addr }
-        })
-        .collect()
+    addresses
 }
 
 async fn lookup(name: &str, limit: Duration) -> Result<IpAddr, ResolveError> {
@@ -99,29 +96,24 @@ async fn lookup(name: &str, limit: Duration) -> Result<IpAddr, ResolveError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Role;
-
-    fn target(host: Host) -> Target {
-        Target {
-            role: Role::Printer,
-            host,
-            port: None,
-        }
-    }
 
     #[tokio::test]
     async fn literal_addresses_and_localhost_resolve_without_dns() {
         // "localhost" is answered from /etc/hosts; no resolver is asked.
-        let targets = vec![
-            target(Host::Addr("127.0.0.1".parse().unwrap())),
-            target(Host::Name("localhost".into())),
-            target(Host::Name("localhost".into())),
-        ];
-        let resolved = resolve_all(targets, 4, Duration::from_secs(5)).await;
-        assert_eq!(resolved.len(), 3);
-        for r in &resolved {
-            let addr = r.addr.as_ref().expect("resolves");
+        let addresses = resolve_names(["localhost"], 4, Duration::from_secs(5)).await;
+        for host in [
+            Host::Addr("127.0.0.1".parse().unwrap()),
+            Host::Name("localhost".into()),
+        ] {
+            let addr = addresses.of(&host).expect("resolves");
             assert!(addr.is_loopback(), "{addr}");
         }
+        let unknown = addresses.of(&Host::Name("never-asked.test".into()));
+        assert!(
+            unknown
+                .unwrap_err()
+                .to_string()
+                .contains("did not complete")
+        );
     }
 }

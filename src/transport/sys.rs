@@ -183,3 +183,47 @@ unsafe fn offender_addr(addr: *const libc::sockaddr) -> Option<std::net::IpAddr>
 pub fn read_icmp_detail(_socket: &tokio::net::UdpSocket) -> Option<IcmpDetail> {
     None
 }
+
+/// Raises the soft limit on open files to the hard limit, so the slots a fleet run needs are
+/// there, and returns the limit now in force. `None` where the limit is not known.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+pub fn raise_fd_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct; failing leaves the old limit in force.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        }
+    }
+    Some(limit.rlim_cur)
+}
+
+/// Windows has no per-process descriptor limit of this kind; sockets are bounded by memory.
+#[cfg(not(target_os = "linux"))]
+pub fn raise_fd_limit() -> Option<u64> {
+    None
+}
+
+/// Whether an error means this process (EMFILE) or the system (ENFILE) is out of file
+/// descriptors: a local, passing shortage, never a fact about the peer.
+pub fn out_of_descriptors(err: &io::Error) -> bool {
+    #[cfg(unix)]
+    const CODES: [i32; 2] = [24, 23]; // EMFILE, ENFILE on Linux and the BSDs
+    #[cfg(windows)]
+    const CODES: [i32; 2] = [10024, 10055]; // WSAEMFILE, WSAENOBUFS
+    #[cfg(not(any(unix, windows)))]
+    const CODES: [i32; 0] = [];
+    err.raw_os_error().is_some_and(|code| CODES.contains(&code))
+}

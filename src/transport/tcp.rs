@@ -31,7 +31,7 @@ pub struct TcpAttempt {
 
 /// Connects to `peer` within `timeout`, after waiting for a packet slot.
 pub async fn connect(peer: SocketAddr, timeout: Duration, pacer: &Pacer) -> TcpAttempt {
-    let socket = match bound_socket(peer) {
+    let socket = match super::retry_when_out_of_descriptors(|| bound_socket(peer)).await {
         Ok(socket) => socket,
         Err(err) => {
             return TcpAttempt {

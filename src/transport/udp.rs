@@ -2,12 +2,13 @@
 //! and only datagrams from the probed address and port are read.
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Read};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
@@ -69,7 +70,8 @@ pub async fn exchange(
         SourcePort::Fixed(port) if !sys::SHARES_SOURCE_PORT => Some(take_turn(port).await),
         _ => None,
     };
-    let (socket, source_note) = match connected_socket(peer, options.source) {
+    let made = super::retry_when_out_of_descriptors(|| connected_socket(peer, options.source));
+    let (socket, source_note) = match made.await {
         Ok(pair) => pair,
         Err(err) => {
             return UdpExchange {
@@ -82,14 +84,20 @@ pub async fn exchange(
         }
     };
     let source_port = socket.local_addr().ok().map(|a| a.port());
-    let mut buf = vec![0u8; MAX_REPLY];
     let mut attempts = 0;
     let mut rtt = Duration::ZERO;
+    // Whether some silence so far is proof: no error can have been rate-limited away.
+    let mut conclusive = false;
     let outcome = 'attempts: loop {
-        if attempts > options.retries {
+        let charge = if attempts <= options.retries {
+            pacer.wait_udp(peer.ip()).await
+        } else if !conclusive && attempts == options.retries + 1 {
+            // The host sends errors and none of our datagrams had a token it could prove:
+            // one more, when it has one.
+            pacer.confirm(peer.ip()).await
+        } else {
             break UdpOutcome::Silence;
-        }
-        pacer.wait_udp(peer.ip()).await;
+        };
         let context = if attempts == 0 {
             Context::UdpFirstSend
         } else {
@@ -100,14 +108,23 @@ pub async fn exchange(
         if let Err(err) = socket.send(payload).await {
             rtt = sent_at.elapsed();
             let found = classify(&err, context);
+            charge.spent();
             break UdpOutcome::Failed(with_icmp(found, sys::read_icmp_detail(&socket)));
         }
         let deadline = sent_at + options.timeout;
         loop {
-            match tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await {
-                Err(_) => continue 'attempts,
+            // ERROR too: an ICMP error queued with IP_RECVERR wakes the socket with EPOLLERR,
+            // not as readable.
+            let interest = Interest::READABLE | Interest::ERROR;
+            let received = socket.async_io(interest, || receive(&socket));
+            match tokio::time::timeout_at(deadline, received).await {
+                Err(_) => {
+                    conclusive |= charge.silent();
+                    continue 'attempts;
+                }
                 Ok(Err(err)) => {
                     rtt = sent_at.elapsed();
+                    charge.spent();
                     let found = classify(&err, Context::UdpAfterSend);
                     break 'attempts UdpOutcome::Failed(with_icmp(
                         found,
@@ -116,9 +133,9 @@ pub async fn exchange(
                 }
                 // A connected socket only delivers datagrams from its peer; checking again
                 // costs nothing and keeps the rule visible.
-                Ok(Ok((len, from))) if same_endpoint(from, peer) => {
+                Ok(Ok((bytes, from))) if same_endpoint(from, peer) => {
                     rtt = sent_at.elapsed();
-                    break 'attempts UdpOutcome::Reply(buf[..len].to_vec());
+                    break 'attempts UdpOutcome::Reply(bytes);
                 }
                 Ok(Ok(_)) => continue,
             }
@@ -131,6 +148,20 @@ pub async fn exchange(
         attempts,
         source_note,
     }
+}
+
+/// Reads one datagram and its sender, or the pending error. The buffer is made only once the
+/// socket is ready, so a probe waiting on silence holds none.
+fn receive(socket: &UdpSocket) -> io::Result<(Vec<u8>, SocketAddr)> {
+    let sock = SockRef::from(socket);
+    let from = sock
+        .peek_sender()?
+        .as_socket()
+        .ok_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable))?;
+    let mut buf = vec![0u8; MAX_REPLY];
+    let len = (&*sock).read(&mut buf)?;
+    buf.truncate(len);
+    Ok((buf, from))
 }
 
 /// Compares endpoints, treating an IPv4-mapped IPv6 address as the IPv4 address it maps.

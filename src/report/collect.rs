@@ -1,0 +1,254 @@
+//! From finished probes to cells, and where cells go: streamed out as each finishes (jsonl,
+//! csv), or kept in a compact record until the matrix can be drawn (table, json, junit,
+//! markdown). Verdicts come from `Verdict::of` and fix hints from the hint table, here only.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Cell, Format, Matrix, NO_EVIDENCE, Summary, TargetRow, csv, hints, jsonl};
+use crate::catalog::CheckId;
+use crate::engine::Done;
+use crate::results::{Evidence, State, Verdict, is_required};
+
+/// How much of a passing cell's evidence a format shows, and so how much is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Everything (json, and the table with `--details`).
+    All,
+    /// The summary line and round-trip time (junit).
+    Summary,
+    /// Only notes (table, markdown): a passing cell shows its state alone.
+    Notes,
+}
+
+impl Keep {
+    fn of(format: Format, details: bool) -> Keep {
+        match format {
+            Format::Json | Format::Jsonl | Format::Csv => Keep::All,
+            Format::Table if details => Keep::All,
+            Format::Junit => Keep::Summary,
+            Format::Table | Format::Markdown => Keep::Notes,
+        }
+    }
+}
+
+/// Turns a finished probe into a cell: verdict, fix hint, evidence.
+#[derive(Debug)]
+pub struct CellMaker {
+    promoted: Vec<CheckId>,
+    /// Hints are the same text for every cell with the same cause: made once, shared.
+    hints: HashMap<(CheckId, State, u16, bool), Arc<str>>,
+}
+
+impl CellMaker {
+    pub fn new(promoted: &[CheckId]) -> CellMaker {
+        CellMaker {
+            promoted: promoted.to_vec(),
+            hints: HashMap::new(),
+        }
+    }
+
+    fn make(&mut self, done: Done, keep: Keep) -> Cell {
+        let Done {
+            row,
+            check,
+            port,
+            finding,
+        } = done;
+        let path = check.path();
+        let required = is_required(check, &self.promoted);
+        let verdict = Verdict::of(
+            finding.state,
+            required,
+            path.probe,
+            finding.warning.is_some(),
+        );
+        let address = row.addr.as_ref().ok().copied();
+        let hint = match (finding.warning, verdict) {
+            (_, Verdict::Pass) => None,
+            (Some(warning), _) if matches!(finding.state, State::Verified | State::Open) => {
+                Some(Arc::from(warning))
+            }
+            _ => Some(
+                self.hints
+                    .entry((check, finding.state, port, address.is_some()))
+                    .or_insert_with(|| {
+                        Arc::from(hints::hint(check, finding.state, port, address.is_some()))
+                    })
+                    .clone(),
+            ),
+        };
+        let evidence = finding.evidence;
+        let evidence = match keep {
+            _ if verdict != Verdict::Pass => Arc::new(evidence),
+            Keep::All => Arc::new(evidence),
+            Keep::Summary => Arc::new(Evidence {
+                summary: evidence.summary,
+                rtt_ms: evidence.rtt_ms,
+                ..Evidence::default()
+            }),
+            Keep::Notes if evidence.notes.is_empty() => NO_EVIDENCE.clone(),
+            Keep::Notes => Arc::new(Evidence {
+                summary: evidence.summary,
+                notes: evidence.notes,
+                ..Evidence::default()
+            }),
+        };
+        Cell {
+            row: row.index,
+            target: row.label.clone(),
+            address,
+            check,
+            transport: path.transport,
+            port,
+            required,
+            state: finding.state,
+            verdict,
+            evidence,
+            hint,
+        }
+    }
+}
+
+/// Where finished cells go.
+pub trait Sink {
+    fn cell(&mut self, done: Done) -> io::Result<()>;
+    /// The verdicts so far.
+    fn summary(&self) -> Summary;
+}
+
+/// Keeps a compact record per cell for the formats that need the whole matrix.
+#[derive(Debug)]
+pub struct Collector {
+    maker: CellMaker,
+    keep: Keep,
+    columns: Vec<CheckId>,
+    rows: Vec<Option<TargetRow>>,
+    cells: Vec<Cell>,
+    summary: Summary,
+}
+
+impl Collector {
+    pub fn new(
+        columns: &[CheckId],
+        promoted: &[CheckId],
+        format: Format,
+        details: bool,
+    ) -> Collector {
+        Collector {
+            maker: CellMaker::new(promoted),
+            keep: Keep::of(format, details),
+            columns: columns.to_vec(),
+            rows: Vec::new(),
+            cells: Vec::new(),
+            summary: Summary::default(),
+        }
+    }
+
+    /// The matrix, rows in the order targets were given and cells in row and column order.
+    pub fn finish(self, duration: Duration) -> Matrix {
+        let Collector {
+            columns,
+            rows,
+            mut cells,
+            ..
+        } = self;
+        let rows: Vec<TargetRow> = rows
+            .into_iter()
+            .map(|row| {
+                // Every row has a cell once the run completes; a row of a run cut short
+                // keeps its place.
+                row.unwrap_or_else(|| TargetRow {
+                    target: Arc::from("(not probed)"),
+                    role: crate::catalog::Role::Printer,
+                    address: None,
+                })
+            })
+            .collect();
+        let column = |check: CheckId| columns.iter().position(|c| *c == check);
+        cells.sort_by_key(|cell| (cell.row, column(cell.check)));
+        Matrix {
+            rows,
+            columns,
+            cells,
+            duration,
+        }
+    }
+}
+
+impl Sink for Collector {
+    fn cell(&mut self, done: Done) -> io::Result<()> {
+        let index = done.row.index;
+        if self.rows.len() <= index {
+            self.rows.resize(index + 1, None);
+        }
+        if self.rows[index].is_none() {
+            self.rows[index] = Some(TargetRow {
+                target: done.row.label.clone(),
+                role: done.row.target.role,
+                address: done.row.addr.as_ref().ok().copied(),
+            });
+        }
+        let cell = self.maker.make(done, self.keep);
+        self.summary.add(cell.verdict);
+        self.cells.push(cell);
+        Ok(())
+    }
+
+    fn summary(&self) -> Summary {
+        self.summary
+    }
+}
+
+/// Writes each cell as it finishes (jsonl, csv); keeps only the counts.
+pub struct Streamer<W: Write> {
+    maker: CellMaker,
+    format: Format,
+    out: W,
+    summary: Summary,
+}
+
+impl<W: Write> Streamer<W> {
+    /// `None` for a format that needs the whole matrix.
+    pub fn new(format: Format, promoted: &[CheckId], mut out: W) -> io::Result<Option<Self>> {
+        match format {
+            Format::Csv => csv::write_header(&mut out)?,
+            Format::Jsonl => {}
+            _ => return Ok(None),
+        }
+        out.flush()?;
+        Ok(Some(Streamer {
+            maker: CellMaker::new(promoted),
+            format,
+            out,
+            summary: Summary::default(),
+        }))
+    }
+
+    /// Ends the stream (jsonl: the summary line).
+    pub fn finish(mut self, duration: Duration) -> io::Result<()> {
+        if self.format == Format::Jsonl {
+            jsonl::write_summary(self.summary, duration, &mut self.out)?;
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Streamer<W> {
+    fn cell(&mut self, done: Done) -> io::Result<()> {
+        let cell = self.maker.make(done, Keep::All);
+        self.summary.add(cell.verdict);
+        match self.format {
+            Format::Csv => csv::write_cell(&cell, &mut self.out)?,
+            _ => jsonl::write_cell(&cell, &mut self.out)?,
+        }
+        // Each cell reaches a pipe or file as it finishes, not when a buffer fills.
+        self.out.flush()
+    }
+
+    fn summary(&self) -> Summary {
+        self.summary
+    }
+}
