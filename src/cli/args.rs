@@ -224,7 +224,7 @@ pub struct CheckArgs {
     /// open-file limit]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536), help_heading = "Timing")]
     pub concurrency: Option<u32>,
-    /// Packets per second across all probes; 0 for no limit [default: 2000]
+    /// Packets per second across all probes; 0 for no limit [default: 3000]
     #[arg(long, value_name = "PPS", help_heading = "Timing")]
     pub rate: Option<u32>,
 

@@ -18,8 +18,8 @@ pub struct Defaults;
 impl Defaults {
     pub const TIMEOUT: Duration = Duration::from_secs(2);
     pub const RETRIES: u32 = 2;
-    /// About 1.3 Mbit/s of probe packets (some 80 bytes each); see the README.
-    pub const RATE: u32 = 2000;
+    /// About 2 Mbit/s of probe packets (some 80 bytes each); see the README.
+    pub const RATE: u32 = 3000;
     pub const HOST_RATE: u32 = 1;
 }
 
