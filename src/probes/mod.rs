@@ -55,7 +55,7 @@ pub struct NetworkProber<G: SnmpGetter = AsyncSnmp> {
 
 impl NetworkProber {
     pub fn new(settings: ProbeSettings) -> NetworkProber {
-        NetworkProber::with_snmp(settings, AsyncSnmp)
+        NetworkProber::with_snmp(settings, AsyncSnmp::default())
     }
 }
 

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use async_snmp::transport::UdpTransport;
 use async_snmp::v3::{AuthProtocol, PrivProtocol};
 use async_snmp::{Auth, Client, Oid, Retry, Value};
 
@@ -144,13 +145,39 @@ pub trait SnmpGetter: Send + Sync {
     ) -> impl Future<Output = Result<SystemInfo, SnmpGetError>> + Send;
 }
 
-/// The `async-snmp` implementation.
-#[derive(Debug, Default)]
-pub struct AsyncSnmp;
+/// The `async-snmp` implementation. Every GET of a run goes through one shared UDP socket per
+/// address family (the crate matches replies to requests by id and source), as MVE itself
+/// does: a client of its own per GET would hold a socket and a 64 KiB receive buffer each,
+/// which at fleet scale is most of the memory of a run.
+#[derive(Default)]
+pub struct AsyncSnmp {
+    v4: tokio::sync::OnceCell<UdpTransport>,
+    v6: tokio::sync::OnceCell<UdpTransport>,
+}
 
-const SYS_DESCR: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 1, 0];
-const SYS_OBJECT_ID: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 2, 0];
-const SYS_NAME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 5, 0];
+impl fmt::Debug for AsyncSnmp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncSnmp")
+            .field("v4", &self.v4.initialized())
+            .field("v6", &self.v6.initialized())
+            .finish()
+    }
+}
+
+impl AsyncSnmp {
+    async fn transport(&self, peer: SocketAddr) -> Result<&UdpTransport, SnmpGetError> {
+        let (cell, any) = if peer.is_ipv4() {
+            (&self.v4, "0.0.0.0:0")
+        } else {
+            (&self.v6, "[::]:0")
+        };
+        cell.get_or_try_init(|| UdpTransport::bind(any))
+            .await
+            .map_err(|e| SnmpGetError::Other(format!("cannot open the SNMP socket: {e}")))
+    }
+}
+
+use crate::wire::snmp::{SYS_DESCR, SYS_NAME, SYS_OBJECT_ID};
 
 fn auth_of(credentials: &SnmpCredentials) -> Result<Auth, SnmpGetError> {
     Ok(match credentials {
@@ -218,10 +245,11 @@ impl SnmpGetter for AsyncSnmp {
     ) -> Result<SystemInfo, SnmpGetError> {
         let auth = auth_of(credentials)?;
         let retry = Retry::fixed(retries, Duration::ZERO).unwrap_or_else(|_| Retry::none());
+        let transport = self.transport(peer).await?;
         let client = Client::builder(peer.to_string(), auth)
             .request_timeout(timeout)
             .retry(retry)
-            .connect()
+            .build_with(transport)
             .await
             .map_err(|e| SnmpGetError::Other(e.to_string()))?;
         let oids = [

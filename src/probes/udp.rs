@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
 
-use super::snmp_client::{SnmpGetError, SnmpGetter};
+use super::snmp_client::{SnmpCredentials, SnmpGetError, SnmpGetter};
 use super::{NetworkProber, date_text, nonce};
 use crate::catalog::CheckId;
 use crate::engine::Job;
@@ -86,24 +86,90 @@ impl<G: SnmpGetter> NetworkProber<G> {
         transport::exchange(peer, payload, self.options(source), &self.pacer).await
     }
 
-    /// One GET of the system group, charged to the host's ICMP budget like any datagram.
+    /// One GET of the system group with the configured credentials.
     async fn get(&self, job: &Job, retries: u32) -> Result<super::SystemInfo, SnmpGetError> {
-        let charge = self.pacer.wait_udp(job.peer.ip()).await;
-        let get = self
-            .snmp_getter
-            .get_system(
-                job.peer,
-                &self.settings.snmp,
-                self.settings.timeout,
-                retries,
-            )
-            .await;
-        // A reply (refused credentials are a reply) or silence leaves the budget whole; any
-        // other failure may be an ICMP error.
-        if matches!(get, Err(SnmpGetError::Other(_))) {
-            charge.spent();
+        match &self.settings.snmp {
+            SnmpCredentials::V1 { community } => {
+                self.community_get(job, snmp::Community::V1, community, retries)
+                    .await
+            }
+            SnmpCredentials::V2c { community } => {
+                self.community_get(job, snmp::Community::V2c, community, retries)
+                    .await
+            }
+            SnmpCredentials::V3 { .. } => {
+                // Charged to the host's ICMP budget like any datagram of ours.
+                let charge = self.pacer.wait_udp(job.peer.ip()).await;
+                // Boxed: the v3 client's state is large and most runs never need it.
+                let get = Box::pin(self.snmp_getter.get_system(
+                    job.peer,
+                    &self.settings.snmp,
+                    self.settings.timeout,
+                    retries,
+                ))
+                .await;
+                // A reply (refused credentials are a reply) or silence leaves the budget
+                // whole; any other failure may be an ICMP error.
+                if matches!(get, Err(SnmpGetError::Other(_))) {
+                    charge.spent();
+                }
+                get
+            }
         }
-        get
+    }
+
+    /// A v1/v2c GET through our own exchange: paced, charged and source-checked like every
+    /// other datagram, and no client state of its own.
+    async fn community_get(
+        &self,
+        job: &Job,
+        version: snmp::Community,
+        community: &str,
+        retries: u32,
+    ) -> Result<super::SystemInfo, SnmpGetError> {
+        let id = nonce() & 0x7fff_ffff;
+        let oids: [&[u32]; 3] = [&snmp::SYS_DESCR, &snmp::SYS_OBJECT_ID, &snmp::SYS_NAME];
+        let request = snmp::community_get(version, community.as_bytes(), id, &oids);
+        let options = UdpOptions {
+            retries,
+            ..self.options(SourcePort::Ephemeral)
+        };
+        let exchange = transport::exchange(job.peer, &request, options, &self.pacer).await;
+        let bytes = match exchange.outcome {
+            UdpOutcome::Reply(bytes) => bytes,
+            UdpOutcome::Silence => return Err(SnmpGetError::Timeout),
+            UdpOutcome::Failed(found) => {
+                return Err(SnmpGetError::Other(found.finding().evidence.summary));
+            }
+            UdpOutcome::Local(err) => return Err(SnmpGetError::Other(err.to_string())),
+        };
+        let answer = snmp::parse_get_response(&bytes)
+            .map_err(|e| SnmpGetError::Other(format!("not an SNMP response: {e}")))?;
+        if answer.request_id != i64::from(id) {
+            return Err(SnmpGetError::Other(
+                "the response answers another request".into(),
+            ));
+        }
+        if answer.error_status != 0 {
+            return Err(SnmpGetError::Refused(format!(
+                "error-status {}",
+                answer.error_status
+            )));
+        }
+        let mut info = super::SystemInfo::default();
+        let text = |arcs: &[u32]| {
+            let name: Vec<String> = arcs.iter().map(u32::to_string).collect();
+            let name = name.join(".");
+            answer
+                .values
+                .iter()
+                .find(|(oid, _)| *oid == name)
+                .and_then(|(_, value)| value.clone())
+        };
+        info.sys_descr = text(&snmp::SYS_DESCR);
+        info.sys_object_id = text(&snmp::SYS_OBJECT_ID);
+        info.sys_name = text(&snmp::SYS_NAME);
+        Ok(info)
     }
 
     /// SNMP: v3 engine discovery first (it needs no credentials and keeps "closed" by ICMP
@@ -123,7 +189,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
                 UdpOutcome::Reply(_) | UdpOutcome::Silence => Some(0),
                 _ => None,
             },
-            |retries| async move { (retries, self.get(job, retries).await) },
+            |retries| async move { (retries, Box::pin(self.get(job, retries)).await) },
         )
         .await;
         // A report counts only when it answers our message id; anything else is "not SNMP".
@@ -138,7 +204,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
         let get = match first_get {
             // The early try failed but an agent is there: give it its retries.
             Some((0, Err(_))) if matches!(engine, Some(Ok(_))) && retries > 0 => {
-                self.get(job, retries).await
+                Box::pin(self.get(job, retries)).await
             }
             Some((_, get)) => get,
             None => Err(SnmpGetError::Timeout),
@@ -396,7 +462,14 @@ impl<G: SnmpGetter> NetworkProber<G> {
             self.exchange(job.peer, &payload, source),
             self.settings.timeout,
             |exchange| matches!(exchange.outcome, UdpOutcome::Silence).then_some(0),
-            |_| transport::exchange(control_peer, &[], control_options, &self.pacer),
+            |_| {
+                Box::pin(transport::exchange(
+                    control_peer,
+                    &[],
+                    control_options,
+                    &self.pacer,
+                ))
+            },
         )
         .await;
         match &exchange.outcome {

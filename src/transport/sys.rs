@@ -227,3 +227,15 @@ pub fn out_of_descriptors(err: &io::Error) -> bool {
     const CODES: [i32; 0] = [];
     err.raw_os_error().is_some_and(|code| CODES.contains(&code))
 }
+
+/// Whether a non-blocking connect has started rather than failed: EINPROGRESS on Unix, a
+/// would-block error on Windows.
+pub fn connect_in_progress(err: &io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    const IN_PROGRESS: i32 = 115;
+    #[cfg(all(unix, not(target_os = "linux")))]
+    const IN_PROGRESS: i32 = 36; // macOS and the BSDs
+    #[cfg(not(unix))]
+    const IN_PROGRESS: i32 = -1;
+    err.kind() == io::ErrorKind::WouldBlock || err.raw_os_error() == Some(IN_PROGRESS)
+}

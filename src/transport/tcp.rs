@@ -1,13 +1,14 @@
 //! TCP connect probes: open on a completed handshake, and nothing is ever written.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::net::{TcpSocket, TcpStream};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use super::Pacer;
+use super::{Pacer, sys};
 
 /// How a connect attempt ended.
 #[derive(Debug)]
@@ -31,7 +32,7 @@ pub struct TcpAttempt {
 
 /// Connects to `peer` within `timeout`, after waiting for a packet slot.
 pub async fn connect(peer: SocketAddr, timeout: Duration, pacer: &Pacer) -> TcpAttempt {
-    let socket = match super::retry_when_out_of_descriptors(|| bound_socket(peer)).await {
+    let socket = match super::retry_when_out_of_descriptors(|| new_socket(peer)).await {
         Ok(socket) => socket,
         Err(err) => {
             return TcpAttempt {
@@ -41,15 +42,48 @@ pub async fn connect(peer: SocketAddr, timeout: Duration, pacer: &Pacer) -> TcpA
             };
         }
     };
-    // Bound before connecting so the evidence names the source port even when the connect
-    // fails: that is what a firewall log shows.
-    let source_port = socket.local_addr().ok().map(|a| a.port());
     pacer.wait().await;
     let start = Instant::now();
-    let outcome = match tokio::time::timeout(timeout, socket.connect(peer)).await {
-        Ok(Ok(stream)) => TcpOutcome::Connected(stream),
-        Ok(Err(err)) => TcpOutcome::Failed(err),
+    // A non-blocking connect with no bind first: the kernel picks the source port at connect
+    // time, unique per destination (a bind to port 0 must find a port free for every
+    // destination, which slows to a crawl once a fleet run has left thousands of TIME_WAIT
+    // sockets). The port is known as soon as the SYN is on its way, so the evidence names it
+    // even when the connect fails: that is what a firewall log shows.
+    if let Err(err) = socket.connect(&peer.into())
+        && !sys::connect_in_progress(&err)
+    {
+        return TcpAttempt {
+            outcome: TcpOutcome::Failed(err),
+            rtt: start.elapsed(),
+            source_port: None,
+        };
+    }
+    let source_port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port());
+    let stream = match TcpStream::from_std(socket.into()) {
+        Ok(stream) => stream,
+        Err(err) => {
+            return TcpAttempt {
+                outcome: TcpOutcome::Local(err),
+                rtt: start.elapsed(),
+                source_port,
+            };
+        }
+    };
+    let outcome = match tokio::time::timeout(timeout, stream.writable()).await {
         Err(_) => TcpOutcome::TimedOut,
+        Ok(Err(err)) => TcpOutcome::Failed(err),
+        Ok(Ok(())) => match stream.take_error() {
+            Ok(Some(err)) | Err(err) => TcpOutcome::Failed(err),
+            Ok(None) => match stream.peer_addr() {
+                Ok(_) => TcpOutcome::Connected(stream),
+                // Writable but not connected: the error is the reason.
+                Err(err) => TcpOutcome::Failed(err),
+            },
+        },
     };
     TcpAttempt {
         outcome,
@@ -58,17 +92,8 @@ pub async fn connect(peer: SocketAddr, timeout: Duration, pacer: &Pacer) -> TcpA
     }
 }
 
-fn bound_socket(peer: SocketAddr) -> io::Result<TcpSocket> {
-    let (socket, any) = match peer {
-        SocketAddr::V4(_) => (
-            TcpSocket::new_v4()?,
-            SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
-        ),
-        SocketAddr::V6(_) => (
-            TcpSocket::new_v6()?,
-            SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
-        ),
-    };
-    socket.bind(any)?;
+fn new_socket(peer: SocketAddr) -> io::Result<Socket> {
+    let socket = Socket::new(Domain::for_address(peer), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
     Ok(socket)
 }

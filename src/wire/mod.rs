@@ -18,6 +18,10 @@ pub mod x509;
 pub(crate) mod fixtures {
     pub const SNMPD_REPORT: &[u8] =
         include_bytes!("../../tests/fixtures/snmpd-discovery-report.bin");
+    /// net-snmp's answer to a v2c GET of sysDescr, sysObjectID and sysName (community
+    /// "public"), captured from the snmpd of bench/fleet.
+    pub const SNMPD_GET_RESPONSE: &[u8] =
+        include_bytes!("../../tests/fixtures/snmpd-get-response.bin");
     pub const KDC_PRINCIPAL_UNKNOWN: &[u8] =
         include_bytes!("../../tests/fixtures/krb5kdc-principal-unknown.bin");
     pub const KDC_WRONG_REALM: &[u8] =
