@@ -82,8 +82,14 @@ impl CellMaker {
         };
         let evidence = finding.evidence;
         let evidence = match keep {
-            _ if verdict != Verdict::Pass => Arc::new(evidence),
             Keep::All => Arc::new(evidence),
+            // The formats that show a failing cell show its summary and notes, not its facts.
+            Keep::Summary | Keep::Notes if verdict != Verdict::Pass => Arc::new(Evidence {
+                summary: evidence.summary,
+                notes: evidence.notes,
+                rtt_ms: evidence.rtt_ms,
+                ..Evidence::default()
+            }),
             Keep::Summary => Arc::new(Evidence {
                 summary: evidence.summary,
                 rtt_ms: evidence.rtt_ms,

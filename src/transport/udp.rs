@@ -161,6 +161,7 @@ fn receive(socket: &UdpSocket) -> io::Result<(Vec<u8>, SocketAddr)> {
     let mut buf = vec![0u8; MAX_REPLY];
     let len = (&*sock).read(&mut buf)?;
     buf.truncate(len);
+    buf.shrink_to_fit();
     Ok((buf, from))
 }
 
