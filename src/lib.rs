@@ -200,7 +200,9 @@ fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
             matrix.summary()
         }
     };
-    let failed = summary.fail > 0 || (config.strict && summary.warn > 0);
+    let failed = [(Verdict::Fail, summary.fail), (Verdict::Warn, summary.warn)]
+        .into_iter()
+        .any(|(verdict, cells)| cells > 0 && fails_run(verdict, config.strict));
     Ok(if failed {
         Outcome::Failed
     } else {

@@ -22,6 +22,12 @@ fn tcp_listener(ns: &Netns, addr: &'static str, limit: usize) {
     });
 }
 
+/// A fresh namespace with `rules` loaded; `None` (after saying why) when either is missing.
+fn namespace_with(rules: &str) -> Option<Netns> {
+    let ns = Netns::create(&[])?;
+    ns.nft(rules).then_some(ns)
+}
+
 fn jsonl_cells(stdout: &str) -> Vec<serde_json::Value> {
     stdout
         .lines()
@@ -45,17 +51,14 @@ fn expected(address: &str, check: &str) -> &'static str {
 
 #[test]
 fn a_thousand_targets_under_an_open_file_limit_of_64_get_every_state_right() {
-    let Some(ns) = Netns::create(&[]) else {
-        return;
-    };
-    if !ns.nft(
+    let Some(ns) = namespace_with(
         "table inet t {\n chain input {\n  type filter hook input priority 0;\n\
          ip daddr 127.0.1.0/26 tcp dport 9100 drop\n\
          ip daddr 127.0.2.0/24 tcp dport 9100 reject with tcp reset\n\
          ip daddr 127.0.3.0/26 udp dport 9300 drop\n }\n}\n",
-    ) {
+    ) else {
         return;
-    }
+    };
     tcp_listener(&ns, "0.0.0.0:9100", 2000);
     // 1,022 printers × 5 checks: enough probes that the run announces its estimate.
     let output = ns
@@ -110,15 +113,12 @@ fn a_thousand_targets_under_an_open_file_limit_of_64_get_every_state_right() {
 
 #[test]
 fn jsonl_cells_arrive_before_the_run_ends() {
-    let Some(ns) = Netns::create(&[]) else {
-        return;
-    };
-    if !ns.nft(
+    let Some(ns) = namespace_with(
         "table inet t {\n chain input {\n  type filter hook input priority 0;\n\
          ip daddr 127.0.0.2 drop\n }\n}\n",
-    ) {
+    ) else {
         return;
-    }
+    };
     let started = Instant::now();
     let mut child = ns
         .mve_audit()
@@ -163,16 +163,13 @@ fn jsonl_cells_arrive_before_the_run_ends() {
 
 #[test]
 fn a_dry_run_sends_nothing_and_prints_the_estimate() {
-    let Some(ns) = Netns::create(&[]) else {
-        return;
-    };
     // Every packet leaving any socket of the namespace is counted, DNS lookups included.
-    if !ns.nft(
+    let Some(ns) = namespace_with(
         "table inet t {\n counter sent {}\n chain output {\n  type filter hook output priority 0;\n\
          counter name sent\n }\n}\n",
-    ) {
+    ) else {
         return;
-    }
+    };
     let sent = || {
         let out = ns
             .command("nft")

@@ -278,8 +278,9 @@ impl Pacer {
         bucket.emits = true;
     }
 
-    /// Hosts whose budget is being tracked (for tests: the map follows work in flight).
-    pub fn tracked_hosts(&self) -> usize {
+    /// Hosts whose budget is being tracked: the map follows work in flight.
+    #[cfg(test)]
+    fn tracked_hosts(&self) -> usize {
         self.hosts.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
