@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 use catalog::CheckId;
 use cli::{CatalogArgs, CheckArgs, CheckConfig, Cli, ColorChoice, Command, build_config};
 use engine::estimate::{self, Estimate, Timing};
-use engine::{Event, Plan, build_plan};
+use engine::{Plan, build_plan};
 use probes::NetworkProber;
 use report::{Collector, ListFormat, Sink, Streamer, Style};
 use results::{State, Verdict};
@@ -254,14 +254,12 @@ async fn audit(
     let engine = engine::run(work, prober, slots, events);
     let consume = async move {
         let mut progress = Progress::new(total);
-        while let Some(event) = received.recv().await {
-            if let Event::Finished(done) = event {
-                progress.tick(matches!(done.finding.state, State::Open | State::Verified));
-                if let Err(err) = sink.cell(*done) {
-                    progress.finish();
-                    // Dropping the receiver tells the engine to stop.
-                    return Err(err);
-                }
+        while let Some(done) = received.recv().await {
+            progress.tick(matches!(done.finding.state, State::Open | State::Verified));
+            if let Err(err) = sink.cell(*done) {
+                progress.finish();
+                // Dropping the receiver tells the engine to stop.
+                return Err(err);
             }
         }
         progress.finish();

@@ -54,22 +54,15 @@ pub struct Done {
     pub finding: Finding,
 }
 
-/// What the engine reports while it runs.
-#[derive(Debug, Clone)]
-pub enum Event {
-    Started(CheckId, SocketAddr),
-    Finished(Box<Done>),
-}
-
-/// Runs `work` with at most `concurrency` probes in flight and sends an event for each start
-/// and finish. Returns when every probe has finished. Work is taken from the iterator only
+/// Runs `work` with at most `concurrency` probes in flight and sends each finished cell as it
+/// finishes. Returns when every probe has finished. Work is taken from the iterator only
 /// when a slot is free and the prober admits a probe, so memory stays bounded by what is in
 /// flight however long the stream is. A closed receiver stops the run.
 pub async fn run<P: Prober>(
     work: impl IntoIterator<Item = Work>,
     prober: Arc<P>,
     concurrency: usize,
-    events: mpsc::Sender<Event>,
+    events: mpsc::Sender<Box<Done>>,
 ) {
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running = JoinSet::new();
@@ -89,7 +82,7 @@ pub async fn run<P: Prober>(
                     port,
                     finding,
                 };
-                if events.send(Event::Finished(Box::new(done))).await.is_err() {
+                if events.send(Box::new(done)).await.is_err() {
                     break;
                 }
                 continue;
@@ -107,8 +100,6 @@ pub async fn run<P: Prober>(
         let prober = prober.clone();
         let events = events.clone();
         running.spawn(async move {
-            // A closed receiver means the caller stopped listening: finish quietly.
-            let _ = events.send(Event::Started(job.check, job.peer)).await;
             let finding = prober.probe(&job).await;
             let done = Done {
                 port: job.peer.port(),
@@ -116,7 +107,8 @@ pub async fn run<P: Prober>(
                 check: job.check,
                 finding,
             };
-            let _ = events.send(Event::Finished(Box::new(done))).await;
+            // A closed receiver means the caller stopped listening: finish quietly.
+            let _ = events.send(Box::new(done)).await;
             drop(permit);
         });
         // Let the probe reach its first packet, and so claim its share of the rate, before
@@ -136,6 +128,7 @@ mod tests {
     /// Records how many probes run at once.
     #[derive(Default)]
     struct Counting {
+        started: AtomicUsize,
         now: AtomicUsize,
         peak: AtomicUsize,
     }
@@ -143,6 +136,7 @@ mod tests {
     impl Prober for Counting {
         async fn probe(&self, job: &Job) -> Finding {
             let peer = job.peer;
+            self.started.fetch_add(1, Ordering::SeqCst);
             let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
             self.peak.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(10 * u64::from(peer.port() % 3))).await;
@@ -181,11 +175,9 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(8);
         let engine = tokio::spawn(run(jobs(50), prober.clone(), 4, tx));
         let mut finished = Vec::new();
-        while let Some(event) = rx.recv().await {
-            if let Event::Finished(done) = event {
-                assert_eq!(done.finding.evidence.summary, format!("port {}", done.port));
-                finished.push(done.row.index);
-            }
+        while let Some(done) = rx.recv().await {
+            assert_eq!(done.finding.evidence.summary, format!("port {}", done.port));
+            finished.push(done.row.index);
         }
         engine.await.unwrap();
         finished.sort_unstable();
@@ -197,12 +189,10 @@ mod tests {
     async fn results_stream_before_the_run_ends() {
         let prober = Arc::new(Counting::default());
         let (tx, mut rx) = mpsc::channel(64);
-        let engine = tokio::spawn(run(jobs(20), prober, 2, tx));
+        let engine = tokio::spawn(run(jobs(20), prober.clone(), 2, tx));
         // The first finish arrives while most jobs have not started.
-        let mut started = 0;
-        while let Some(Event::Started(..)) = rx.recv().await {
-            started += 1;
-        }
+        assert!(rx.recv().await.is_some());
+        let started = prober.started.load(Ordering::SeqCst);
         assert!(started <= 3, "{started} started before the first finish");
         drop(rx);
         engine.await.unwrap();

@@ -230,6 +230,57 @@ pub fn humanize(duration: Duration) -> String {
 mod tests {
     use super::*;
 
+    /// What a probe waiting on silence holds is what a fleet run's memory is made of
+    /// (thousands in flight): the drivers box what they pass on, so a future is not stored
+    /// twice (once as an argument, once as the running state).
+    #[test]
+    fn probes_in_flight_stay_small() {
+        let settings = ProbeSettings {
+            timeout: Duration::from_secs(2),
+            retries: 1,
+            rate: 0,
+            host_rate: 0,
+            kerberos_realm: String::new(),
+            snmp: SnmpCredentials::V2c {
+                community: "public".into(),
+            },
+            payloads: BTreeMap::new(),
+        };
+        let prober = NetworkProber::new(settings);
+        let addr = std::net::IpAddr::from([127, 0, 0, 1]);
+        let row = std::sync::Arc::new(crate::engine::Row {
+            index: 0,
+            target: crate::targets::Target {
+                role: crate::catalog::Role::Printer,
+                host: crate::targets::Host::Addr(addr),
+                port: None,
+            },
+            addr: Ok(addr),
+            label: std::sync::Arc::from("127.0.0.1"),
+            host: std::sync::Arc::from("127.0.0.1"),
+        });
+        let peer = std::net::SocketAddr::new(addr, 9300);
+        let job = Job {
+            row,
+            check: CheckId::Npap,
+            peer,
+        };
+        let sizes = [
+            ("probe", std::mem::size_of_val(&prober.probe(&job))),
+            ("tcp", std::mem::size_of_val(&prober.tcp(&job))),
+            ("snmp", std::mem::size_of_val(&prober.snmp(&job))),
+            ("mdns", std::mem::size_of_val(&prober.mdns(&job))),
+            ("kerberos", std::mem::size_of_val(&prober.kerberos(&job))),
+            (
+                "blind",
+                std::mem::size_of_val(&prober.blind(&job, SourcePort::Ephemeral)),
+            ),
+        ];
+        for (driver, size) in sizes {
+            assert!(size <= 1024, "the {driver} future holds {size} bytes");
+        }
+    }
+
     #[test]
     fn dates_print() {
         assert_eq!(date_text(0), "1970-01-01");

@@ -182,7 +182,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
         // last try (a v1/v2c-only agent ignores v3), started as soon as the first discovery
         // datagram goes unanswered so it overlaps the retries instead of adding a timeout.
         let (discovery, first_get) = overlapped(
-            self.exchange(job.peer, &request, SourcePort::Ephemeral),
+            Box::pin(self.exchange(job.peer, &request, SourcePort::Ephemeral)),
             self.settings.timeout,
             |discovery| match &discovery.outcome {
                 UdpOutcome::Reply(bytes) if is_agent(bytes, msg_id) => Some(retries),
@@ -290,13 +290,12 @@ impl<G: SnmpGetter> NetworkProber<G> {
     /// mDNS: the DNS-SD service list by unicast, then the Lexmark `_host-config._udp` TXT
     /// records with the printer's security settings.
     pub(super) async fn mdns(&self, job: &Job) -> Finding {
-        let first = self
-            .exchange(
-                job.peer,
-                &dns::ptr_query(nonce() as u16, dns::SERVICES),
-                SourcePort::Ephemeral,
-            )
-            .await;
+        let first = Box::pin(self.exchange(
+            job.peer,
+            &dns::ptr_query(nonce() as u16, dns::SERVICES),
+            SourcePort::Ephemeral,
+        ))
+        .await;
         let UdpOutcome::Reply(bytes) = &first.outcome else {
             return no_reply(&first, self.settings.timeout);
         };
@@ -322,13 +321,13 @@ impl<G: SnmpGetter> NetworkProber<G> {
             .iter()
             .any(|s| s.eq_ignore_ascii_case(dns::HOST_CONFIG));
         if lexmark {
-            let second = self
-                .exchange(
-                    job.peer,
-                    &dns::ptr_query(nonce() as u16, dns::HOST_CONFIG),
-                    SourcePort::Ephemeral,
-                )
-                .await;
+            // Boxed, here and below: the evidence built so far is held across these waits.
+            let second = Box::pin(self.exchange(
+                job.peer,
+                &dns::ptr_query(nonce() as u16, dns::HOST_CONFIG),
+                SourcePort::Ephemeral,
+            ))
+            .await;
             if let UdpOutcome::Reply(bytes) = &second.outcome
                 && let Ok(answer) = dns::parse_answer(bytes)
             {
@@ -341,13 +340,12 @@ impl<G: SnmpGetter> NetworkProber<G> {
                 .any(|(owner, _)| owner.to_ascii_lowercase().ends_with(dns::HOST_CONFIG))
                 && let Some(instance) = instance_names.first()
             {
-                let third = self
-                    .exchange(
-                        job.peer,
-                        &dns::txt_query_for(nonce() as u16, instance),
-                        SourcePort::Ephemeral,
-                    )
-                    .await;
+                let third = Box::pin(self.exchange(
+                    job.peer,
+                    &dns::txt_query_for(nonce() as u16, instance),
+                    SourcePort::Ephemeral,
+                ))
+                .await;
                 if let UdpOutcome::Reply(bytes) = &third.outcome
                     && let Ok(answer) = dns::parse_answer(bytes)
                 {
@@ -459,7 +457,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
             source: SourcePort::Ephemeral,
         };
         let (exchange, control) = overlapped(
-            self.exchange(job.peer, &payload, source),
+            Box::pin(self.exchange(job.peer, &payload, source)),
             self.settings.timeout,
             |exchange| matches!(exchange.outcome, UdpOutcome::Silence).then_some(0),
             |_| {

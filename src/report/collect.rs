@@ -2,7 +2,8 @@
 //! csv), or kept in a compact record until the matrix can be drawn (table, json, junit,
 //! markdown). Verdicts come from `Verdict::of` and fix hints from the hint table, here only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,38 @@ pub struct CellMaker {
     promoted: Vec<CheckId>,
     /// Hints are the same text for every cell with the same cause: made once, shared.
     hints: HashMap<(CheckId, State, u16, bool), Arc<str>>,
+    /// Trimmed evidence is often the same for thousands of cells (every dark printer's "no
+    /// answer to the TCP SYN within 2s"): kept once, shared. At most `SHARED_MAX` distinct
+    /// records are remembered, so a run whose evidence is all different costs no more.
+    shared: HashSet<Trimmed>,
+}
+
+/// How many distinct trimmed evidence records `CellMaker` remembers for sharing.
+const SHARED_MAX: usize = 4096;
+
+/// Trimmed evidence, compared by the fields a trimmed record keeps.
+#[derive(Debug)]
+struct Trimmed(Arc<Evidence>);
+
+impl Trimmed {
+    fn key(&self) -> (&str, &[String], Option<u64>) {
+        let e = &*self.0;
+        (&e.summary, &e.notes, e.rtt_ms.map(f64::to_bits))
+    }
+}
+
+impl PartialEq for Trimmed {
+    fn eq(&self, other: &Trimmed) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Trimmed {}
+
+impl Hash for Trimmed {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
 }
 
 impl CellMaker {
@@ -47,7 +80,43 @@ impl CellMaker {
         CellMaker {
             promoted: promoted.to_vec(),
             hints: HashMap::new(),
+            shared: HashSet::new(),
         }
+    }
+
+    /// What of `evidence` the format shows, shared with identical records already kept.
+    fn kept(&mut self, evidence: Evidence, keep: Keep, verdict: Verdict) -> Arc<Evidence> {
+        let trimmed = match keep {
+            Keep::All => return Arc::new(evidence),
+            Keep::Notes if verdict == Verdict::Pass && evidence.notes.is_empty() => {
+                return NO_EVIDENCE.clone();
+            }
+            // The formats that show a failing cell show its summary and notes, not its facts;
+            // junit also its time.
+            Keep::Summary | Keep::Notes => Evidence {
+                summary: evidence.summary,
+                notes: if keep == Keep::Summary && verdict == Verdict::Pass {
+                    Vec::new()
+                } else {
+                    evidence.notes
+                },
+                rtt_ms: if keep == Keep::Summary {
+                    evidence.rtt_ms
+                } else {
+                    None
+                },
+                ..Evidence::default()
+            },
+        };
+        let trimmed = Trimmed(Arc::new(trimmed));
+        if let Some(same) = self.shared.get(&trimmed) {
+            return same.0.clone();
+        }
+        let kept = trimmed.0.clone();
+        if self.shared.len() < SHARED_MAX {
+            self.shared.insert(trimmed);
+        }
+        kept
     }
 
     fn make(&mut self, done: Done, keep: Keep) -> Cell {
@@ -80,28 +149,7 @@ impl CellMaker {
                     .clone(),
             ),
         };
-        let evidence = finding.evidence;
-        let evidence = match keep {
-            Keep::All => Arc::new(evidence),
-            // The formats that show a failing cell show its summary and notes, not its facts.
-            Keep::Summary | Keep::Notes if verdict != Verdict::Pass => Arc::new(Evidence {
-                summary: evidence.summary,
-                notes: evidence.notes,
-                rtt_ms: evidence.rtt_ms,
-                ..Evidence::default()
-            }),
-            Keep::Summary => Arc::new(Evidence {
-                summary: evidence.summary,
-                rtt_ms: evidence.rtt_ms,
-                ..Evidence::default()
-            }),
-            Keep::Notes if evidence.notes.is_empty() => NO_EVIDENCE.clone(),
-            Keep::Notes => Arc::new(Evidence {
-                summary: evidence.summary,
-                notes: evidence.notes,
-                ..Evidence::default()
-            }),
-        };
+        let evidence = self.kept(finding.evidence, keep, verdict);
         Cell {
             row: row.index,
             target: row.label.clone(),
@@ -174,7 +222,8 @@ impl Collector {
             })
             .collect();
         let column = |check: CheckId| columns.iter().position(|c| *c == check);
-        cells.sort_by_key(|cell| (cell.row, column(cell.check)));
+        // Keys are unique (one cell per row and check): an unstable sort, with no buffer.
+        cells.sort_unstable_by_key(|cell| (cell.row, column(cell.check)));
         Matrix {
             rows,
             columns,
