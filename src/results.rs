@@ -2,12 +2,13 @@
 //! state and requirement.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::catalog::{CheckId, Probe, Requirement};
+use crate::catalog::{CheckId, Probe, Requirement, Role};
 
 /// Exactly one per probe (DESIGN.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -77,12 +78,40 @@ impl Verdict {
         match state {
             State::Verified | State::Open if warned => Verdict::Warn,
             State::Verified | State::Open => Verdict::Pass,
-            State::OpenFiltered if required && probe == Probe::UdpRequest => Verdict::Fail,
+            // Inbound: nothing arrived from a source that should reach us.
+            State::OpenFiltered
+                if required && matches!(probe, Probe::UdpRequest | Probe::Inbound) =>
+            {
+                Verdict::Fail
+            }
             State::OpenFiltered => Verdict::Warn,
             State::Closed | State::Filtered | State::Error if required => Verdict::Fail,
             State::Closed | State::Filtered | State::Error => Verdict::Warn,
         }
     }
+}
+
+impl Verdict {
+    /// Whether this verdict fails the run (a warning does only with `--strict`).
+    pub fn fails_run(self, strict: bool) -> bool {
+        self == Verdict::Fail || (strict && self == Verdict::Warn)
+    }
+}
+
+/// A finished cell as the report takes it: which row and path, and what was found. Probes
+/// (through the engine) and the inbound commands both produce these.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The row's place in the order targets were given.
+    pub row: usize,
+    /// The target as the user wrote it.
+    pub label: Arc<str>,
+    pub role: Role,
+    /// `None` when the name did not resolve.
+    pub address: Option<IpAddr>,
+    pub check: CheckId,
+    pub port: u16,
+    pub finding: Finding,
 }
 
 impl fmt::Display for Verdict {

@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use crate::catalog::CheckId;
-use crate::results::{Evidence, Finding, State};
+use crate::results::{Done, Evidence, Finding, State};
 
 pub use plan::{BLOCK, Plan, Row, Schedule, Work, build_plan};
 
@@ -45,15 +45,6 @@ impl Job {
     }
 }
 
-/// A finished cell.
-#[derive(Debug, Clone)]
-pub struct Done {
-    pub row: Arc<Row>,
-    pub check: CheckId,
-    pub port: u16,
-    pub finding: Finding,
-}
-
 /// Runs `work` with at most `concurrency` probes in flight and sends each finished cell as it
 /// finishes. Returns when every probe has finished. Work is taken from the iterator only
 /// when a slot is free and the prober admits a probe, so memory stays bounded by what is in
@@ -76,12 +67,7 @@ pub async fn run<P: Prober>(
                     .err()
                     .map_or_else(String::new, ToString::to_string);
                 let finding = Finding::new(State::Error, Evidence::new(why));
-                let done = Done {
-                    row,
-                    check,
-                    port,
-                    finding,
-                };
+                let done = row.done(check, port, finding);
                 if events.send(Box::new(done)).await.is_err() {
                     break;
                 }
@@ -101,12 +87,7 @@ pub async fn run<P: Prober>(
         let events = events.clone();
         running.spawn(async move {
             let finding = prober.probe(&job).await;
-            let done = Done {
-                port: job.peer.port(),
-                row: job.row,
-                check: job.check,
-                finding,
-            };
+            let done = job.row.done(job.check, job.peer.port(), finding);
             // A closed receiver means the caller stopped listening: finish quietly.
             let _ = events.send(Box::new(done)).await;
             drop(permit);
@@ -177,7 +158,7 @@ mod tests {
         let mut finished = Vec::new();
         while let Some(done) = rx.recv().await {
             assert_eq!(done.finding.evidence.summary, format!("port {}", done.port));
-            finished.push(done.row.index);
+            finished.push(done.row);
         }
         engine.await.unwrap();
         finished.sort_unstable();

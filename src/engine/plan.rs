@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::Job;
 use crate::catalog::{CheckId, Probe, Role};
+use crate::results::{Done, Finding};
 use crate::targets::{Addresses, ResolveError, Target};
 
 /// Targets laid out together; a host's probes are this many jobs apart within a check.
@@ -25,6 +26,21 @@ pub struct Row {
     pub label: Arc<str>,
     /// The host as written: the HTTP Host header and the TLS server name.
     pub host: Arc<str>,
+}
+
+impl Row {
+    /// This row's cell for `check`, once `finding` is known.
+    pub fn done(&self, check: CheckId, port: u16, finding: Finding) -> Done {
+        Done {
+            row: self.index,
+            label: self.label.clone(),
+            role: self.target.role,
+            address: self.addr.as_ref().ok().copied(),
+            check,
+            port,
+            finding,
+        }
+    }
 }
 
 /// One piece of work: a probe, or a cell decided without one (its name did not resolve).

@@ -15,7 +15,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::{ACK_TAG, PROBE_PATH, PROBE_TAG};
 use crate::catalog::CheckId;
-use crate::probes::stream::{ReadEnd, read_until, write_all};
+use crate::transport::stream::{ReadEnd, read_until, write_all};
 
 #[derive(Debug, Clone)]
 pub struct ListenSettings {
@@ -56,7 +56,11 @@ pub enum ListenError {
         source: io::Error,
     },
     #[error("cannot make the console certificate: {0}")]
-    Certificate(String),
+    Certificate(#[from] rcgen::Error),
+    #[error("cannot make the console certificate: {0}")]
+    CertificateKey(&'static str),
+    #[error("cannot set up the console's TLS: {0}")]
+    Tls(#[from] rustls::Error),
 }
 
 /// At most this many console connections are served at once.
@@ -88,23 +92,19 @@ pub async fn bind(settings: &ListenSettings) -> Result<Listener, ListenError> {
 }
 
 fn acceptor() -> Result<TlsAcceptor, ListenError> {
-    let bad = |e: &dyn std::fmt::Display| ListenError::Certificate(e.to_string());
-    let key = rcgen::KeyPair::generate().map_err(|e| bad(&e))?;
-    let mut params = rcgen::CertificateParams::new(vec!["mve-audit-console".to_string()])
-        .map_err(|e| bad(&e))?;
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(vec!["mve-audit-console".to_string()])?;
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "mve-audit console check");
-    let cert = params.self_signed(&key).map_err(|e| bad(&e))?;
-    let key_der =
-        rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| bad(&e))?;
+    let cert = params.self_signed(&key)?;
+    let key_der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der())
+        .map_err(ListenError::CertificateKey)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(&e))?
+        .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_single_cert(vec![cert.der().clone()], key_der)
-        .map_err(|e| bad(&e))?;
+        .with_single_cert(vec![cert.der().clone()], key_der)?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 

@@ -2,7 +2,6 @@
 //! what arrives on them (`listen`), and a paired sender that proves both paths end to end
 //! (`send`). Platform-specific lookups (who holds a port) live in `holders`.
 
-pub(crate) mod commands;
 pub mod holders;
 pub mod listen;
 pub mod local;
@@ -51,11 +50,7 @@ impl FromStr for PortSpec {
 
 /// A nonce as text, for tags.
 pub fn nonce_text() -> String {
-    format!(
-        "{:08x}{:08x}",
-        crate::probes::nonce(),
-        crate::probes::nonce()
-    )
+    format!("{:08x}{:08x}", crate::wire::nonce(), crate::wire::nonce())
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{ACK_TAG, PROBE_PATH, PROBE_TAG, nonce_text};
-use crate::probes::stream::{ReadEnd, read_until, write_all};
-use crate::probes::udp::no_reply;
 use crate::results::{Evidence, Finding, State};
+use crate::transport::evidence::{no_reply, stamp, tls_failure};
+use crate::transport::stream::{ReadEnd, read_until, write_all};
 use crate::transport::tls::{Handshake, handshake};
 use crate::transport::{self, Pacer, SourcePort, TcpOutcome, UdpOptions, UdpOutcome};
 
@@ -44,7 +44,7 @@ pub async fn alert(peer: SocketAddr, settings: &SendSettings) -> Finding {
                 )
             };
             let mut evidence = Evidence::new(summary).with_reply(peer, bytes);
-            crate::probes::udp::stamp(&mut evidence, &exchange);
+            stamp(&mut evidence, &exchange);
             evidence.fact("nonce", nonce);
             Finding::new(if acked { State::Verified } else { State::Open }, evidence)
         }
@@ -75,7 +75,7 @@ pub async fn console(peer: SocketAddr, host: &str, settings: &SendSettings) -> F
     let deadline = Instant::now() + settings.timeout * 3;
     let mut tls = match handshake(stream, host, settings.timeout * 2).await {
         Handshake::Done(tls, _) => tls,
-        other => return crate::probes::tcp::tls_failure(other),
+        other => return tls_failure(other),
     };
     let request = format!(
         "GET {PROBE_PATH}?nonce={nonce} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: mve-audit/{}\r\nConnection: close\r\n\r\n",

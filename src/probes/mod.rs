@@ -3,17 +3,16 @@
 //! service answers (DESIGN.md §2).
 
 mod snmp_client;
-pub(crate) mod stream;
 pub(crate) mod tcp;
 pub(crate) mod udp;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::catalog::{CheckId, MveSide, Probe};
+use crate::clock::{self, date_text, humanize};
 use crate::engine::{Job, Prober};
 use crate::results::{Evidence, Finding, State};
 use crate::transport::tls::TlsFacts;
@@ -157,9 +156,7 @@ fn tls_evidence(facts: &TlsFacts) -> (Evidence, Option<String>) {
         }
         return (evidence, None);
     };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = clock::unix_now();
     let days_left = (cert.not_after - now).div_euclid(86_400);
     evidence.fact("cert_subject", cert.subject.clone());
     evidence.fact("cert_issuer", cert.issuer.clone());
@@ -189,41 +186,6 @@ fn tls_evidence(facts: &TlsFacts) -> (Evidence, Option<String>) {
         None
     };
     (evidence, warning)
-}
-
-/// `YYYY-MM-DD` of a Unix time (H. Hinnant's civil-from-days).
-pub fn date_text(seconds: i64) -> String {
-    let z = seconds.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// A fresh id for request and message ids: unpredictable enough that a stale or spoofed reply
-/// is unlikely to match, with no dependency on a random-number crate.
-pub(crate) fn nonce() -> u32 {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    nanos.wrapping_mul(2_654_435_761) ^ count.wrapping_mul(0x9e37_79b9) ^ std::process::id()
-}
-
-/// `1.5s`, `500ms`: the way durations are written on the command line.
-pub fn humanize(duration: Duration) -> String {
-    let ms = duration.as_millis();
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
-    }
 }
 
 #[cfg(test)]
@@ -279,12 +241,5 @@ mod tests {
         for (driver, size) in sizes {
             assert!(size <= 1024, "the {driver} future holds {size} bytes");
         }
-    }
-
-    #[test]
-    fn dates_print() {
-        assert_eq!(date_text(0), "1970-01-01");
-        assert_eq!(date_text(951_868_800), "2000-03-01");
-        assert_eq!(date_text(2_136_422_885), "2037-09-13");
     }
 }

@@ -4,11 +4,15 @@
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_snmp::transport::UdpTransport;
 use async_snmp::v3::{AuthProtocol, PrivProtocol};
 use async_snmp::{Auth, Client, Oid, Retry, Value};
+
+use crate::transport::Classified;
+use crate::wire::snmp::SnmpError;
 
 /// Credentials for the GET. Debug output never shows a secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -124,14 +128,42 @@ pub struct SystemInfo {
 }
 
 /// Why a GET gave nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SnmpGetError {
     #[error("no answer to the GET")]
     Timeout,
+    /// A v1/v2c agent answered with an error status (a wrong community gets silence).
+    #[error("the agent refused the request (error-status {0})")]
+    ErrorStatus(i64),
+    /// A v3 agent refused the user or keys (an authentication failure or a report).
     #[error("the agent refused the credentials ({0})")]
-    Refused(String),
-    #[error("{0}")]
-    Other(String),
+    Refused(Arc<async_snmp::Error>),
+    /// The GET met an ICMP error or a local failure on the way.
+    #[error("{}", .0.summary)]
+    Unreachable(Box<Classified>),
+    #[error("could not open a UDP socket: {0}")]
+    Socket(Arc<std::io::Error>),
+    #[error("not an SNMP response: {0}")]
+    NotSnmp(#[from] SnmpError),
+    #[error("the response answers another request")]
+    OtherRequest,
+    /// The v3 keys cannot be derived (a key too short for its protocol).
+    #[error("SNMPv3 settings: {0}")]
+    Settings(Arc<async_snmp::v3::CryptoError>),
+    /// The v3 client failed in another way (socket, decoding).
+    #[error("SNMPv3: {0}")]
+    Client(Arc<async_snmp::Error>),
+}
+
+impl SnmpGetError {
+    /// Whether the failure may have been an ICMP error, and so spent the host's budget; a
+    /// reply (refused credentials are a reply) or silence leaves it whole.
+    pub fn may_be_icmp(&self) -> bool {
+        matches!(
+            self,
+            SnmpGetError::Unreachable(_) | SnmpGetError::Socket(_) | SnmpGetError::Client(_)
+        )
+    }
 }
 
 /// Reads the system group of an agent.
@@ -173,7 +205,7 @@ impl AsyncSnmp {
         };
         cell.get_or_try_init(|| UdpTransport::bind(any))
             .await
-            .map_err(|e| SnmpGetError::Other(format!("cannot open the SNMP socket: {e}")))
+            .map_err(|e| SnmpGetError::Client(Arc::from(e)))
     }
 }
 
@@ -196,7 +228,7 @@ fn auth_of(credentials: &SnmpCredentials) -> Result<Auth, SnmpGetError> {
                     config.auth_priv(auth_protocol(*a), akey, priv_protocol(*p), pkey)
                 }
             }
-            .map_err(|e| SnmpGetError::Other(format!("SNMPv3 settings: {e}")))?;
+            .map_err(|e| SnmpGetError::Settings(Arc::new(e)))?;
             Auth::Usm(config)
         }
     })
@@ -251,7 +283,7 @@ impl SnmpGetter for AsyncSnmp {
             .retry(retry)
             .build_with(transport)
             .await
-            .map_err(|e| SnmpGetError::Other(e.to_string()))?;
+            .map_err(|e| SnmpGetError::Client(Arc::from(e)))?;
         let oids = [
             Oid::from_slice(&SYS_DESCR),
             Oid::from_slice(&SYS_OBJECT_ID),
@@ -260,9 +292,9 @@ impl SnmpGetter for AsyncSnmp {
         let response = client.get_many(&oids).await.map_err(|e| match e.kind() {
             async_snmp::ErrorKind::Timeout => SnmpGetError::Timeout,
             async_snmp::ErrorKind::Auth | async_snmp::ErrorKind::Report => {
-                SnmpGetError::Refused(e.to_string())
+                SnmpGetError::Refused(Arc::from(e))
             }
-            _ => SnmpGetError::Other(e.to_string()),
+            _ => SnmpGetError::Client(Arc::from(e)),
         })?;
         let mut info = SystemInfo::default();
         for varbind in &response.varbinds {

@@ -5,9 +5,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use super::stream::{ReadEnd, read_until, write_all};
-use super::{date_text, tls_evidence};
+use super::tls_evidence;
+use crate::clock::date_text;
 use crate::results::{Evidence, Finding, State, hex_head};
+use crate::transport::evidence::tls_failure;
+use crate::transport::stream::{ReadEnd, read_until, write_all};
 use crate::transport::tls::{Handshake, handshake};
 use crate::wire::{firebird, ldap, tds, text};
 
@@ -151,28 +153,6 @@ pub fn tls_summary(facts: &crate::transport::tls::TlsFacts) -> String {
             date_text(cert.not_after)
         ),
         None => format!("{} {}", facts.version, facts.cipher),
-    }
-}
-
-/// A handshake that did not complete: the port is open, and what went wrong is the evidence.
-pub fn tls_failure<S>(outcome: Handshake<S>) -> Finding {
-    match outcome {
-        Handshake::Done(..) => Finding::new(State::Open, Evidence::new("TLS established")),
-        Handshake::Incompatible(why) => Finding::new(
-            State::Open,
-            Evidence::new(format!("TLS present but incompatible: {why}")),
-        )
-        .warn(format!(
-            "TLS present but incompatible ({why}): the device may only offer TLS 1.0 or RSA key \
-             exchange; update its firmware or enable TLS 1.2 on it."
-        )),
-        Handshake::NotTls(why) => {
-            Finding::new(State::Open, Evidence::new(format!("TCP open, but {why}")))
-        }
-        Handshake::Failed(why) => Finding::new(
-            State::Open,
-            Evidence::new(format!("TCP open, but the TLS handshake failed: {why}")),
-        ),
     }
 }
 

@@ -4,17 +4,21 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use super::NetworkProber;
 use super::snmp_client::{SnmpCredentials, SnmpGetError, SnmpGetter};
-use super::{NetworkProber, date_text, nonce};
 use crate::catalog::CheckId;
+use crate::clock;
 use crate::engine::Job;
 use crate::results::{Evidence, Finding, State, hex_head};
+use crate::transport::evidence::{no_reply, reply_evidence, stamp};
 use crate::transport::{self, SourcePort, UdpExchange, UdpOptions, UdpOutcome};
+use crate::wire::nonce;
 use crate::wire::{dns, kerberos, lexmark, snmp};
 
 /// The UDP port asked next door to tell "listening but silent" from "dropped": unassigned by
@@ -23,55 +27,6 @@ pub const CONTROL_PORT: u16 = 47_809;
 
 /// Clock skew beyond which Kerberos authentication fails (the MIT and Windows default).
 const MAX_SKEW_SECONDS: i64 = 300;
-
-/// A finding for an exchange that did not produce a reply: ICMP, silence or a local error.
-pub fn no_reply(exchange: &UdpExchange, timeout: std::time::Duration) -> Finding {
-    let (state, mut evidence) = match &exchange.outcome {
-        UdpOutcome::Reply(bytes) => (
-            State::Open,
-            Evidence::new(format!("UDP reply of {} bytes", bytes.len())),
-        ),
-        UdpOutcome::Failed(found) => {
-            let finding = found.finding();
-            (finding.state, finding.evidence)
-        }
-        UdpOutcome::Silence => (
-            State::OpenFiltered,
-            Evidence::new(format!(
-                "no reply and no ICMP error after {} datagram(s), {} each",
-                exchange.attempts,
-                super::humanize(timeout)
-            )),
-        ),
-        UdpOutcome::Local(err) => (
-            State::Error,
-            Evidence::new(format!("could not open a UDP socket: {err}")),
-        ),
-    };
-    stamp(&mut evidence, exchange);
-    Finding::new(state, evidence)
-}
-
-/// Adds what every UDP exchange knows to its evidence.
-pub fn stamp(evidence: &mut Evidence, exchange: &UdpExchange) {
-    if exchange.attempts > 0 {
-        evidence.set_rtt(exchange.rtt);
-        evidence.attempts = Some(exchange.attempts);
-    }
-    evidence.source_port = exchange.source_port;
-    evidence.notes.extend(exchange.source_note.clone());
-}
-
-fn reply_evidence(
-    summary: String,
-    peer: SocketAddr,
-    bytes: &[u8],
-    exchange: &UdpExchange,
-) -> Evidence {
-    let mut evidence = Evidence::new(summary).with_reply(peer, bytes);
-    stamp(&mut evidence, exchange);
-    evidence
-}
 
 impl<G: SnmpGetter> NetworkProber<G> {
     fn options(&self, source: SourcePort) -> UdpOptions {
@@ -108,9 +63,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
                     retries,
                 ))
                 .await;
-                // A reply (refused credentials are a reply) or silence leaves the budget
-                // whole; any other failure may be an ICMP error.
-                if matches!(get, Err(SnmpGetError::Other(_))) {
+                if get.as_ref().is_err_and(SnmpGetError::may_be_icmp) {
                     charge.spent();
                 }
                 get
@@ -138,23 +91,15 @@ impl<G: SnmpGetter> NetworkProber<G> {
         let bytes = match exchange.outcome {
             UdpOutcome::Reply(bytes) => bytes,
             UdpOutcome::Silence => return Err(SnmpGetError::Timeout),
-            UdpOutcome::Failed(found) => {
-                return Err(SnmpGetError::Other(found.finding().evidence.summary));
-            }
-            UdpOutcome::Local(err) => return Err(SnmpGetError::Other(err.to_string())),
+            UdpOutcome::Failed(found) => return Err(SnmpGetError::Unreachable(Box::new(found))),
+            UdpOutcome::Local(err) => return Err(SnmpGetError::Socket(Arc::new(err))),
         };
-        let answer = snmp::parse_get_response(&bytes)
-            .map_err(|e| SnmpGetError::Other(format!("not an SNMP response: {e}")))?;
+        let answer = snmp::parse_get_response(&bytes)?;
         if answer.request_id != i64::from(id) {
-            return Err(SnmpGetError::Other(
-                "the response answers another request".into(),
-            ));
+            return Err(SnmpGetError::OtherRequest);
         }
         if answer.error_status != 0 {
-            return Err(SnmpGetError::Refused(format!(
-                "error-status {}",
-                answer.error_status
-            )));
+            return Err(SnmpGetError::ErrorStatus(answer.error_status));
         }
         let mut info = super::SystemInfo::default();
         let text = |arcs: &[u32]| {
@@ -399,21 +344,18 @@ impl<G: SnmpGetter> NetworkProber<G> {
         let mut evidence = reply_evidence(String::new(), job.peer, bytes, &exchange);
         match kerberos::parse_reply(bytes) {
             Ok(kerberos::KdcReply::Error(error)) => {
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64);
-                let skew = error.server_time - now;
+                let skew = error.server_time - clock::unix_now();
                 evidence.summary = format!(
                     "KDC answered {} ({}) for realm {}; its clock {} ({skew:+}s from ours)",
                     error.code_name(),
                     error.error_code,
                     error.realm,
-                    date_text_time(error.server_time),
+                    clock::date_time_text(error.server_time),
                 );
                 evidence.fact("error_code", error.error_code);
                 evidence.fact("error_name", error.code_name());
                 evidence.fact("realm", error.realm.clone());
-                evidence.fact("server_time", date_text_time(error.server_time));
+                evidence.fact("server_time", clock::date_time_text(error.server_time));
                 evidence.fact("clock_skew_seconds", skew);
                 if let Some(text) = &error.text {
                     evidence.fact("error_text", text.clone());
@@ -550,15 +492,4 @@ async fn overlapped<A, B, F: Future<Output = B>>(
         }
     };
     tokio::join!(first, second)
-}
-
-fn date_text_time(seconds: i64) -> String {
-    let time = seconds.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        date_text(seconds),
-        time / 3600,
-        time / 60 % 60,
-        time % 60
-    )
 }

@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use super::{Cell, Format, Matrix, NO_EVIDENCE, Summary, TargetRow, csv, hints, jsonl};
 use crate::catalog::CheckId;
-use crate::engine::Done;
-use crate::results::{Evidence, State, Verdict, is_required};
+use crate::results::{Done, Evidence, State, Verdict, is_required};
 
 /// How much of a passing cell's evidence a format shows, and so how much is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,9 +121,12 @@ impl CellMaker {
     fn make(&mut self, done: Done, keep: Keep) -> Cell {
         let Done {
             row,
+            label,
+            address,
             check,
             port,
             finding,
+            ..
         } = done;
         let path = check.path();
         let required = is_required(check, &self.promoted);
@@ -134,7 +136,6 @@ impl CellMaker {
             path.probe,
             finding.warning.is_some(),
         );
-        let address = row.addr.as_ref().ok().copied();
         let hint = match (finding.warning, verdict) {
             (_, Verdict::Pass) => None,
             (Some(warning), _) if matches!(finding.state, State::Verified | State::Open) => {
@@ -151,8 +152,8 @@ impl CellMaker {
         };
         let evidence = self.kept(finding.evidence, keep, verdict);
         Cell {
-            row: row.index,
-            target: row.label.clone(),
+            row,
+            target: label,
             address,
             check,
             transport: path.transport,
@@ -235,15 +236,15 @@ impl Collector {
 
 impl Sink for Collector {
     fn cell(&mut self, done: Done) -> io::Result<()> {
-        let index = done.row.index;
+        let index = done.row;
         if self.rows.len() <= index {
             self.rows.resize(index + 1, None);
         }
         if self.rows[index].is_none() {
             self.rows[index] = Some(TargetRow {
-                target: done.row.label.clone(),
-                role: done.row.target.role,
-                address: done.row.addr.as_ref().ok().copied(),
+                target: done.label.clone(),
+                role: done.role,
+                address: done.address,
             });
         }
         let cell = self.maker.make(done, self.keep);

@@ -10,6 +10,9 @@ pub fn hint(check: CheckId, state: State, port: u16, resolved: bool) -> String {
         return "Fix the name or this host's DNS: the MVE server must resolve it too.".to_string();
     }
     let path = check.path();
+    if path.probe == Probe::Inbound {
+        return inbound(check, port);
+    }
     let proto = path.transport;
     let general = match state {
         State::Closed => format!(
@@ -36,6 +39,17 @@ pub fn hint(check: CheckId, state: State, port: u16, resolved: bool) -> String {
     match specific(check, state) {
         Some(extra) => format!("{general} {extra}"),
         None => general,
+    }
+}
+
+/// Paths toward this server fail for one reason whatever the state: nothing got through.
+fn inbound(check: CheckId, port: u16) -> String {
+    match check {
+        CheckId::NpapAlerts => format!(
+            "Allow UDP {port} inbound to the MVE server from the printers (source port 9300); a \
+             stateful firewall passes replies to MVE's requests but not unsolicited alerts."
+        ),
+        _ => format!("Allow TCP {port} inbound to the MVE server from the browsers' networks."),
     }
 }
 

@@ -184,12 +184,8 @@ impl Matrix {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
-
     use super::*;
-    use crate::engine::{Done, Work, build_plan};
-    use crate::results::Finding;
-    use crate::targets::{Addresses, Host, Limits, Origin, Target, TargetSet};
+    use crate::results::{Done, Finding};
 
     /// The findings of the sample run, by check.
     fn finding(check: CheckId) -> Finding {
@@ -213,43 +209,71 @@ mod tests {
     }
 
     /// A printer that answered on raw and not on snmp, one whose name did not resolve, and
-    /// an SMTP server; built as `check` builds it, through the plan and a collector.
+    /// an SMTP server; in the order the engine finishes them, through a collector.
     pub(crate) fn sample_for(format: Format) -> Matrix {
-        let mut targets = TargetSet::new(Limits::default());
-        targets
-            .add_printers(
-                "192.0.2.7,gone.example.test",
-                &Origin::Flag("--printers"),
+        let printer: IpAddr = "192.0.2.7".parse().unwrap();
+        let smtp: IpAddr = "192.0.2.25".parse().unwrap();
+        let unresolved = Finding::new(
+            State::Error,
+            Evidence::new("name 'gone.example.test' did not resolve: lookup did not complete"),
+        );
+        let cells = [
+            (
+                0,
+                "192.0.2.7",
+                Role::Printer,
+                Some(printer),
+                CheckId::Snmp,
+                161,
+            ),
+            (
+                1,
+                "gone.example.test",
+                Role::Printer,
                 None,
-            )
-            .unwrap();
-        targets.add(Target {
-            role: Role::Smtp,
-            host: Host::Addr("192.0.2.25".parse().unwrap()),
-            port: Some(2525),
-        });
-        let selected = BTreeSet::from([CheckId::Raw, CheckId::Snmp, CheckId::Smtp]);
-        let plan = build_plan(targets.roles(), &selected, &BTreeMap::new());
-        // No resolver is asked: the name stays unresolved.
-        let addresses = Addresses::default();
-        let mut collector = Collector::new(&plan.columns, &[], format, false);
-        for work in plan.work(plan.rows(targets.iter(), &addresses)) {
-            let done = match work {
-                Work::Probe(job) => Done {
-                    finding: finding(job.check),
-                    port: job.peer.port(),
-                    row: job.row,
-                    check: job.check,
-                },
-                Work::Unresolved { row, check, port } => Done {
-                    finding: Finding::new(
-                        State::Error,
-                        Evidence::new(row.addr.as_ref().unwrap_err().to_string()),
-                    ),
-                    row,
-                    check,
-                    port,
-                },
+                CheckId::Snmp,
+                161,
+            ),
+            (
+                0,
+                "192.0.2.7",
+                Role::Printer,
+                Some(printer),
+                CheckId::Raw,
+                9100,
+            ),
+            (
+                1,
+                "gone.example.test",
+                Role::Printer,
+                None,
+                CheckId::Raw,
+                9100,
+            ),
+            (
+                2,
+                "192.0.2.25:2525",
+                Role::Smtp,
+                Some(smtp),
+                CheckId::Smtp,
+                2525,
+            ),
+        ];
+        let columns = [CheckId::Snmp, CheckId::Raw, CheckId::Smtp];
+        let mut collector = Collector::new(&columns, &[], format, false);
+        for (row, label, role, address, check, port) in cells {
+            let finding = match address {
+                Some(_) => finding(check),
+                None => unresolved.clone(),
+            };
+            let done = Done {
+                row,
+                label: Arc::from(label),
+                role,
+                address,
+                check,
+                port,
+                finding,
             };
             collector.cell(done).unwrap();
         }

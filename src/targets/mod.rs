@@ -45,6 +45,16 @@ pub enum Host {
     Name(String),
 }
 
+impl Host {
+    /// The name to resolve, if this host is one.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Host::Addr(_) => None,
+            Host::Name(name) => Some(name),
+        }
+    }
+}
+
 impl fmt::Display for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

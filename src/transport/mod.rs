@@ -2,7 +2,9 @@
 //! Platform-specific socket code lives in `sys`, nowhere else.
 
 mod classify;
+pub mod evidence;
 mod pace;
+pub mod stream;
 pub mod sys;
 mod tcp;
 pub mod tls;

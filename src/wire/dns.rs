@@ -94,14 +94,14 @@ impl Answer {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("not a DNS message: {0}")]
-pub struct DnsError(String);
+pub struct DnsError(#[from] hickory_proto::serialize::binary::DecodeError);
 
 /// Parses a reply. The id is reported, not required to match: some printers answer legacy
 /// unicast queries with id 0 or without echoing the question.
 pub fn parse_answer(bytes: &[u8]) -> Result<Answer, DnsError> {
-    let message = Message::from_vec(bytes).map_err(|e| DnsError(e.to_string()))?;
+    let message = Message::from_vec(bytes)?;
     let mut answer = Answer {
         id: message.metadata.id,
         is_response: message.metadata.message_type == MessageType::Response,

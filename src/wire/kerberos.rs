@@ -1,6 +1,8 @@
 //! Kerberos AS-REQ (RFC 4120 §5.4.1) for a principal that does not exist: any KDC answers it
 //! with a KRB-ERROR, which proves a KDC without a credential.
 
+use crate::clock;
+
 use super::ber::{
     BIT_STRING, BerError, GENERAL_STRING, GENERALIZED_TIME, INTEGER, Reader, SEQUENCE, application,
     cat, context, int, tlv, uint,
@@ -127,7 +129,12 @@ pub fn parse_reply(bytes: &[u8]) -> Result<KdcReply, KerberosError> {
         let field = fields.read()?;
         let mut inner = Reader::new(field.content);
         match field.tag {
-            t if t == context(4) => stime = Some(kerberos_time(inner.expect(GENERALIZED_TIME)?)?),
+            t if t == context(4) => {
+                stime = Some(
+                    clock::generalized_time(inner.expect(GENERALIZED_TIME)?)
+                        .ok_or(KerberosError::Time)?,
+                )
+            }
             t if t == context(6) => code = Some(int(inner.expect(INTEGER)?)?),
             t if t == context(9) => realm = Some(text_of(inner.expect(GENERAL_STRING)?)),
             t if t == context(11) => text = Some(text_of(inner.expect(GENERAL_STRING)?)),
@@ -147,56 +154,9 @@ fn text_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).into_owned()
 }
 
-/// `YYYYMMDDHHMMSSZ` to seconds since the Unix epoch.
-pub fn kerberos_time(bytes: &[u8]) -> Result<i64, KerberosError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| KerberosError::Time)?;
-    let digits = text.strip_suffix('Z').ok_or(KerberosError::Time)?;
-    if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(KerberosError::Time);
-    }
-    let num = |range: std::ops::Range<usize>| {
-        digits[range]
-            .parse::<i64>()
-            .map_err(|_| KerberosError::Time)
-    };
-    civil_seconds(
-        num(0..4)?,
-        num(4..6)?,
-        num(6..8)?,
-        num(8..10)?,
-        num(10..12)?,
-        num(12..14)?,
-    )
-    .ok_or(KerberosError::Time)
-}
-
-/// Seconds since the epoch of a UTC civil date (H. Hinnant's days-from-civil).
-pub fn civil_seconds(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> Option<i64> {
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates_convert() {
-        assert_eq!(civil_seconds(1970, 1, 1, 0, 0, 0), Some(0));
-        assert_eq!(civil_seconds(2000, 3, 1, 0, 0, 0), Some(951_868_800));
-        assert_eq!(kerberos_time(b"20370913024805Z"), Ok(2_136_422_885));
-        assert_eq!(kerberos_time(b"2037091302480Z"), Err(KerberosError::Time));
-        assert_eq!(kerberos_time(b"20371313024805Z"), Err(KerberosError::Time));
-    }
 
     #[test]
     fn as_req_is_application_10_with_the_realm() {

@@ -12,6 +12,20 @@ pub mod tds;
 pub mod text;
 pub mod x509;
 
+/// A fresh id for request and message ids: unpredictable enough that a stale or spoofed reply
+/// is unlikely to match, with no dependency on a random-number crate.
+pub fn nonce() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    nanos.wrapping_mul(2_654_435_761) ^ count.wrapping_mul(0x9e37_79b9) ^ std::process::id()
+}
+
 /// Fixtures captured from real daemons (`tests/capture_fixtures.rs`) and the hostile variants
 /// every parser must survive: each truncation, a megabyte of trailing junk, and noise.
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::ber::{
     BerError, GENERALIZED_TIME, INTEGER, OCTET_STRING, OID, Reader, SEQUENCE, SET, UTC_TIME,
     context, oid_text,
 };
-use super::kerberos::civil_seconds;
+use crate::clock;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertFacts {
@@ -63,28 +63,11 @@ pub fn parse_certificate(der: &[u8]) -> Result<CertFacts, X509Error> {
 
 fn time(reader: &mut Reader) -> Result<i64, X509Error> {
     let tlv = reader.read()?;
-    let text = std::str::from_utf8(tlv.content).map_err(|_| X509Error::Time)?;
-    let digits = text.strip_suffix('Z').ok_or(X509Error::Time)?;
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(X509Error::Time);
+    match tlv.tag {
+        UTC_TIME => clock::utc_time(tlv.content),
+        GENERALIZED_TIME => clock::generalized_time(tlv.content),
+        _ => None,
     }
-    let num = |s: &str| s.parse::<i64>().map_err(|_| X509Error::Time);
-    let (year, rest) = match (tlv.tag, digits.len()) {
-        (UTC_TIME, 12) => {
-            let yy = num(&digits[..2])?;
-            (if yy < 50 { 2000 + yy } else { 1900 + yy }, &digits[2..])
-        }
-        (GENERALIZED_TIME, 14) => (num(&digits[..4])?, &digits[4..]),
-        _ => return Err(X509Error::Time),
-    };
-    civil_seconds(
-        year,
-        num(&rest[0..2])?,
-        num(&rest[2..4])?,
-        num(&rest[4..6])?,
-        num(&rest[6..8])?,
-        num(&rest[8..10])?,
-    )
     .ok_or(X509Error::Time)
 }
 

@@ -1,0 +1,24 @@
+//! `mve-audit catalog`: the static table of every path MVE uses.
+
+use std::io::{self, IsTerminal, Write};
+
+use super::{Outcome, RunError};
+use crate::cli::CatalogArgs;
+use crate::report::{self, ListFormat, Style};
+
+pub fn catalog(args: &CatalogArgs) -> Result<Outcome, RunError> {
+    let mut out = io::stdout().lock();
+    match args.format {
+        ListFormat::Table => report::render_catalog_table(
+            Style {
+                color: false,
+                terminal: io::stdout().is_terminal(),
+                details: false,
+            },
+            &mut out,
+        )?,
+        ListFormat::Json => report::render_catalog_json(&mut out)?,
+    }
+    out.flush()?;
+    Ok(Outcome::Passed)
+}

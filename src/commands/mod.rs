@@ -1,0 +1,113 @@
+//! The subcommands: each turns its settings into a report and an outcome for the exit code,
+//! over the shared services below (catalog, targets, engine, probes, inbound, report). Only
+//! here do flags meet the terminal.
+
+mod catalog;
+mod check;
+mod listen;
+mod local;
+mod send;
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use crate::catalog::CheckId;
+use crate::cli::{self, ColorChoice};
+use crate::report::{Collector, Format, Matrix, Sink, Style};
+use crate::results::Done;
+
+pub use catalog::catalog;
+pub use check::check;
+pub use listen::listen;
+pub use local::local;
+pub use send::send;
+
+/// How a run ended; `main` turns this into the process exit code, and nothing else does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every required check passed.
+    Passed,
+    /// A required check failed (or, with `--strict`, a check warned).
+    Failed,
+    /// Bad flags, targets, ports or profile.
+    Usage,
+    /// The audit could not run.
+    Internal,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Passed => 0,
+            Outcome::Failed => 1,
+            Outcome::Usage => 2,
+            Outcome::Internal => 3,
+        }
+    }
+}
+
+impl Outcome {
+    /// `Failed` when any cell fails the run, else `Passed`.
+    pub(crate) fn of_run(failed: bool) -> Outcome {
+        if failed {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] cli::ConfigError),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// The single-threaded runtime every command runs on: probing waits on the network, not the CPU.
+pub(crate) fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+pub(crate) fn wants_color(choice: ColorChoice, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            terminal
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    }
+}
+
+/// The two paths toward this server, as `listen` and `send` show them: verdicts and hints
+/// from the same rules as every other cell, all evidence kept.
+fn inbound_matrix(cells: impl IntoIterator<Item = Done>, took: Duration) -> Matrix {
+    let columns = [CheckId::NpapAlerts, CheckId::Console];
+    let mut collector = Collector::new(&columns, &[], Format::Json, true);
+    for done in cells {
+        // A collector never fails to keep a cell.
+        let _ = collector.cell(done);
+    }
+    collector.finish(took)
+}
+
+/// Prints an inbound matrix (every cell with its evidence); the run fails when a cell does.
+fn render(matrix: &Matrix, format: Format, color: ColorChoice) -> Result<Outcome, RunError> {
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let style = Style {
+        color: wants_color(color, terminal),
+        terminal,
+        details: true,
+    };
+    let mut out = stdout.lock();
+    matrix.render(format, style, &mut out)?;
+    out.flush()?;
+    let failed = matrix.cells.iter().any(|c| c.verdict.fails_run(false));
+    Ok(Outcome::of_run(failed))
+}
