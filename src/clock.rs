@@ -18,15 +18,6 @@ pub fn generalized_time(bytes: &[u8]) -> Option<i64> {
     civil_seconds(number(&digits[..4])?, &digits[4..])
 }
 
-/// ASN.1 UTCTime in its DER form, `YYMMDDHHMMSSZ` (years 1950–2049, RFC 5280), as Unix
-/// seconds.
-pub fn utc_time(bytes: &[u8]) -> Option<i64> {
-    let digits = time_digits(bytes, 12)?;
-    let yy = number(&digits[..2])?;
-    let year = if yy < 50 { 2000 + yy } else { 1900 + yy };
-    civil_seconds(year, &digits[2..])
-}
-
 /// The digits before the final `Z`, exactly `count` of them.
 fn time_digits(bytes: &[u8], count: usize) -> Option<&str> {
     let digits = std::str::from_utf8(bytes).ok()?.strip_suffix('Z')?;
@@ -99,8 +90,6 @@ mod tests {
         assert_eq!(generalized_time(b"19700101000000Z"), Some(0));
         assert_eq!(generalized_time(b"20000301000000Z"), Some(951_868_800));
         assert_eq!(generalized_time(b"20370913024805Z"), Some(2_136_422_885));
-        assert_eq!(utc_time(b"370913024805Z"), Some(2_136_422_885));
-        assert_eq!(utc_time(b"700101000000Z"), Some(0));
         for bad in [
             &b"2037091302480Z"[..],
             b"20371313024805Z",
@@ -113,7 +102,6 @@ mod tests {
         ] {
             assert_eq!(generalized_time(bad), None, "{bad:?}");
         }
-        assert_eq!(utc_time(b"20370913024805Z"), None);
     }
 
     #[test]

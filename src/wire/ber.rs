@@ -7,7 +7,6 @@ pub const BOOLEAN: u8 = 0x01;
 pub const ENUMERATED: u8 = 0x0a;
 pub const OID: u8 = 0x06;
 pub const SET: u8 = 0x31;
-pub const UTC_TIME: u8 = 0x17;
 pub const INTEGER: u8 = 0x02;
 pub const BIT_STRING: u8 = 0x03;
 pub const OCTET_STRING: u8 = 0x04;
