@@ -229,6 +229,14 @@ impl Finding {
         self.warning = Some(why.into());
         self
     }
+
+    /// Adds the warning when there is one.
+    pub fn maybe_warn(mut self, why: Option<String>) -> Finding {
+        if why.is_some() {
+            self.warning = why;
+        }
+        self
+    }
 }
 
 #[cfg(test)]

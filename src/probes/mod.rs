@@ -2,6 +2,11 @@
 //! evidence. Each check speaks just enough of its protocol to reach `verified` when a real
 //! service answers (DESIGN.md §2).
 
+mod database;
+mod directory;
+mod mail;
+#[cfg(test)]
+mod peer;
 mod snmp_client;
 pub(crate) mod tcp;
 pub(crate) mod udp;
@@ -77,15 +82,19 @@ impl<G: SnmpGetter> NetworkProber<G> {
                 // its SYN does not carry a TLS conversation's state.
                 let deadline = Instant::now() + self.settings.timeout * 2;
                 let host = job.host();
+                let smtp = mail::SmtpPeer {
+                    local: stream.local_addr().ok().map(|a| a.ip()),
+                    tls_name: &job.peer.ip().to_string(),
+                };
                 match job.check {
                     CheckId::Http => Box::pin(tcp::http(stream, host, deadline)).await,
                     CheckId::Https => Box::pin(tcp::https(stream, host, deadline)).await,
-                    CheckId::Ftp => Box::pin(tcp::ftp(stream, deadline)).await,
-                    CheckId::Smtp => Box::pin(tcp::smtp(stream, deadline)).await,
-                    CheckId::Ldap => Box::pin(tcp::ldap(stream, deadline)).await,
-                    CheckId::Ldaps => Box::pin(tcp::ldaps(stream, host, deadline)).await,
-                    CheckId::Sqlserver => Box::pin(tcp::sqlserver(stream, deadline)).await,
-                    CheckId::Firebird => Box::pin(tcp::firebird(stream, deadline)).await,
+                    CheckId::Ftp => Box::pin(mail::ftp(stream, deadline)).await,
+                    CheckId::Smtp => Box::pin(mail::smtp(stream, smtp, deadline)).await,
+                    CheckId::Ldap => Box::pin(directory::ldap(stream, deadline)).await,
+                    CheckId::Ldaps => Box::pin(directory::ldaps(stream, host, deadline)).await,
+                    CheckId::Sqlserver => Box::pin(database::sqlserver(stream, deadline)).await,
+                    CheckId::Firebird => Box::pin(database::firebird(stream, deadline)).await,
                     // RAW 9100 and the LST handshake port: connect only. Dropping the stream
                     // closes it; not a byte is written, so nothing can print.
                     _ => Finding::new(State::Open, Evidence::new("TCP handshake completed")),

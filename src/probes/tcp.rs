@@ -1,8 +1,10 @@
 //! The TCP services: after a completed handshake, each speaks just enough of its protocol to
-//! prove a real service answers. Nothing logs in, nothing is written to RAW 9100.
+//! prove a real service answers. Nothing logs in, nothing is written to RAW 9100. Every driver
+//! takes any byte stream (a socket, a TLS session, an in-memory pipe in the tests), so each of
+//! its outcomes is tested without a network. This file holds the shared steps and HTTP(S);
+//! `mail`, `directory` and `database` the others.
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::tls_evidence;
@@ -10,14 +12,21 @@ use crate::clock::date_text;
 use crate::results::{Evidence, Finding, State, hex_head};
 use crate::transport::evidence::tls_failure;
 use crate::transport::stream::{ReadEnd, read_until, write_all};
-use crate::transport::tls::{Handshake, handshake};
-use crate::wire::{firebird, ldap, tds, text};
+use crate::transport::tls::{Handshake, TlsFacts, handshake};
+use crate::wire::text;
+
+/// A byte stream a driver can talk over.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Stream for S {}
 
 /// Replies larger than this are not needed to classify anything.
-const MAX_REPLY: usize = 64 * 1024;
+pub(super) const MAX_REPLY: usize = 64 * 1024;
+/// The most read of a text reply (HTTP head, FTP or SMTP reply).
+const MAX_TEXT: usize = 16 * 1024;
 
 /// A connection that answered, but not with the protocol expected (or not in time).
-fn unconfirmed<T>(expected: &str, end: &ReadEnd<T>, reply: &[u8]) -> Finding {
+pub(super) fn unconfirmed<T>(expected: &str, end: &ReadEnd<T>, reply: &[u8]) -> Finding {
     let mut evidence = Evidence::new(format!(
         "TCP open, but no {expected} answer: {}",
         end.describe()
@@ -29,27 +38,26 @@ fn unconfirmed<T>(expected: &str, end: &ReadEnd<T>, reply: &[u8]) -> Finding {
     Finding::new(State::Open, evidence)
 }
 
-fn not_protocol(expected: &str, reply: &[u8]) -> Finding {
+pub(super) fn not_protocol(expected: &str, reply: &[u8]) -> Finding {
+    let shown = reply.get(..reply.len().min(40)).unwrap_or_default();
     let mut evidence = Evidence::new(format!(
         "TCP open, but the answer is not {expected}: {:?}",
-        String::from_utf8_lossy(&reply[..reply.len().min(40)])
+        String::from_utf8_lossy(shown)
     ));
     evidence.reply_len = Some(reply.len());
     evidence.reply_head = Some(hex_head(reply, 16));
     Finding::new(State::Open, evidence)
 }
 
-/// Sends `request`, then reads until `done` accepts the reply or the read ends otherwise.
-async fn ask<S, T>(
+/// Sends `request`, then reads until `done` accepts the reply; `Err` is the finding of a
+/// request that could not be sent.
+pub(super) async fn ask<S: Stream, T>(
     stream: &mut S,
     request: &[u8],
     max: usize,
     deadline: Instant,
     done: impl FnMut(&[u8]) -> Option<T>,
-) -> Result<(ReadEnd<T>, Vec<u8>), Finding>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) -> Result<(ReadEnd<T>, Vec<u8>), Finding> {
     if let Err(err) = write_all(stream, request, deadline).await {
         return Err(Finding::new(
             State::Open,
@@ -63,83 +71,44 @@ where
     Ok((end, buf))
 }
 
-/// HTTP: `HEAD /` with a Host header; the status line and Server header.
-pub async fn http<S>(mut stream: S, host: &str, deadline: Instant) -> Finding
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let (end, buf) = match ask(
-        &mut stream,
-        &text::http_head_request(host),
-        16 * 1024,
+/// Reads one FTP/SMTP reply, leaving in `buf` what follows it.
+pub(super) async fn reply<S: Stream>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+) -> ReadEnd<Result<text::Reply, text::TextError>> {
+    let end = read_until(
+        stream,
+        buf,
+        MAX_TEXT,
         deadline,
-        |b| match text::parse_http_head(b) {
+        |b| match text::parse_reply(b) {
             Err(text::TextError::Incomplete) => None,
-            other => Some(other),
+            Ok((reply, _)) => Some(Ok(reply)),
+            Err(err) => Some(Err(err)),
         },
     )
-    .await
+    .await;
+    if let ReadEnd::Done(Ok(_)) = &end
+        && let Ok((_, used)) = text::parse_reply(buf)
     {
-        Ok(reply) => reply,
-        Err(finding) => return finding,
-    };
-    match end {
-        ReadEnd::Done(Ok(head)) => {
-            let mut evidence = Evidence::new(format!(
-                "HTTP {} {}{}",
-                head.status,
-                head.reason,
-                head.server
-                    .as_deref()
-                    .map(|s| format!(", Server: {s}"))
-                    .unwrap_or_default()
-            ));
-            evidence.fact("http_status", head.status);
-            evidence.fact("http_version", head.version.clone());
-            if let Some(server) = head.server {
-                evidence.fact("server", server);
-            }
-            if let Some(location) = head.location {
-                evidence.fact("location", location);
-            }
-            Finding::new(State::Verified, evidence)
-        }
-        ReadEnd::Done(Err(_)) => not_protocol("HTTP", &buf),
-        other => unconfirmed("HTTP", &other, &buf),
+        buf.drain(..used);
     }
+    end
 }
 
-/// HTTPS: a TLS handshake with its facts, then `HEAD /` inside it.
-pub async fn https(stream: TcpStream, host: &str, deadline: Instant) -> Finding {
-    match handshake(
+/// A TLS handshake within what is left of `deadline`.
+pub(super) async fn tls<S: Stream>(stream: S, name: &str, deadline: Instant) -> Handshake<S> {
+    handshake(
         stream,
-        host,
+        name,
         deadline.saturating_duration_since(Instant::now()),
     )
     .await
-    {
-        Handshake::Done(tls, facts) => {
-            let (mut evidence, warning) = tls_evidence(&facts);
-            let inner = http(tls, host, deadline).await;
-            let state = if inner.state == State::Verified {
-                State::Verified
-            } else {
-                State::Open
-            };
-            evidence.summary = format!("{}; {}", tls_summary(&facts), inner.evidence.summary);
-            evidence.facts.extend(inner.evidence.facts);
-            let finding = Finding::new(state, evidence);
-            match warning {
-                Some(w) => finding.warn(w),
-                None => finding,
-            }
-        }
-        other => tls_failure(other),
-    }
 }
 
 /// A short TLS line for a summary.
-pub fn tls_summary(facts: &crate::transport::tls::TlsFacts) -> String {
+pub fn tls_summary(facts: &TlsFacts) -> String {
     match &facts.cert {
         Some(cert) => format!(
             "{} {}, certificate {} until {}",
@@ -156,357 +125,140 @@ pub fn tls_summary(facts: &crate::transport::tls::TlsFacts) -> String {
     }
 }
 
-/// An LDAP root DSE search over any stream (plain or TLS).
-async fn root_dse<S>(stream: &mut S, deadline: Instant) -> Result<ldap::RootDse, Finding>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    const ID: u32 = 1;
-    let (end, buf) = match ask(
-        stream,
-        &ldap::root_dse_request(ID),
-        MAX_REPLY,
+/// HTTP: `HEAD /` with a Host header; the status line and Server header.
+pub async fn http<S: Stream>(mut stream: S, host: &str, deadline: Instant) -> Finding {
+    let request = text::http_head_request(host);
+    let asked = ask(
+        &mut stream,
+        &request,
+        MAX_TEXT,
         deadline,
-        complete_search,
-    )
-    .await
-    {
-        Ok(reply) => reply,
-        Err(finding) => return Err(finding),
-    };
-    match end {
-        ReadEnd::Done(len) => {
-            ldap::parse_root_dse(&buf[..len], ID).map_err(|_| not_protocol("LDAP", &buf))
-        }
-        other => Err(unconfirmed("LDAP", &other, &buf)),
-    }
-}
-
-/// The length of the messages up to and including a SearchResultDone, once it has arrived;
-/// all of the buffer when it is not BER at all (the parse then says why).
-fn complete_search(buf: &[u8]) -> Option<usize> {
-    let mut offset = 0;
-    loop {
-        match ldap::frame_len(&buf[offset..]) {
-            Ok(Some(len)) if offset + len <= buf.len() => {
-                let message = &buf[offset..offset + len];
-                offset += len;
-                if is_search_done(message) {
-                    return Some(offset);
-                }
-            }
-            Ok(_) => return None,
-            Err(_) => return Some(buf.len()),
-        }
-    }
-}
-
-fn is_search_done(message: &[u8]) -> bool {
-    let mut reader = crate::wire::ber::Reader::new(message);
-    let Ok(mut inner) = reader.enter(crate::wire::ber::SEQUENCE) else {
-        return true;
-    };
-    inner.read().is_ok() && inner.peek_tag() == Some(0x65)
-}
-
-fn dse_finding(dse: ldap::RootDse, mut evidence: Evidence) -> Finding {
-    let contexts = if dse.naming_contexts.is_empty() {
-        "no naming contexts".to_string()
-    } else {
-        dse.naming_contexts.join("; ")
-    };
-    let summary = format!(
-        "LDAP root DSE: {contexts}; LDAP v{}; StartTLS {}",
-        if dse.ldap_versions.is_empty() {
-            "?".into()
-        } else {
-            dse.ldap_versions.join("/")
+        |b| match text::parse_http_head(b) {
+            Err(text::TextError::Incomplete) => None,
+            other => Some(other),
         },
-        if dse.starttls {
-            "offered"
-        } else {
-            "not offered"
-        }
     );
-    evidence.summary = if evidence.summary.is_empty() {
-        summary
-    } else {
-        format!("{}; {summary}", evidence.summary)
+    let (end, buf) = match asked.await {
+        Ok(reply) => reply,
+        Err(finding) => return finding,
     };
-    evidence.fact("naming_contexts", dse.naming_contexts);
-    evidence.fact("supported_ldap_versions", dse.ldap_versions);
-    evidence.fact("supported_sasl_mechanisms", dse.sasl_mechanisms);
-    evidence.fact("starttls", dse.starttls);
-    if let Some(vendor) = dse.vendor {
-        evidence.fact("vendor", vendor);
+    let head = match end {
+        ReadEnd::Done(Ok(head)) => head,
+        ReadEnd::Done(Err(_)) => return not_protocol("HTTP", &buf),
+        other => return unconfirmed("HTTP", &other, &buf),
+    };
+    let server = head
+        .server
+        .as_deref()
+        .map(|s| format!(", Server: {s}"))
+        .unwrap_or_default();
+    let mut evidence = Evidence::new(format!("HTTP {} {}{server}", head.status, head.reason));
+    evidence.fact("http_status", head.status);
+    evidence.fact("http_version", head.version.clone());
+    if let Some(server) = head.server {
+        evidence.fact("server", server);
+    }
+    if let Some(location) = head.location {
+        evidence.fact("location", location);
     }
     Finding::new(State::Verified, evidence)
 }
 
-pub async fn ldap(mut stream: TcpStream, deadline: Instant) -> Finding {
-    match root_dse(&mut stream, deadline).await {
-        Ok(dse) => dse_finding(dse, Evidence::new("")),
-        Err(finding) => finding,
-    }
-}
-
-pub async fn ldaps(stream: TcpStream, host: &str, deadline: Instant) -> Finding {
-    match handshake(
-        stream,
-        host,
-        deadline.saturating_duration_since(Instant::now()),
-    )
-    .await
-    {
-        Handshake::Done(mut tls, facts) => {
-            let (mut evidence, warning) = tls_evidence(&facts);
-            evidence.summary = tls_summary(&facts);
-            let finding = match root_dse(&mut tls, deadline).await {
-                Ok(dse) => dse_finding(dse, evidence),
-                Err(mut inner) => {
-                    evidence.summary = format!("{}; {}", evidence.summary, inner.evidence.summary);
-                    inner.evidence = evidence;
-                    inner
-                }
-            };
-            match warning {
-                Some(w) => finding.warn(w),
-                None => finding,
-            }
-        }
-        other => tls_failure(other),
-    }
-}
-
-/// Reads one FTP/SMTP reply.
-async fn reply<S>(
-    stream: &mut S,
-    buf: &mut Vec<u8>,
-    deadline: Instant,
-) -> ReadEnd<Result<text::Reply, text::TextError>>
-where
-    S: AsyncRead + Unpin,
-{
-    let end = read_until(
-        stream,
-        buf,
-        16 * 1024,
-        deadline,
-        |b| match text::parse_reply(b) {
-            Err(text::TextError::Incomplete) => None,
-            Ok((reply, _)) => Some(Ok(reply)),
-            Err(err) => Some(Err(err)),
-        },
-    )
-    .await;
-    if let ReadEnd::Done(Ok(_)) = &end {
-        // The next reply starts after this one.
-        if let Ok((_, used)) = text::parse_reply(buf) {
-            buf.drain(..used);
-        }
-    }
-    end
-}
-
-/// FTP: the 220 banner, then QUIT. Never a login.
-pub async fn ftp(mut stream: TcpStream, deadline: Instant) -> Finding {
-    let mut buf = Vec::new();
-    match reply(&mut stream, &mut buf, deadline).await {
-        ReadEnd::Done(Ok(banner)) => {
-            let line = banner.lines.first().cloned().unwrap_or_default();
-            let mut evidence = Evidence::new(format!("FTP {} {line}", banner.code));
-            evidence.fact("banner", banner.lines.join("\n"));
-            evidence.fact("reply_code", banner.code);
-            let _ = write_all(&mut stream, b"QUIT\r\n", deadline).await;
-            let finding = Finding::new(State::Verified, evidence);
-            if banner.code == 220 {
-                finding
-            } else {
-                finding.warn(format!(
-                    "The FTP server answered {} instead of 220: {line}",
-                    banner.code
-                ))
-            }
-        }
-        ReadEnd::Done(Err(_)) => not_protocol("FTP", &buf),
-        other => unconfirmed("FTP", &other, &buf),
-    }
-}
-
-/// SMTP: the 220 banner, EHLO and its extensions, STARTTLS and the certificate when offered.
-pub async fn smtp(mut stream: TcpStream, deadline: Instant) -> Finding {
-    let mut buf = Vec::new();
-    let banner = match reply(&mut stream, &mut buf, deadline).await {
-        ReadEnd::Done(Ok(banner)) => banner,
-        ReadEnd::Done(Err(_)) => return not_protocol("SMTP", &buf),
-        other => return unconfirmed("SMTP", &other, &buf),
+/// HTTPS: a TLS handshake with its facts, then `HEAD /` inside it.
+pub async fn https<S: Stream>(stream: S, host: &str, deadline: Instant) -> Finding {
+    let (session, facts) = match tls(stream, host, deadline).await {
+        Handshake::Done(session, facts) => (session, facts),
+        other => return tls_failure(other),
     };
-    let first = banner.lines.first().cloned().unwrap_or_default();
-    let mut evidence = Evidence::new(format!("SMTP {} {first}", banner.code));
-    evidence.fact("banner", banner.lines.join("\n"));
-    if banner.code != 220 {
-        return Finding::new(State::Verified, evidence).warn(format!(
-            "The mail server greeted with {} instead of 220: {first}",
-            banner.code
-        ));
-    }
-    // An address literal needs no name of ours (RFC 5321 §4.1.3).
-    let helo = match stream.local_addr().map(|a| a.ip()) {
-        Ok(std::net::IpAddr::V4(ip)) => format!("EHLO [{ip}]\r\n"),
-        Ok(std::net::IpAddr::V6(ip)) => format!("EHLO [IPv6:{ip}]\r\n"),
-        Err(_) => "EHLO [127.0.0.1]\r\n".to_string(),
+    let (mut evidence, warning) = tls_evidence(&facts);
+    let inner = http(session, host, deadline).await;
+    let state = if inner.state == State::Verified {
+        State::Verified
+    } else {
+        State::Open
     };
-    if write_all(&mut stream, helo.as_bytes(), deadline)
-        .await
-        .is_err()
-    {
-        return Finding::new(State::Verified, evidence)
-            .warn("The mail server closed the connection after its banner.");
-    }
-    let extensions = match reply(&mut stream, &mut buf, deadline).await {
-        ReadEnd::Done(Ok(ehlo)) if ehlo.code == 250 => text::ehlo_extensions(&ehlo),
-        ReadEnd::Done(Ok(other)) => {
-            evidence
-                .summary
-                .push_str(&format!("; EHLO answered {}", other.code));
-            return Finding::new(State::Verified, evidence)
-                .warn(format!("The mail server refused EHLO with {}.", other.code));
-        }
-        _ => {
-            evidence.summary.push_str("; no EHLO answer");
-            return Finding::new(State::Verified, evidence);
-        }
-    };
-    let starttls = extensions.iter().any(|e| e == "STARTTLS");
-    evidence.summary.push_str(&format!(
-        "; EHLO: {}; STARTTLS {}",
-        extensions.join(" "),
-        if starttls { "offered" } else { "not offered" }
-    ));
-    evidence.fact("extensions", extensions);
-    evidence.fact("starttls", starttls);
-    if !starttls {
-        let _ = write_all(&mut stream, b"QUIT\r\n", deadline).await;
-        return Finding::new(State::Verified, evidence);
-    }
-    if write_all(&mut stream, b"STARTTLS\r\n", deadline)
-        .await
-        .is_err()
-    {
-        return Finding::new(State::Verified, evidence);
-    }
-    match reply(&mut stream, &mut buf, deadline).await {
-        ReadEnd::Done(Ok(ready)) if ready.code == 220 => {}
-        _ => {
-            return Finding::new(State::Verified, evidence)
-                .warn("The mail server offers STARTTLS but did not accept it.");
-        }
-    }
-    let host = stream
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    match handshake(
-        stream,
-        &host,
-        deadline.saturating_duration_since(Instant::now()),
-    )
-    .await
-    {
-        Handshake::Done(mut tls, facts) => {
-            let (tls_ev, warning) = tls_evidence(&facts);
-            evidence
-                .summary
-                .push_str(&format!("; {}", tls_summary(&facts)));
-            evidence.facts.extend(tls_ev.facts);
-            let _ = write_all(&mut *tls, b"QUIT\r\n", deadline).await;
-            let finding = Finding::new(State::Verified, evidence);
-            match warning {
-                Some(w) => finding.warn(w),
-                None => finding,
-            }
-        }
-        other => {
-            let failed = tls_failure(other);
-            evidence
-                .summary
-                .push_str(&format!("; STARTTLS: {}", failed.evidence.summary));
-            let finding = Finding::new(State::Verified, evidence);
-            match failed.warning {
-                Some(w) => finding.warn(w),
-                None => finding.warn("STARTTLS is offered but the TLS handshake failed."),
-            }
-        }
-    }
+    evidence.summary = format!("{}; {}", tls_summary(&facts), inner.evidence.summary);
+    evidence.facts.extend(inner.evidence.facts);
+    Finding::new(state, evidence).maybe_warn(warning)
 }
 
-/// SQL Server: TDS PRELOGIN; the version and encryption mode.
-pub async fn sqlserver(mut stream: TcpStream, deadline: Instant) -> Finding {
-    let (end, buf) = match ask(&mut stream, &tds::prelogin_request(), 4096, deadline, |b| {
-        let len = usize::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?]));
-        (b.len() >= len.max(8)).then(|| tds::parse_prelogin(b))
-    })
-    .await
-    {
-        Ok(reply) => reply,
-        Err(finding) => return finding,
-    };
-    match end {
-        ReadEnd::Done(Ok(prelogin)) if prelogin.packet_type == 0x04 => {
-            let version = prelogin.version_text().unwrap_or_else(|| "unknown".into());
-            let mut evidence = Evidence::new(format!(
-                "SQL Server PRELOGIN: version {version}, encryption {}",
-                prelogin.encryption_text()
-            ));
-            evidence.fact("server_version", version);
-            evidence.fact("encryption", prelogin.encryption_text());
-            Finding::new(State::Verified, evidence)
-        }
-        ReadEnd::Done(_) => not_protocol("SQL Server TDS", &buf),
-        other => unconfirmed("SQL Server TDS", &other, &buf),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probes::peer::{Step, deadline, scripted, tls_scripted};
+    use crate::wire::fixtures::NGINX_HEAD;
 
-/// Firebird: op_connect; accept or reject and the protocol version.
-pub async fn firebird(mut stream: TcpStream, deadline: Instant) -> Finding {
-    let (end, buf) = match ask(
-        &mut stream,
-        &firebird::connect_request(),
-        4096,
-        deadline,
-        |b| match firebird::parse_answer(b) {
-            Err(firebird::FirebirdError::Short) => None,
-            other => Some(other),
-        },
-    )
-    .await
-    {
-        Ok(reply) => reply,
-        Err(finding) => return finding,
-    };
-    match end {
-        ReadEnd::Done(Ok(answer)) => {
-            let mut evidence = Evidence::new(match (answer, answer.protocol_number()) {
-                (_, Some(protocol)) => {
-                    format!("Firebird {}: protocol {protocol}", answer.op_name())
-                }
-                (firebird::Answer::AuthRequested, _) => {
-                    "Firebird op_cont_auth: the server accepts connections and asks for a login"
-                        .into()
-                }
-                _ => format!("Firebird {}", answer.op_name()),
-            });
-            evidence.fact("answer", answer.op_name());
-            if let Some(protocol) = answer.protocol_number() {
-                evidence.fact("protocol_version", protocol);
-            }
-            let finding = Finding::new(State::Verified, evidence);
-            match answer {
-                firebird::Answer::Accepted { .. } | firebird::Answer::AuthRequested => finding,
-                _ => finding.warn("The Firebird server refused every protocol version offered."),
-            }
+    fn answer(reply: &[u8]) -> Vec<Step> {
+        vec![Step::HearOne, Step::Say(reply.to_vec())]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn http_reads_the_status_line_and_server() {
+        let found = http(scripted(answer(NGINX_HEAD)), "printer.test", deadline()).await;
+        assert_eq!(found.state, State::Verified, "{found:?}");
+        assert!(found.evidence.summary.starts_with("HTTP 200"), "{found:?}");
+        assert_eq!(found.evidence.facts["server"], "nginx/1.22.1");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn http_tells_other_protocols_truncation_and_silence_apart() {
+        let rows: [(Vec<Step>, &str); 4] = [
+            (answer(b"SSH-2.0-OpenSSH_9.2\r\n"), "is not HTTP"),
+            (
+                answer(b"HTTP/1.1 200 OK\r\nServer: x"),
+                "closed the connection",
+            ),
+            (
+                vec![Step::HearOne, Step::Stall],
+                "no answer before the timeout",
+            ),
+            (vec![], "closed the connection"),
+        ];
+        for (script, why) in rows {
+            let found = http(scripted(script), "printer.test", deadline()).await;
+            assert_eq!(found.state, State::Open, "{why}: {found:?}");
+            assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
         }
-        ReadEnd::Done(Err(_)) => not_protocol("Firebird", &buf),
-        other => unconfirmed("Firebird", &other, &buf),
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn https_reads_the_certificate_then_http_inside() {
+        let peer = tls_scripted("printer.test", 365, answer(NGINX_HEAD));
+        let found = https(peer, "printer.test", deadline()).await;
+        assert_eq!(found.state, State::Verified, "{found:?}");
+        assert_eq!(found.warning, None, "{found:?}");
+        assert_eq!(found.evidence.facts["cert_subject"], "CN=printer.test");
+        assert!(found.evidence.summary.contains("HTTP 200"), "{found:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn https_warns_of_an_expired_certificate() {
+        let peer = tls_scripted("printer.test", -3, answer(NGINX_HEAD));
+        let found = https(peer, "printer.test", deadline()).await;
+        assert_eq!(found.state, State::Verified, "{found:?}");
+        assert!(
+            found.warning.as_deref().unwrap_or("").contains("expired"),
+            "{found:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn https_without_tls_or_http_is_open_only() {
+        let plain = https(scripted(answer(NGINX_HEAD)), "printer.test", deadline()).await;
+        assert_eq!(plain.state, State::Open, "{plain:?}");
+        assert!(
+            plain.evidence.summary.contains("TCP open, but"),
+            "{plain:?}"
+        );
+        let stalled = https(scripted(vec![Step::Stall]), "printer.test", deadline()).await;
+        assert_eq!(stalled.state, State::Open, "{stalled:?}");
+        assert!(
+            stalled.evidence.summary.contains("did not finish in time"),
+            "{stalled:?}"
+        );
+        let garbage = tls_scripted("printer.test", 365, answer(b"\x00\x01garbage"));
+        let inner = https(garbage, "printer.test", deadline()).await;
+        assert_eq!(inner.state, State::Open, "{inner:?}");
+        assert!(inner.evidence.summary.contains("is not HTTP"), "{inner:?}");
     }
 }

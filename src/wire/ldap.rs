@@ -131,13 +131,56 @@ fn read_entry(content: &[u8], dse: &mut RootDse) -> Result<(), LdapError> {
     Ok(())
 }
 
-/// Whether `bytes` hold the start of an LDAP message, with the full size once known: used to
-/// frame the TCP stream.
-pub use super::ber::frame_len;
+/// The largest message a root DSE answer needs; a frame that claims more is not one.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+
+/// The length of the messages up to and including a SearchResultDone, once it has arrived;
+/// all of the buffer when it is not BER at all or claims more than `MAX_MESSAGE` (the parse
+/// then says why): frames the reply to `root_dse_request` on a stream.
+pub fn search_len(buf: &[u8]) -> Option<usize> {
+    let mut offset = 0;
+    loop {
+        let rest = buf.get(offset..).unwrap_or_default();
+        match super::ber::frame_len(rest) {
+            Ok(Some(len)) if len > MAX_MESSAGE => return Some(buf.len()),
+            Ok(Some(len)) if offset + len <= buf.len() => {
+                let message = rest.get(..len).unwrap_or_default();
+                offset += len;
+                if is_search_done(message) {
+                    return Some(offset);
+                }
+            }
+            Ok(_) => return None,
+            Err(_) => return Some(buf.len()),
+        }
+    }
+}
+
+/// Whether one message is a SearchResultDone (or not a message at all, which ends the read).
+fn is_search_done(message: &[u8]) -> bool {
+    let Ok(mut inner) = Reader::new(message).enter(SEQUENCE) else {
+        return true;
+    };
+    inner.read().is_ok() && inner.peek_tag() == Some(DONE)
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_search_is_framed_and_a_giant_frame_ends_it() {
+        use crate::wire::fixtures::SLAPD_ROOT_DSE;
+        assert_eq!(search_len(SLAPD_ROOT_DSE), Some(SLAPD_ROOT_DSE.len()));
+        assert_eq!(
+            search_len(&SLAPD_ROOT_DSE[..10]),
+            None,
+            "waits for the rest"
+        );
+        // A length field claiming 4 GiB is not waited for.
+        assert_eq!(search_len(b"\x30\x84\xff\xff\xff\xff"), Some(6));
+        assert_eq!(search_len(b"\xff\xff"), Some(2), "not BER");
+    }
 
     fn attribute(name: &str, values: &[&str]) -> Vec<u8> {
         let vals: Vec<u8> = values

@@ -53,7 +53,19 @@ pub struct Prelogin {
     pub encryption: Option<u8>,
 }
 
+/// The length of the first TDS packet once all of it has arrived (its header states it):
+/// frames the reply to `prelogin_request` on a stream.
+pub fn packet_len(buf: &[u8]) -> Option<usize> {
+    let len = usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])).max(8);
+    (buf.len() >= len).then_some(len)
+}
+
 impl Prelogin {
+    /// Whether this is a server's answer, not some other TDS packet.
+    pub fn is_response(&self) -> bool {
+        self.packet_type == TABULAR_RESULT
+    }
+
     pub fn version_text(&self) -> Option<String> {
         self.version
             .map(|(major, minor, build)| format!("{major}.{minor}.{build}"))

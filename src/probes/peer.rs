@@ -1,0 +1,117 @@
+//! Scripted peers for the drivers' unit tests: the far end of an in-memory stream runs a
+//! script (plain or inside TLS), so every outcome of a driver is tested without a network.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
+use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
+
+/// The deadline every driver test gives: with the clock paused, silence reaches it at once.
+pub fn deadline() -> Instant {
+    Instant::now() + Duration::from_secs(4)
+}
+
+/// The client end of a stream whose server end runs `serve`.
+pub fn pipe<F, Fut>(serve: F) -> DuplexStream
+where
+    F: FnOnce(DuplexStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (client, server) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(serve(server));
+    client
+}
+
+/// One step of a script.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Send these bytes.
+    Say(Vec<u8>),
+    /// Read one request (whatever one read returns).
+    HearOne,
+    /// Keep the connection open and say nothing more.
+    Stall,
+}
+
+/// Runs `script` on `stream`, then closes it.
+pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, script: Vec<Step>) {
+    if play(&mut stream, script).await {
+        let _ = stream.shutdown().await;
+    }
+}
+
+/// Runs `script`; false when the client went away first.
+async fn play<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, script: Vec<Step>) -> bool {
+    let mut buf = vec![0u8; 64 * 1024];
+    for step in script {
+        match step {
+            Step::Say(bytes) => {
+                if stream.write_all(&bytes).await.is_err() {
+                    return false;
+                }
+            }
+            Step::HearOne => {
+                if matches!(stream.read(&mut buf).await, Ok(0) | Err(_)) {
+                    return false;
+                }
+            }
+            Step::Stall => std::future::pending::<()>().await,
+        }
+    }
+    true
+}
+
+/// A plain peer running `script`.
+pub fn scripted(script: Vec<Step>) -> DuplexStream {
+    pipe(|server| run(server, script))
+}
+
+/// A peer that answers a TLS handshake with a self-signed certificate for `name`, valid for
+/// `days` more days (negative: expired that long ago), then runs `script` inside TLS.
+pub fn tls_scripted(name: &str, days: i64, script: Vec<Step>) -> DuplexStream {
+    let acceptor = acceptor(name, days);
+    pipe(|server| async move {
+        if let Ok(session) = acceptor.accept(server).await {
+            run(session, script).await;
+        }
+    })
+}
+
+/// A peer that runs `plain` in the clear, then a TLS handshake on the same connection (as
+/// after STARTTLS), then `inside` within TLS.
+pub fn starttls_scripted(plain: Vec<Step>, name: &str, inside: Vec<Step>) -> DuplexStream {
+    let acceptor = acceptor(name, 365);
+    pipe(|mut server| async move {
+        if play(&mut server, plain).await
+            && let Ok(session) = acceptor.accept(server).await
+        {
+            run(session, inside).await;
+        }
+    })
+}
+
+fn acceptor(name: &str, days: i64) -> TlsAcceptor {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let now = std::time::SystemTime::now();
+    let shift = Duration::from_secs(days.unsigned_abs() * 86_400);
+    let not_after = if days >= 0 { now + shift } else { now - shift };
+    params.not_before = (now - Duration::from_secs(400 * 86_400)).into();
+    params.not_after = not_after.into();
+    let cert = params.self_signed(&key).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap();
+    TlsAcceptor::from(Arc::new(config))
+}
