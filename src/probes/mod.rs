@@ -5,13 +5,17 @@
 mod database;
 mod directory;
 mod mail;
+mod mdns;
 #[cfg(test)]
 mod peer;
+mod snmp;
 mod snmp_client;
 pub(crate) mod tcp;
 pub(crate) mod udp;
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -21,7 +25,9 @@ use crate::clock::{self, date_text, humanize};
 use crate::engine::{Job, Prober};
 use crate::results::{Evidence, Finding, State};
 use crate::transport::tls::TlsFacts;
-use crate::transport::{self, Context, Pacer, SourcePort, TcpOutcome, classify};
+use crate::transport::{
+    self, Context, Pacer, SourcePort, TcpOutcome, UdpExchange, UdpOptions, classify,
+};
 
 pub use snmp_client::{
     AsyncSnmp, SnmpAuth, SnmpCredentials, SnmpGetError, SnmpGetter, SnmpPriv, SystemInfo,
@@ -49,27 +55,60 @@ pub struct ProbeSettings {
 /// Certificates closer than this to expiry warn.
 const CERT_WARN_DAYS: i64 = 30;
 
+/// How the UDP drivers reach a peer: through this host's network, or in the drivers' unit
+/// tests a scripted peer.
+pub trait Datagrams: Send + Sync + 'static {
+    /// Sends `payload` to `peer` (with retries) and waits for an answer, as
+    /// `transport::exchange` does.
+    fn exchange(
+        &self,
+        peer: SocketAddr,
+        payload: &[u8],
+        options: UdpOptions,
+        pacer: &Pacer,
+    ) -> impl Future<Output = UdpExchange> + Send;
+}
+
+/// Datagrams over real sockets.
+#[derive(Debug, Default)]
+pub struct Network;
+
+impl Datagrams for Network {
+    fn exchange(
+        &self,
+        peer: SocketAddr,
+        payload: &[u8],
+        options: UdpOptions,
+        pacer: &Pacer,
+    ) -> impl Future<Output = UdpExchange> + Send {
+        transport::exchange(peer, payload, options, pacer)
+    }
+}
+
 /// The real prober: sockets on this host's network.
 #[derive(Debug)]
-pub struct NetworkProber<G: SnmpGetter = AsyncSnmp> {
+pub struct NetworkProber<G: SnmpGetter = AsyncSnmp, D: Datagrams = Network> {
     settings: ProbeSettings,
     pacer: Pacer,
     snmp_getter: G,
+    datagrams: D,
 }
 
 impl NetworkProber {
     pub fn new(settings: ProbeSettings) -> NetworkProber {
-        NetworkProber::with_snmp(settings, AsyncSnmp::default())
+        NetworkProber::with_parts(settings, AsyncSnmp::default(), Network)
     }
 }
 
-impl<G: SnmpGetter> NetworkProber<G> {
-    pub fn with_snmp(settings: ProbeSettings, snmp_getter: G) -> NetworkProber<G> {
+impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
+    /// A prober whose SNMPv3 GETs and datagrams go through `snmp_getter` and `datagrams`.
+    pub fn with_parts(settings: ProbeSettings, snmp_getter: G, datagrams: D) -> Self {
         let pacer = Pacer::new(settings.rate, settings.host_rate);
         NetworkProber {
             settings,
             pacer,
             snmp_getter,
+            datagrams,
         }
     }
 
@@ -125,7 +164,7 @@ impl<G: SnmpGetter> NetworkProber<G> {
     }
 }
 
-impl<G: SnmpGetter + 'static> Prober for NetworkProber<G> {
+impl<G: SnmpGetter + 'static, D: Datagrams> Prober for NetworkProber<G, D> {
     // Each driver's future is boxed, so a probe in flight holds the state of the one driver
     // it runs, not of the largest (a TLS conversation): probes waiting on silence stay small.
     async fn probe(&self, job: &Job) -> Finding {

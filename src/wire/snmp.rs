@@ -123,6 +123,18 @@ pub struct GetResponse {
     pub values: Vec<(String, Option<String>)>,
 }
 
+impl GetResponse {
+    /// The value given for the OID `arcs`, when the agent gave one.
+    pub fn value_of(&self, arcs: &[u32]) -> Option<String> {
+        let name: Vec<String> = arcs.iter().map(u32::to_string).collect();
+        let name = name.join(".");
+        self.values
+            .iter()
+            .find(|(oid, _)| *oid == name)
+            .and_then(|(_, value)| value.clone())
+    }
+}
+
 /// Parses a v1/v2c GetResponse.
 pub fn parse_get_response(bytes: &[u8]) -> Result<GetResponse, SnmpError> {
     let mut message = Reader::new(bytes).enter(SEQUENCE)?;

@@ -1,0 +1,107 @@
+//! mDNS: the DNS-SD service list by unicast (RFC 6762 §5.1), then the Lexmark
+//! `_host-config._udp` TXT records with the printer's security settings.
+
+use std::net::SocketAddr;
+
+use super::snmp_client::SnmpGetter;
+use super::{Datagrams, NetworkProber};
+use crate::engine::Job;
+use crate::results::{Finding, State};
+use crate::transport::evidence::{no_reply, reply_evidence};
+use crate::transport::{SourcePort, UdpOutcome};
+use crate::wire::{dns, nonce};
+
+impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
+    pub(super) async fn mdns(&self, job: &Job) -> Finding {
+        let query = dns::ptr_query(nonce() as u16, dns::SERVICES);
+        let first = Box::pin(self.exchange(job.peer, &query, SourcePort::Ephemeral)).await;
+        let UdpOutcome::Reply(bytes) = &first.outcome else {
+            return no_reply(&first, self.settings.timeout);
+        };
+        let answer = match dns::parse_answer(bytes) {
+            Ok(answer) if answer.is_response => answer,
+            _ => {
+                let summary = format!("UDP reply of {} bytes, but not a DNS answer", bytes.len());
+                return Finding::new(
+                    State::Open,
+                    reply_evidence(summary, job.peer, bytes, &first),
+                );
+            }
+        };
+        let mut evidence = reply_evidence(String::new(), job.peer, bytes, &first);
+        let services = answer.pointers.clone();
+        evidence.fact("services", services.clone());
+        let lexmark = services
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(dns::HOST_CONFIG));
+        let mut texts = answer.texts.clone();
+        if lexmark {
+            // Boxed: the evidence built so far is held across these waits.
+            let instances = Box::pin(self.host_config(job.peer, &mut texts)).await;
+            if !instances.is_empty() {
+                evidence.fact("host_config_instances", instances);
+            }
+        }
+        let config = dns::Answer {
+            texts,
+            ..dns::Answer::default()
+        }
+        .host_config();
+        evidence.summary = summary(&services, &config);
+        if !config.is_empty() {
+            let map: serde_json::Map<String, serde_json::Value> =
+                config.into_iter().map(|(k, v)| (k, v.into())).collect();
+            evidence.fact("host_config", serde_json::Value::Object(map));
+        }
+        if answer.id == 0 {
+            evidence
+                .notes
+                .push("the responder answered with id 0 (accepted: some printers do)".into());
+        }
+        Finding::new(State::Verified, evidence)
+    }
+
+    /// The host-config records: a PTR query for the type, then TXT for its instance when the
+    /// answers so far did not carry it. Adds the TXT records to `texts`; returns the
+    /// instances named.
+    async fn host_config(
+        &self,
+        peer: SocketAddr,
+        texts: &mut Vec<(String, Vec<String>)>,
+    ) -> Vec<String> {
+        let query = dns::ptr_query(nonce() as u16, dns::HOST_CONFIG);
+        let second = self.exchange(peer, &query, SourcePort::Ephemeral).await;
+        let UdpOutcome::Reply(bytes) = &second.outcome else {
+            return Vec::new();
+        };
+        let Ok(answer) = dns::parse_answer(bytes) else {
+            return Vec::new();
+        };
+        texts.extend(answer.texts);
+        let has_txt = texts
+            .iter()
+            .any(|(owner, _)| owner.to_ascii_lowercase().ends_with(dns::HOST_CONFIG));
+        if !has_txt && let Some(instance) = answer.pointer_names.first() {
+            let query = dns::txt_query_for(nonce() as u16, instance);
+            let third = self.exchange(peer, &query, SourcePort::Ephemeral).await;
+            if let UdpOutcome::Reply(bytes) = &third.outcome
+                && let Ok(answer) = dns::parse_answer(bytes)
+            {
+                texts.extend(answer.texts);
+            }
+        }
+        answer.pointers
+    }
+}
+
+fn summary(services: &[String], config: &[(String, String)]) -> String {
+    let mut summary = format!("DNS-SD: {} service type(s)", services.len());
+    if !services.is_empty() {
+        summary.push_str(&format!(" ({})", services.join(", ")));
+    }
+    if !config.is_empty() {
+        let pairs: Vec<String> = config.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        summary.push_str(&format!("; host-config: {}", pairs.join(" ")));
+    }
+    summary
+}

@@ -1,0 +1,220 @@
+//! SNMP: v3 engine discovery first (it needs no credentials and keeps "closed" by ICMP apart
+//! from silence), then a GET of the system group with the configured credentials: v1/v2c
+//! through our own exchange, v3 through `async-snmp` (`snmp_client`).
+
+use std::sync::Arc;
+
+use super::snmp_client::{SnmpCredentials, SnmpGetError, SnmpGetter, SystemInfo};
+use super::udp::overlapped;
+use super::{Datagrams, NetworkProber};
+use crate::engine::Job;
+use crate::results::{Evidence, Finding, State, hex_head};
+use crate::transport::evidence::{no_reply, reply_evidence, stamp};
+use crate::transport::{SourcePort, UdpExchange, UdpOptions, UdpOutcome};
+use crate::wire::{nonce, snmp};
+
+/// What discovery found: an agent answering our message id, a reply that is not one, or
+/// nothing.
+type Engine = Option<Result<snmp::Discovery, snmp::SnmpError>>;
+
+impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
+    pub(super) async fn snmp(&self, job: &Job) -> Finding {
+        let msg_id = nonce() & 0x7fff_ffff;
+        let request = snmp::discovery_request(msg_id, nonce() & 0x7fff_ffff);
+        let retries = self.settings.retries;
+        // The GET after discovery: with retries when discovery found an agent; otherwise one
+        // last try (a v1/v2c-only agent ignores v3), started as soon as the first discovery
+        // datagram goes unanswered so it overlaps the retries instead of adding a timeout.
+        let (discovery, first_get) = overlapped(
+            Box::pin(self.exchange(job.peer, &request, SourcePort::Ephemeral)),
+            self.settings.timeout,
+            |discovery| match &discovery.outcome {
+                UdpOutcome::Reply(bytes) if is_agent(bytes, msg_id) => Some(retries),
+                UdpOutcome::Reply(_) | UdpOutcome::Silence => Some(0),
+                _ => None,
+            },
+            |retries| async move { (retries, Box::pin(self.get(job, retries)).await) },
+        )
+        .await;
+        // A report counts only when it answers our message id; anything else is "not SNMP".
+        let engine: Engine = match &discovery.outcome {
+            UdpOutcome::Reply(bytes) => {
+                Some(snmp::parse_discovery(bytes).and_then(|found| snmp::answers(found, msg_id)))
+            }
+            UdpOutcome::Silence => None,
+            _ => return no_reply(&discovery, self.settings.timeout),
+        };
+        let get = match first_get {
+            // The early try failed but an agent is there: give it its retries.
+            Some((0, Err(_))) if matches!(engine, Some(Ok(_))) && retries > 0 => {
+                Box::pin(self.get(job, retries)).await
+            }
+            Some((_, get)) => get,
+            None => Err(SnmpGetError::Timeout),
+        };
+        self.snmp_finding(job, &discovery, &engine, get)
+    }
+
+    /// The cell from what discovery and the GET found.
+    fn snmp_finding(
+        &self,
+        job: &Job,
+        discovery: &UdpExchange,
+        engine: &Engine,
+        get: Result<SystemInfo, SnmpGetError>,
+    ) -> Finding {
+        let credentials = &self.settings.snmp;
+        let version = credentials.version();
+        let mut evidence = match &discovery.outcome {
+            UdpOutcome::Reply(bytes) => reply_evidence(String::new(), job.peer, bytes, discovery),
+            _ => {
+                let mut e = Evidence::new("");
+                stamp(&mut e, discovery);
+                e
+            }
+        };
+        let mut parts: Vec<String> = engine_text(engine, &mut evidence).into_iter().collect();
+        let agent = !parts.is_empty();
+        match get {
+            Ok(info) => {
+                let descr = info.sys_descr.as_deref().unwrap_or("sysDescr not given");
+                parts.push(format!("{version} GET: {descr}"));
+                evidence.fact("snmp_version", version);
+                evidence.fact("security", credentials.level());
+                system_facts(info, &mut evidence);
+                evidence.summary = parts.join("; ");
+                Finding::new(State::Verified, evidence)
+            }
+            Err(err) if agent => {
+                parts.push(format!(
+                    "agent present, credentials not accepted ({version}: {err})"
+                ));
+                evidence.summary = parts.join("; ");
+                Finding::new(State::Verified, evidence).warn(format!(
+                    "The SNMP agent answers but not to the {version} credentials given ({err}): \
+                     set the community or v3 user MVE will use (--snmp-community, \
+                     MVE_AUDIT_SNMP_* or the profile)."
+                ))
+            }
+            Err(err) => match &discovery.outcome {
+                UdpOutcome::Reply(bytes) => {
+                    evidence.summary = format!(
+                        "UDP reply of {} bytes, but not SNMP; {version} GET: {err}",
+                        bytes.len()
+                    );
+                    Finding::new(State::Open, evidence)
+                }
+                _ => {
+                    let mut finding = no_reply(discovery, self.settings.timeout);
+                    if !matches!(err, SnmpGetError::Timeout) {
+                        finding.evidence.notes.push(format!("{version} GET: {err}"));
+                    }
+                    finding
+                }
+            },
+        }
+    }
+
+    /// One GET of the system group with the configured credentials.
+    async fn get(&self, job: &Job, retries: u32) -> Result<SystemInfo, SnmpGetError> {
+        let version = match &self.settings.snmp {
+            SnmpCredentials::V1 { community } => (snmp::Community::V1, community),
+            SnmpCredentials::V2c { community } => (snmp::Community::V2c, community),
+            SnmpCredentials::V3 { .. } => {
+                // Charged to the host's ICMP budget like any datagram of ours.
+                let charge = self.pacer.wait_udp(job.peer.ip()).await;
+                // Boxed: the v3 client's state is large and most runs never need it.
+                let get = Box::pin(self.snmp_getter.get_system(
+                    job.peer,
+                    &self.settings.snmp,
+                    self.settings.timeout,
+                    retries,
+                ))
+                .await;
+                if get.as_ref().is_err_and(SnmpGetError::may_be_icmp) {
+                    charge.spent();
+                }
+                return get;
+            }
+        };
+        self.community_get(job, version.0, version.1, retries).await
+    }
+
+    /// A v1/v2c GET through our own exchange: paced, charged and source-checked like every
+    /// other datagram, and no client state of its own.
+    async fn community_get(
+        &self,
+        job: &Job,
+        version: snmp::Community,
+        community: &str,
+        retries: u32,
+    ) -> Result<SystemInfo, SnmpGetError> {
+        let id = nonce() & 0x7fff_ffff;
+        let oids: [&[u32]; 3] = [&snmp::SYS_DESCR, &snmp::SYS_OBJECT_ID, &snmp::SYS_NAME];
+        let request = snmp::community_get(version, community.as_bytes(), id, &oids);
+        let options = UdpOptions {
+            retries,
+            ..self.options(SourcePort::Ephemeral)
+        };
+        let exchange = self
+            .datagrams
+            .exchange(job.peer, &request, options, &self.pacer)
+            .await;
+        let bytes = match exchange.outcome {
+            UdpOutcome::Reply(bytes) => bytes,
+            UdpOutcome::Silence => return Err(SnmpGetError::Timeout),
+            UdpOutcome::Failed(found) => return Err(SnmpGetError::Unreachable(Box::new(found))),
+            UdpOutcome::Local(err) => return Err(SnmpGetError::Socket(Arc::new(err))),
+        };
+        let answer = snmp::parse_get_response(&bytes)?;
+        if answer.request_id != i64::from(id) {
+            return Err(SnmpGetError::OtherRequest);
+        }
+        if answer.error_status != 0 {
+            return Err(SnmpGetError::ErrorStatus(answer.error_status));
+        }
+        let text = |arcs: &[u32]| answer.value_of(arcs);
+        Ok(SystemInfo {
+            sys_descr: text(&snmp::SYS_DESCR),
+            sys_object_id: text(&snmp::SYS_OBJECT_ID),
+            sys_name: text(&snmp::SYS_NAME),
+        })
+    }
+}
+
+/// The agent's engine as a summary part, its facts into `evidence`; `None` when discovery
+/// found no agent.
+fn engine_text(engine: &Engine, evidence: &mut Evidence) -> Option<String> {
+    let Some(Ok(found)) = engine else {
+        return None;
+    };
+    let id = hex_head(&found.engine_id, 32);
+    let owner = match found.enterprise() {
+        Some((number, "")) => format!(" (enterprise {number})"),
+        Some((number, name)) => format!(" (enterprise {number}, {name})"),
+        None => String::new(),
+    };
+    evidence.fact("engine_id", id.clone());
+    evidence.fact("engine_boots", found.engine_boots);
+    evidence.fact("engine_time", found.engine_time);
+    Some(format!("SNMPv3 engine {id}{owner}"))
+}
+
+fn system_facts(info: SystemInfo, evidence: &mut Evidence) {
+    if let Some(descr) = info.sys_descr {
+        evidence.fact("sys_descr", descr);
+    }
+    if let Some(oid) = info.sys_object_id {
+        evidence.fact("sys_object_id", oid);
+    }
+    if let Some(name) = info.sys_name {
+        evidence.fact("sys_name", name);
+    }
+}
+
+/// Whether a discovery reply is an SNMP report answering our message id.
+fn is_agent(bytes: &[u8], msg_id: u32) -> bool {
+    snmp::parse_discovery(bytes)
+        .and_then(|found| snmp::answers(found, msg_id))
+        .is_ok()
+}
