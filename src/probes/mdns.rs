@@ -105,3 +105,72 @@ fn summary(services: &[String], config: &[(String, String)]) -> String {
     }
     summary
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::CheckId;
+    use crate::probes::peer::{Datagram, job, udp_prober};
+    use crate::wire::fixtures::{AVAHI_PTR, AVAHI_SERVICES, AVAHI_TXT};
+
+    /// Which of the three queries a datagram is: the service list, the host-config PTR, or
+    /// the TXT of its instance.
+    fn avahi(_: u16, query: &[u8]) -> Datagram {
+        let text = String::from_utf8_lossy(query).to_ascii_lowercase();
+        if text.contains("_services") {
+            Datagram::Reply(AVAHI_SERVICES.to_vec())
+        } else if query.get(query.len().saturating_sub(4)..) == Some(&[0, 12, 0, 1][..]) {
+            Datagram::Reply(AVAHI_PTR.to_vec())
+        } else {
+            Datagram::Reply(AVAHI_TXT.to_vec())
+        }
+    }
+
+    async fn mdns_of(answer: impl Fn(u16, &[u8]) -> Datagram + Send + Sync + 'static) -> Finding {
+        udp_prober(answer).mdns(&job(CheckId::Mdns, 5353)).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_service_list_and_host_config_are_read() {
+        let found = mdns_of(avahi).await;
+        assert_eq!(found.state, State::Verified, "{found:?}");
+        assert!(found.evidence.summary.starts_with("DNS-SD: "), "{found:?}");
+        assert!(found.evidence.summary.contains("host-config"), "{found:?}");
+        assert!(
+            found.evidence.facts.contains_key("host_config"),
+            "{found:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replies_that_are_not_dns_silence_and_icmp_are_told_apart() {
+        let rows = [
+            (
+                Datagram::Reply(b"\x01\x02\x03".to_vec()),
+                State::Open,
+                "not a DNS answer",
+            ),
+            (Datagram::Silence, State::OpenFiltered, "no reply"),
+            (Datagram::Closed, State::Closed, "ICMP port unreachable"),
+        ];
+        for (answer, state, why) in rows {
+            let found = mdns_of(move |_, _| answer.clone()).await;
+            assert_eq!(found.state, state, "{why}: {found:?}");
+            assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_responder_without_host_config_is_verified_on_its_services() {
+        let found = mdns_of(|_, query: &[u8]| {
+            let text = String::from_utf8_lossy(query).to_ascii_lowercase();
+            if text.contains("_services") {
+                Datagram::Reply(AVAHI_SERVICES.to_vec())
+            } else {
+                Datagram::Silence
+            }
+        })
+        .await;
+        assert_eq!(found.state, State::Verified, "{found:?}");
+    }
+}

@@ -1,13 +1,23 @@
 //! Scripted peers for the drivers' unit tests: the far end of an in-memory stream runs a
-//! script (plain or inside TLS), so every outcome of a driver is tested without a network.
+//! script (plain or inside TLS), and a UDP peer answers each datagram by a rule, so every
+//! outcome of a driver is tested without a network or root.
 
+use std::collections::BTreeMap;
 use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
+
+use super::{AsyncSnmp, Datagrams, NetworkProber, ProbeSettings, SnmpCredentials};
+use crate::catalog::CheckId;
+use crate::engine::{Job, Row};
+use crate::targets::{Host, Target};
+use crate::transport::{Context, Pacer, UdpExchange, UdpOptions, UdpOutcome, classify};
 
 /// The deadline every driver test gives: with the clock paused, silence reaches it at once.
 pub fn deadline() -> Instant {
@@ -114,4 +124,100 @@ fn acceptor(name: &str, days: i64) -> TlsAcceptor {
         .with_single_cert(vec![cert.der().clone()], key)
         .unwrap();
     TlsAcceptor::from(Arc::new(config))
+}
+
+/// What a scripted UDP peer does with one datagram.
+#[derive(Debug, Clone)]
+pub enum Datagram {
+    Reply(Vec<u8>),
+    /// Nothing comes back, after every retry.
+    Silence,
+    /// ICMP port unreachable.
+    Closed,
+    /// This host could not make the socket.
+    Local,
+}
+
+/// A UDP peer that answers each datagram by what `answer` makes of its port and payload.
+pub struct ScriptedUdp<F>(pub F);
+
+impl<F> Datagrams for ScriptedUdp<F>
+where
+    F: Fn(u16, &[u8]) -> Datagram + Send + Sync + 'static,
+{
+    fn exchange(
+        &self,
+        peer: SocketAddr,
+        payload: &[u8],
+        options: UdpOptions,
+        _pacer: &Pacer,
+    ) -> impl Future<Output = UdpExchange> + Send {
+        let answer = (self.0)(peer.port(), payload);
+        let (outcome, attempts) = match answer {
+            Datagram::Reply(bytes) => (UdpOutcome::Reply(bytes), 1),
+            Datagram::Silence => (UdpOutcome::Silence, 1 + options.retries),
+            Datagram::Closed => {
+                let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+                (
+                    UdpOutcome::Failed(classify(&refused, Context::UdpAfterSend)),
+                    1,
+                )
+            }
+            Datagram::Local => (
+                UdpOutcome::Local(io::Error::from(io::ErrorKind::AddrNotAvailable)),
+                0,
+            ),
+        };
+        std::future::ready(UdpExchange {
+            outcome,
+            rtt: Duration::from_millis(3),
+            source_port: Some(40_000),
+            attempts,
+            source_note: None,
+        })
+    }
+}
+
+/// Probe settings for the drivers' tests: v2c "public", no pacing.
+pub fn settings() -> ProbeSettings {
+    ProbeSettings {
+        timeout: Duration::from_secs(2),
+        retries: 1,
+        rate: 0,
+        host_rate: 0,
+        kerberos_realm: "LAB.TEST".into(),
+        snmp: SnmpCredentials::V2c {
+            community: "public".into(),
+        },
+        payloads: BTreeMap::new(),
+    }
+}
+
+/// A prober whose datagrams go to `answer`.
+pub fn udp_prober<F>(answer: F) -> NetworkProber<AsyncSnmp, ScriptedUdp<F>>
+where
+    F: Fn(u16, &[u8]) -> Datagram + Send + Sync + 'static,
+{
+    NetworkProber::with_parts(settings(), AsyncSnmp::default(), ScriptedUdp(answer))
+}
+
+/// A job for `check` toward a documentation address on `port`.
+pub fn job(check: CheckId, port: u16) -> Job {
+    let addr = IpAddr::from([192, 0, 2, 9]);
+    let row = Arc::new(Row {
+        index: 0,
+        target: Target {
+            role: check.path().role,
+            host: Host::Addr(addr),
+            port: None,
+        },
+        addr: Ok(addr),
+        label: Arc::from("192.0.2.9"),
+        host: Arc::from("192.0.2.9"),
+    });
+    Job {
+        row,
+        check,
+        peer: SocketAddr::new(addr, port),
+    }
 }

@@ -218,3 +218,160 @@ fn is_agent(bytes: &[u8], msg_id: u32) -> bool {
         .and_then(|found| snmp::answers(found, msg_id))
         .is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::CheckId;
+    use crate::probes::peer::{Datagram, job, udp_prober};
+    use crate::wire::ber::{INTEGER, OCTET_STRING, Reader, SEQUENCE, cat, int, tlv, uint};
+
+    /// usmStatsUnknownEngineIDs.0, the report a v3 agent sends to discovery.
+    const UNKNOWN_ENGINE_IDS: &[u8] = &[0x06, 0x0a, 0x2b, 6, 1, 6, 3, 15, 1, 1, 4, 0];
+    /// sysDescr.0
+    const SYS_DESCR: &[u8] = &[0x06, 0x08, 0x2b, 6, 1, 2, 1, 1, 1, 0];
+    const ENGINE: &[u8] = &[0x80, 0, 0x02, 0x9a, 0x03, 1, 2, 3, 4];
+
+    /// The version of a request and its id (msgID for v3, request-id for v1/v2c).
+    fn request(bytes: &[u8]) -> (i64, u64) {
+        let mut message = Reader::new(bytes).enter(SEQUENCE).unwrap();
+        let version = int(message.expect(INTEGER).unwrap()).unwrap();
+        let id = if version == 3 {
+            message.enter(SEQUENCE).unwrap().expect(INTEGER).unwrap()
+        } else {
+            message.expect(OCTET_STRING).unwrap();
+            let pdu = message.read().unwrap();
+            Reader::new(pdu.content).expect(INTEGER).unwrap()
+        };
+        (version, int(id).unwrap() as u64)
+    }
+
+    fn report(msg_id: u64) -> Vec<u8> {
+        let header = tlv(
+            SEQUENCE,
+            &cat(&[
+                &uint(msg_id),
+                &uint(65_507),
+                &tlv(OCTET_STRING, &[0]),
+                &uint(3),
+            ]),
+        );
+        let empty = tlv(OCTET_STRING, &[]);
+        let usm = tlv(
+            SEQUENCE,
+            &cat(&[
+                &tlv(OCTET_STRING, ENGINE),
+                &uint(7),
+                &uint(1234),
+                &empty,
+                &empty,
+                &empty,
+            ]),
+        );
+        let varbind = tlv(SEQUENCE, &cat(&[UNKNOWN_ENGINE_IDS, &tlv(0x41, &[1])]));
+        let pdu = tlv(
+            0xa8,
+            &cat(&[&uint(0), &uint(0), &uint(0), &tlv(SEQUENCE, &varbind)]),
+        );
+        let scoped = tlv(SEQUENCE, &cat(&[&tlv(OCTET_STRING, ENGINE), &empty, &pdu]));
+        tlv(
+            SEQUENCE,
+            &cat(&[&uint(3), &header, &tlv(OCTET_STRING, &usm), &scoped]),
+        )
+    }
+
+    fn get_response(request_id: u64, error_status: u64) -> Vec<u8> {
+        let varbind = tlv(
+            SEQUENCE,
+            &cat(&[SYS_DESCR, &tlv(OCTET_STRING, b"Lexmark MX")]),
+        );
+        let pdu = tlv(
+            0xa2,
+            &cat(&[
+                &uint(request_id),
+                &uint(error_status),
+                &uint(0),
+                &tlv(SEQUENCE, &varbind),
+            ]),
+        );
+        tlv(
+            SEQUENCE,
+            &cat(&[&uint(1), &tlv(OCTET_STRING, b"public"), &pdu]),
+        )
+    }
+
+    /// An agent that answers v3 discovery when `v3`, and v2c GETs with `get`.
+    fn agent(v3: bool, get: fn(u64) -> Datagram) -> impl Fn(u16, &[u8]) -> Datagram {
+        move |_, bytes| match request(bytes) {
+            (3, msg_id) if v3 => Datagram::Reply(report(msg_id)),
+            (3, _) => Datagram::Silence,
+            (_, id) => get(id),
+        }
+    }
+
+    async fn snmp_of(answer: impl Fn(u16, &[u8]) -> Datagram + Send + Sync + 'static) -> Finding {
+        udp_prober(answer).snmp(&job(CheckId::Snmp, 161)).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_agent_that_answers_the_get_is_verified() {
+        let found = snmp_of(agent(true, |id| Datagram::Reply(get_response(id, 0)))).await;
+        assert_eq!(found.state, State::Verified, "{found:?}");
+        assert_eq!(found.warning, None, "{found:?}");
+        assert!(
+            found
+                .evidence
+                .summary
+                .contains("SNMPv3 engine 8000029a0301020304"),
+            "{found:?}"
+        );
+        assert_eq!(found.evidence.facts["sys_descr"], "Lexmark MX");
+        // A v1/v2c-only agent ignores discovery but answers the GET.
+        let v2 = snmp_of(agent(false, |id| Datagram::Reply(get_response(id, 0)))).await;
+        assert_eq!(v2.state, State::Verified, "{v2:?}");
+        assert_eq!(v2.evidence.facts["sys_descr"], "Lexmark MX");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_agent_that_refuses_the_credentials_warns() {
+        for get in [
+            (|_| Datagram::Silence) as fn(u64) -> Datagram,
+            |id| Datagram::Reply(get_response(id, 16)),
+            |id| Datagram::Reply(get_response(id + 1, 0)),
+        ] {
+            let found = snmp_of(agent(true, get)).await;
+            assert_eq!(found.state, State::Verified, "{found:?}");
+            assert!(found.warning.unwrap_or_default().contains("credentials"));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replies_that_are_not_snmp_silence_and_icmp_are_told_apart() {
+        let rows = [
+            (
+                Datagram::Reply(b"\x30\x03garbage".to_vec()),
+                State::Open,
+                "not SNMP",
+            ),
+            (Datagram::Silence, State::OpenFiltered, "no reply"),
+            (Datagram::Closed, State::Closed, "ICMP port unreachable"),
+            (Datagram::Local, State::Error, "could not open"),
+        ];
+        for (answer, state, why) in rows {
+            let found = snmp_of(move |_, _| answer.clone()).await;
+            assert_eq!(found.state, state, "{why}: {found:?}");
+            assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_report_to_another_message_is_not_an_agent() {
+        let found = snmp_of(|_, bytes: &[u8]| match request(bytes) {
+            (3, msg_id) => Datagram::Reply(report(msg_id + 1)),
+            _ => Datagram::Silence,
+        })
+        .await;
+        assert_eq!(found.state, State::Open, "{found:?}");
+        assert!(found.evidence.summary.contains("not SNMP"), "{found:?}");
+    }
+}

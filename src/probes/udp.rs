@@ -201,3 +201,138 @@ pub(super) async fn overlapped<A, B, F: Future<Output = B>>(
     };
     tokio::join!(first, second)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probes::peer::{Datagram, job, udp_prober};
+    use crate::wire::fixtures::KDC_PRINCIPAL_UNKNOWN;
+
+    const NPAP: u16 = 9300;
+
+    async fn blind_to(check: CheckId, port: u16, next_door: Datagram, here: Datagram) -> Finding {
+        let prober = udp_prober(move |to, _| {
+            if to == CONTROL_PORT {
+                next_door.clone()
+            } else {
+                here.clone()
+            }
+        });
+        prober.blind(&job(check, port), SourcePort::Ephemeral).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn blind_datagrams_cover_every_state() {
+        use Datagram::*;
+        let rows = [
+            (
+                Reply(b"\x01\x02".to_vec()),
+                Silence,
+                State::Open,
+                "UDP reply of 2 bytes",
+            ),
+            (Silence, Closed, State::OpenFiltered, "likely listening"),
+            (
+                Silence,
+                Silence,
+                State::OpenFiltered,
+                "no reply and no ICMP error",
+            ),
+            (Closed, Closed, State::Closed, "ICMP port unreachable"),
+            (Local, Closed, State::Error, "could not open a UDP socket"),
+        ];
+        for (here, next_door, state, why) in rows {
+            let found = blind_to(CheckId::Npap, NPAP, next_door, here).await;
+            assert_eq!(found.state, state, "{why}: {found:?}");
+            assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_control_probe_is_reported_with_silence_only() {
+        let found = blind_to(CheckId::Npap, NPAP, Datagram::Silence, Datagram::Silence).await;
+        assert_eq!(found.evidence.facts["control_result"], "silent");
+        let open = blind_to(
+            CheckId::Npap,
+            NPAP,
+            Datagram::Closed,
+            Datagram::Reply(vec![0]),
+        )
+        .await;
+        assert!(
+            !open.evidence.facts.contains_key("control_result"),
+            "{open:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_xmlnt_exception_document_is_verified() {
+        let reply = b"<?xml version=\"1.0\"?><Exception>bad request</Exception>".to_vec();
+        let found = blind_to(
+            CheckId::Xmlnt,
+            6000,
+            Datagram::Silence,
+            Datagram::Reply(reply),
+        )
+        .await;
+        assert_eq!(found.state, State::Verified, "{found:?}");
+        let other = blind_to(
+            CheckId::Npap,
+            NPAP,
+            Datagram::Silence,
+            Datagram::Reply(vec![0]),
+        )
+        .await;
+        assert_eq!(other.state, State::Open, "an NPAP reply is only open");
+    }
+
+    /// The KDC fixture with its clock set to `seconds`.
+    fn kdc_reply_at(seconds: i64) -> Vec<u8> {
+        let stamp: String = clock::date_time_text(seconds)
+            .chars()
+            .filter(char::is_ascii_digit)
+            .chain(['Z'])
+            .collect();
+        let mut reply = KDC_PRINCIPAL_UNKNOWN.to_vec();
+        let at = reply
+            .windows(15)
+            .position(|w| w.len() == 15 && w[..14].iter().all(u8::is_ascii_digit) && w[14] == b'Z')
+            .expect("the fixture carries its server time");
+        reply[at..at + 15].copy_from_slice(stamp.as_bytes());
+        reply
+    }
+
+    async fn kerberos_with(answer: Datagram) -> Finding {
+        let prober = udp_prober(move |_, _| answer.clone());
+        prober.kerberos(&job(CheckId::Kerberos, 88)).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn kerberos_verifies_a_kdc_and_warns_of_clock_skew() {
+        let now = kerberos_with(Datagram::Reply(kdc_reply_at(clock::unix_now()))).await;
+        assert_eq!(now.state, State::Verified, "{now:?}");
+        assert_eq!(now.warning, None, "{now:?}");
+        assert!(now.evidence.summary.contains("KDC answered"), "{now:?}");
+        let behind = kerberos_with(Datagram::Reply(kdc_reply_at(clock::unix_now() - 3600))).await;
+        assert_eq!(behind.state, State::Verified, "{behind:?}");
+        assert!(behind.warning.unwrap_or_default().contains("NTP"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn kerberos_tells_other_replies_silence_and_icmp_apart() {
+        let rows = [
+            (
+                Datagram::Reply(b"\x00garbage".to_vec()),
+                State::Open,
+                "not Kerberos",
+            ),
+            (Datagram::Silence, State::OpenFiltered, "no reply"),
+            (Datagram::Closed, State::Closed, "ICMP port unreachable"),
+        ];
+        for (answer, state, why) in rows {
+            let found = kerberos_with(answer).await;
+            assert_eq!(found.state, state, "{why}: {found:?}");
+            assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
+        }
+    }
+}
