@@ -5,8 +5,13 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::config::Defaults;
 use super::parse_duration;
+use super::profile::SnmpVersion;
+use super::targets::TargetArgs;
 use crate::catalog::CheckId;
+use crate::clock::humanize;
+use crate::probes::{SnmpAuth, SnmpPriv};
 use crate::report::{Format, ListFormat};
 use crate::targets::parse_port;
 
@@ -71,10 +76,10 @@ pub struct ListenArgs {
     #[arg(long, value_name = "ADDR,...", value_delimiter = ',')]
     pub expect: Vec<std::net::IpAddr>,
     /// The UDP port printers send alerts to
-    #[arg(long, value_name = "PORT", default_value_t = 9187)]
+    #[arg(long, value_name = "PORT", default_value_t = 9187, value_parser = port_flag)]
     pub udp_port: u16,
     /// The TCP port of the web console
-    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    #[arg(long, value_name = "PORT", default_value_t = 443, value_parser = port_flag)]
     pub tcp_port: u16,
     /// The local address to bind
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0")]
@@ -93,16 +98,20 @@ pub struct SendArgs {
     #[arg(value_name = "SERVER")]
     pub server: String,
     /// The server's UDP alert port
-    #[arg(long, value_name = "PORT", default_value_t = 9187)]
+    #[arg(long, value_name = "PORT", default_value_t = 9187, value_parser = port_flag)]
     pub udp_port: u16,
     /// The server's console port
-    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    #[arg(long, value_name = "PORT", default_value_t = 443, value_parser = port_flag)]
     pub tcp_port: u16,
-    /// Wait per datagram and per connect
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2s")]
-    pub timeout: Duration,
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = parse_duration,
+        help = with_default("Wait per datagram and per connect", humanize(Defaults::TIMEOUT))
+    )]
+    pub timeout: Option<Duration>,
     /// Datagrams re-sent after silence
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[arg(long, value_name = "N", default_value_t = Defaults::RETRIES, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -133,27 +142,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE", env = "MVE_AUDIT_PROFILE")]
     pub profile: Option<PathBuf>,
 
-    /// Printers: hostnames, IPv4/IPv6 addresses, CIDR ranges, @FILE (repeatable, comma-separated)
-    #[arg(long, value_name = "TARGETS", help_heading = "Targets")]
-    pub printers: Vec<String>,
-    /// SQL Server database (default port 1433)
-    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
-    pub sqlserver: Vec<String>,
-    /// Firebird database (default port 3050)
-    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
-    pub firebird: Vec<String>,
-    /// Mail server for e-mail alerts (default port 25)
-    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
-    pub smtp: Vec<String>,
-    /// LDAP directory (default port 389)
-    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
-    pub ldap: Vec<String>,
-    /// LDAPS directory (default port 636)
-    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
-    pub ldaps: Vec<String>,
-    /// Kerberos KDC (default port 88/udp)
-    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Targets")]
-    pub kerberos: Vec<String>,
+    #[command(flatten)]
+    pub targets: TargetArgs,
     /// Allow CIDR ranges over 65,536 addresses (up to 16,777,216)
     #[arg(long, help_heading = "Targets")]
     pub allow_large: bool,
@@ -170,10 +160,10 @@ pub struct CheckArgs {
     /// Probe a check on another peer port (repeatable), e.g. --port raw=9101
     #[arg(long = "port", value_name = "ID=PORT", value_parser = parse_port_override, help_heading = "Checks")]
     pub ports: Vec<(CheckId, u16)>,
-    /// SNMP version for the GET after engine discovery: 1, 2c or 3 [default: 3 when a v3 user
-    /// is set, else 2c]
-    #[arg(long, value_name = "VERSION", value_parser = ["1", "2c", "3"], help_heading = "SNMP")]
-    pub snmp_version: Option<String>,
+    /// SNMP version for the GET after engine discovery [default: 3 when a v3 user is set,
+    /// else 2c]
+    #[arg(long, value_name = "VERSION", value_enum, help_heading = "SNMP")]
+    pub snmp_version: Option<SnmpVersion>,
     /// SNMP v1/v2c community [default: public]; prefer the environment variable, which stays
     /// out of process lists
     #[arg(
@@ -200,7 +190,7 @@ pub struct CheckArgs {
         env = "MVE_AUDIT_SNMP_V3_AUTH_PROTOCOL",
         help_heading = "SNMP"
     )]
-    pub snmp_auth_protocol: Option<String>,
+    pub snmp_auth_protocol: Option<SnmpAuth>,
     /// SNMPv3 privacy: des, aes, aes192, aes256 [default: aes]
     #[arg(
         long,
@@ -208,30 +198,55 @@ pub struct CheckArgs {
         env = "MVE_AUDIT_SNMP_V3_PRIV_PROTOCOL",
         help_heading = "SNMP"
     )]
-    pub snmp_priv_protocol: Option<String>,
+    pub snmp_priv_protocol: Option<SnmpPriv>,
 
     /// Realm named in the Kerberos probe [default: a placeholder the KDC rejects]
     #[arg(long, value_name = "REALM", help_heading = "Checks")]
     pub kerberos_realm: Option<String>,
 
-    /// Wait per TCP connect and per UDP datagram, e.g. 500ms, 2s [default: 2s]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Timing")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = parse_duration,
+        help_heading = "Timing",
+        help = with_default(
+            "Wait per TCP connect and per UDP datagram, e.g. 500ms, 2s",
+            humanize(Defaults::TIMEOUT)
+        )
+    )]
     pub timeout: Option<Duration>,
-    /// UDP datagrams re-sent after silence, at most 10 [default: 2]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10), help_heading = "Timing")]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(0..=10),
+        help_heading = "Timing",
+        help = with_default("UDP datagrams re-sent after silence, at most 10", Defaults::RETRIES)
+    )]
     pub retries: Option<u32>,
     /// At most this many probes in flight [default: the rate × the longest wait, within the
     /// open-file limit]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536), help_heading = "Timing")]
     pub concurrency: Option<u32>,
-    /// Packets per second across all probes; 0 for no limit [default: 3000]
-    #[arg(long, value_name = "PPS", help_heading = "Timing")]
+    #[arg(
+        long,
+        value_name = "PPS",
+        value_parser = clap::value_parser!(u32).range(0..=1_000_000),
+        help_heading = "Timing",
+        help = with_default("Packets per second across all probes; 0 for no limit", Defaults::RATE)
+    )]
     pub rate: Option<u32>,
-
-    /// ICMP errors per second a host may owe us after a burst of 5, so printers' ICMP rate
-    /// limits do not hide closed ports (only datagrams that may draw an error count); 0 for
-    /// no limit [default: 1]
-    #[arg(long, value_name = "PPS", help_heading = "Timing")]
+    #[arg(
+        long,
+        value_name = "PPS",
+        value_parser = clap::value_parser!(u32).range(0..=10_000),
+        help_heading = "Timing",
+        help = with_default(
+            "ICMP errors per second a host may owe us after a burst of 5, so printers' ICMP \
+             rate limits do not hide closed ports (only datagrams that may draw an error \
+             count); 0 for no limit",
+            Defaults::HOST_RATE
+        )
+    )]
     pub host_rate: Option<u32>,
 
     /// Output format
@@ -252,23 +267,78 @@ pub struct CheckArgs {
     pub dry_run: bool,
 }
 
-fn parse_check(text: &str) -> Result<CheckId, String> {
-    text.parse()
-        .map_err(|e: crate::catalog::UnknownCheck| e.to_string())
+/// `TEXT [default: VALUE]`: help whose default comes from `Defaults`, so it is written once.
+fn with_default(text: &str, value: impl std::fmt::Display) -> String {
+    format!("{text} [default: {value}]")
 }
 
-fn parse_port_override(text: &str) -> Result<(CheckId, u16), String> {
+/// A port given as a flag: 1 to 65535.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{text}': {reason}")]
+pub struct PortFlagError {
+    text: String,
+    reason: &'static str,
+}
+
+fn port_flag(text: &str) -> Result<u16, PortFlagError> {
+    parse_port(text).map_err(|reason| PortFlagError {
+        text: text.to_string(),
+        reason,
+    })
+}
+
+fn parse_check(text: &str) -> Result<CheckId, crate::catalog::UnknownCheck> {
+    text.parse()
+}
+
+/// Why a `--port ID=PORT` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortOverrideError {
+    #[error("'{0}' is not ID=PORT (e.g. raw=9101)")]
+    Shape(String),
+    #[error(transparent)]
+    Check(#[from] crate::catalog::UnknownCheck),
+    #[error("'{0}' is an inbound path and has no peer port to override")]
+    Inbound(CheckId),
+    #[error("'{text}': {reason}")]
+    Port { text: String, reason: &'static str },
+}
+
+fn parse_port_override(text: &str) -> Result<(CheckId, u16), PortOverrideError> {
     let (id, port) = text
         .split_once('=')
-        .ok_or_else(|| format!("'{text}' is not ID=PORT (e.g. raw=9101)"))?;
+        .ok_or_else(|| PortOverrideError::Shape(text.to_string()))?;
     let check = parse_check(id)?;
     if check.path().peer.default_port().is_none() {
-        return Err(format!(
-            "'{check}' is an inbound path and has no peer port to override"
-        ));
+        return Err(PortOverrideError::Inbound(check));
     }
-    let port = parse_port(port).map_err(|why| format!("'{text}': {why}"))?;
+    let port = parse_port(port).map_err(|reason| PortOverrideError::Port {
+        text: text.to_string(),
+        reason,
+    })?;
     Ok((check, port))
+}
+
+// The report's formats as flag values: the binding to clap lives here, so `report` does not
+// depend on the command line.
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.help()))
+    }
+}
+
+impl clap::ValueEnum for ListFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &ListFormat::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
 }
 
 #[cfg(test)]
@@ -292,7 +362,7 @@ mod tests {
             ("console=8443", "inbound"),
         ];
         for (text, why) in rows {
-            let err = parse_port_override(text).unwrap_err();
+            let err = parse_port_override(text).unwrap_err().to_string();
             assert!(err.contains(why), "{text}: {err}");
         }
     }

@@ -1,4 +1,7 @@
-//! Merging, explicitly and in one place: CLI flags over the profile over the defaults.
+//! Merging, explicitly and in one place: flags over the environment over the profile over the
+//! defaults, into one typed configuration. Reading the profile and the environment happens
+//! first (`build_config`); `merge` is the one typed function that decides, and is tested by
+//! table.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -6,13 +9,13 @@ use std::time::Duration;
 
 use super::args::{CheckArgs, ColorChoice};
 use super::profile::{Profile, ProfileError, SnmpVersion, load_profile};
-use crate::catalog::{CheckId, Probe, Role};
+use crate::catalog::{CheckId, Probe};
 use crate::probes::{ProbeSettings, SnmpAuth, SnmpCredentials, SnmpPriv};
 use crate::report::Format;
-use crate::targets::{Limits, Origin, TargetError, TargetSet, parse_service};
+use crate::targets::{Limits, Origin, ResolveError, TargetError, TargetSet, parse_service};
 use crate::wire::kerberos::PLACEHOLDER_REALM;
 
-/// The defaults, in one place (also quoted in `--help` and the README).
+/// The defaults, in one place: `--help` quotes these (the README too).
 pub struct Defaults;
 
 impl Defaults {
@@ -21,6 +24,38 @@ impl Defaults {
     /// About 2 Mbit/s of probe packets (some 80 bytes each); see the README.
     pub const RATE: u32 = 3000;
     pub const HOST_RATE: u32 = 1;
+    pub const COMMUNITY: &str = "public";
+    pub const AUTH: SnmpAuth = SnmpAuth::Sha1;
+    pub const PRIVACY: SnmpPriv = SnmpPriv::Aes128;
+}
+
+/// The SNMPv3 keys from the environment: read once, before the merge, so the merge is a
+/// function of its inputs. (Keys have no flag: a flag shows in the process list.)
+#[derive(Default, Clone, PartialEq, Eq)]
+pub struct Env {
+    pub auth_key: Option<String>,
+    pub priv_key: Option<String>,
+}
+
+impl Env {
+    pub const AUTH_KEY: &str = "MVE_AUDIT_SNMP_V3_AUTH_KEY";
+    pub const PRIV_KEY: &str = "MVE_AUDIT_SNMP_V3_PRIV_KEY";
+
+    pub fn read() -> Env {
+        Env {
+            auth_key: std::env::var(Env::AUTH_KEY).ok(),
+            priv_key: std::env::var(Env::PRIV_KEY).ok(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("auth_key", &self.auth_key.as_ref().map(|_| "…"))
+            .field("priv_key", &self.priv_key.as_ref().map(|_| "…"))
+            .finish()
+    }
 }
 
 /// Everything `check` needs, validated.
@@ -43,6 +78,22 @@ pub struct CheckConfig {
     pub inbound_requested: Vec<CheckId>,
 }
 
+/// What is wrong with the SNMP settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnmpProblem {
+    #[error("SNMPv3 needs a user: --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user")]
+    NoUser,
+    #[error("the SNMPv3 {kind} protocol needs a key: {env} or snmp.{kind}-key")]
+    NoKey {
+        kind: &'static str,
+        env: &'static str,
+    },
+    #[error("an SNMPv3 key has at least 8 characters")]
+    ShortKey,
+    #[error("SNMPv3 privacy needs authentication too")]
+    PrivacyWithoutAuth,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(transparent)]
@@ -56,8 +107,11 @@ pub enum ConfigError {
     NoTargets,
     #[error("{origin}: a Kerberos realm cannot be empty")]
     EmptyRealm { origin: String },
-    #[error("{origin}: {reason}")]
-    Snmp { origin: String, reason: String },
+    #[error("{origin}: {problem}")]
+    Snmp {
+        origin: String,
+        problem: SnmpProblem,
+    },
     #[error(
         "nothing to check: no selected check applies to the targets given (checks: {checks}; \
          target roles: {roles})"
@@ -65,52 +119,111 @@ pub enum ConfigError {
     NothingToCheck { checks: String, roles: String },
     #[error(transparent)]
     Listen(#[from] crate::inbound::listen::ListenError),
-    #[error("{server}: {reason}")]
-    Server { server: String, reason: String },
+    #[error("{server}: {source}")]
+    Server {
+        server: String,
+        source: ResolveError,
+    },
 }
 
-/// The service roles and the flag that names each.
-const SERVICES: [(Role, &str); 6] = [
-    (Role::Sqlserver, "--sqlserver"),
-    (Role::Firebird, "--firebird"),
-    (Role::Smtp, "--smtp"),
-    (Role::Ldap, "--ldap"),
-    (Role::Ldaps, "--ldaps"),
-    (Role::Kerberos, "--kerberos"),
-];
-
+/// Reads the profile (when named) and the environment, then merges.
 pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
-    let profile_path = args.profile.as_deref();
-    let profile = match profile_path {
+    let profile = match args.profile.as_deref() {
         Some(path) => load_profile(path)?,
         None => Profile::default(),
     };
-    let shown = profile_path.map(|p| p.display().to_string());
-    let base = profile_path.and_then(Path::parent).map(PathBuf::from);
-    let limits = Limits {
-        allow_large: args.allow_large,
-    };
+    merge(args, &profile, &Env::read())
+}
 
-    let mut targets = TargetSet::new(limits);
-    // Printers: the flag replaces the profile's list.
-    if args.printers.is_empty() {
+/// Where each value comes from: a flag, else the environment, else the profile, else the
+/// default. Lists (targets, checks) from a flag replace the profile's; port overrides add up.
+pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConfig, ConfigError> {
+    let shown = args.profile.as_deref().map(|p| p.display().to_string());
+    let targets = merge_targets(args, profile, &shown)?;
+    let (selected, inbound_requested) = merge_checks(args, profile, &targets)?;
+    let promoted = if args.require.is_empty() {
+        profile.checks.require.clone()
+    } else {
+        args.require.clone()
+    };
+    let mut ports: BTreeMap<CheckId, u16> = profile.ports.iter().map(|(c, p)| (*c, p.0)).collect();
+    ports.extend(args.ports.iter().copied());
+    let timing = &profile.timing;
+    let realm = match (&args.kerberos_realm, &profile.kerberos.realm) {
+        (Some(realm), _) => checked_realm(realm, "--kerberos-realm")?,
+        (None, Some(realm)) => {
+            checked_realm(realm, &profile_origin(&shown, "kerberos.realm").to_string())?
+        }
+        (None, None) => PLACEHOLDER_REALM.to_string(),
+    };
+    let probe = ProbeSettings {
+        timeout: pick(args.timeout, timing.timeout.map(|d| d.0), Defaults::TIMEOUT),
+        retries: pick(args.retries, timing.retries.map(|r| r.0), Defaults::RETRIES),
+        rate: pick(args.rate, timing.rate.map(|r| r.0), Defaults::RATE),
+        host_rate: pick(
+            args.host_rate,
+            timing.host_rate.map(|r| r.0),
+            Defaults::HOST_RATE,
+        ),
+        kerberos_realm: realm,
+        snmp: snmp_credentials(args, profile, env, &shown)?,
+        payloads: profile
+            .payloads
+            .iter()
+            .map(|(check, payload)| (*check, payload.0.clone()))
+            .collect(),
+    };
+    let concurrency = args
+        .concurrency
+        .or(timing.concurrency.map(|c| c.0))
+        .map(|c| c as usize);
+    Ok(CheckConfig {
+        targets,
+        selected,
+        promoted,
+        ports,
+        probe,
+        concurrency,
+        dry_run: args.dry_run,
+        format: args.format,
+        color: args.color,
+        strict: args.strict,
+        details: args.details,
+        inbound_requested,
+    })
+}
+
+/// Printers and services: a role named by a flag replaces the profile's list for that role.
+fn merge_targets(
+    args: &CheckArgs,
+    profile: &Profile,
+    shown: &Option<String>,
+) -> Result<TargetSet, ConfigError> {
+    let base = args
+        .profile
+        .as_deref()
+        .and_then(Path::parent)
+        .map(PathBuf::from);
+    let mut targets = TargetSet::new(Limits {
+        allow_large: args.allow_large,
+    });
+    if args.targets.printers.is_empty() {
         for value in &profile.targets.printers {
-            let origin = profile_origin(&shown, "targets.printers");
+            let origin = profile_origin(shown, "targets.printers");
             targets.add_printers(value, &origin, base.as_deref())?;
         }
     } else {
-        for value in &args.printers {
+        for value in &args.targets.printers {
             targets.add_printers(value, &Origin::Flag("--printers"), None)?;
         }
     }
-    for (role, flag) in SERVICES {
-        let from_flag = service_flag(args, role);
+    let from_profile = profile.targets.services();
+    for ((role, flag, from_flag), (_, key, in_profile)) in
+        args.targets.services().into_iter().zip(from_profile)
+    {
         let (values, origin) = if from_flag.is_empty() {
-            let key = format!("targets.{}", role.as_str());
-            (
-                service_profile(&profile, role),
-                profile_origin(&shown, &key),
-            )
+            let key = format!("targets.{}", key.trim_start_matches('-'));
+            (in_profile, profile_origin(shown, &key))
         } else {
             (from_flag, Origin::Flag(flag))
         };
@@ -123,7 +236,15 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
     if targets.is_empty() {
         return Err(ConfigError::NoTargets);
     }
+    Ok(targets)
+}
 
+/// The checks to run, and those asked for that `check` cannot run (inbound paths).
+fn merge_checks(
+    args: &CheckArgs,
+    profile: &Profile,
+    targets: &TargetSet,
+) -> Result<(BTreeSet<CheckId>, Vec<CheckId>), ConfigError> {
     let only: Option<Vec<CheckId>> = if args.checks.is_empty() {
         profile.checks.only.clone()
     } else {
@@ -146,8 +267,7 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
         .into_iter()
         .filter(|c| c.path().probe == Probe::Inbound)
         .collect();
-
-    let roles = targets.roles().clone();
+    let roles = targets.roles();
     let applies = selected
         .iter()
         .any(|c| c.path().probe != Probe::Inbound && roles.contains(&c.path().role));
@@ -164,127 +284,64 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
             roles: list(roles.iter().map(ToString::to_string).collect()),
         });
     }
-
-    let promoted = if args.require.is_empty() {
-        profile.checks.require.clone()
-    } else {
-        args.require.clone()
-    };
-
-    let mut ports: BTreeMap<CheckId, u16> = profile.ports.iter().map(|(c, p)| (*c, p.0)).collect();
-    ports.extend(args.ports.iter().copied());
-
-    let timing = &profile.timing;
-    let realm = match (&args.kerberos_realm, &profile.kerberos.realm) {
-        (Some(realm), _) => checked_realm(realm, "--kerberos-realm")?,
-        (None, Some(realm)) => {
-            checked_realm(realm, &profile_origin(&shown, "kerberos.realm").to_string())?
-        }
-        (None, None) => PLACEHOLDER_REALM.to_string(),
-    };
-    let probe = ProbeSettings {
-        timeout: args
-            .timeout
-            .or(timing.timeout.map(|d| d.0))
-            .unwrap_or(Defaults::TIMEOUT),
-        retries: args
-            .retries
-            .or(timing.retries.map(|r| r.0))
-            .unwrap_or(Defaults::RETRIES),
-        rate: args
-            .rate
-            .or(timing.rate.map(|r| r.0))
-            .unwrap_or(Defaults::RATE),
-        host_rate: args
-            .host_rate
-            .or(timing.host_rate.map(|r| r.0))
-            .unwrap_or(Defaults::HOST_RATE),
-        kerberos_realm: realm,
-        snmp: snmp_credentials(args, &profile, &shown)?,
-        payloads: profile
-            .payloads
-            .iter()
-            .map(|(check, payload)| (*check, payload.0.clone()))
-            .collect(),
-    };
-    let concurrency = args
-        .concurrency
-        .or(timing.concurrency.map(|c| c.0))
-        .map(|c| c as usize);
-
-    Ok(CheckConfig {
-        targets,
-        selected,
-        promoted,
-        ports,
-        probe,
-        concurrency,
-        dry_run: args.dry_run,
-        format: args.format,
-        color: args.color,
-        strict: args.strict,
-        details: args.details,
-        inbound_requested,
-    })
+    Ok((selected, inbound_requested))
 }
 
-/// SNMP credentials: flags and environment over the profile over v2c "public". Keys come only
-/// from the environment or the profile.
+/// SNMP credentials: flags (and their environment variables) over the profile over v2c
+/// "public". Keys come only from the environment or the profile.
 fn snmp_credentials(
     args: &CheckArgs,
     profile: &Profile,
+    env: &Env,
     shown: &Option<String>,
 ) -> Result<SnmpCredentials, ConfigError> {
     let p = &profile.snmp;
-    let bad = |origin: String, reason: String| ConfigError::Snmp { origin, reason };
     let user = args.snmp_user.clone().or_else(|| p.user.clone());
-    let version = match (&args.snmp_version, p.version) {
-        (Some(v), _) => v.clone(),
-        (None, Some(SnmpVersion::V1)) => "1".into(),
-        (None, Some(SnmpVersion::V2c)) => "2c".into(),
-        (None, Some(SnmpVersion::V3)) => "3".into(),
-        (None, None) if user.is_some() => "3".into(),
-        (None, None) => "2c".into(),
+    let version = match (args.snmp_version, p.version) {
+        (Some(v), _) | (None, Some(v)) => v,
+        (None, None) if user.is_some() => SnmpVersion::V3,
+        (None, None) => SnmpVersion::V2c,
     };
     let community = args
         .snmp_community
         .clone()
         .or_else(|| p.community.clone())
-        .unwrap_or_else(|| "public".to_string());
-    match version.as_str() {
-        "1" => return Ok(SnmpCredentials::V1 { community }),
-        "2c" => return Ok(SnmpCredentials::V2c { community }),
-        _ => {}
-    }
-    let user = user.ok_or_else(|| {
-        bad(
-            "--snmp-version 3".into(),
-            "SNMPv3 needs a user: --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user".into(),
-        )
-    })?;
-    let auth: Option<(SnmpAuth, String)> = v3_secret(V3Secret {
+        .unwrap_or_else(|| Defaults::COMMUNITY.to_string());
+    let version_origin = match args.snmp_version {
+        Some(_) => "--snmp-version".to_string(),
+        None => profile_origin(shown, "snmp.version").to_string(),
+    };
+    let user = match version {
+        SnmpVersion::V1 => return Ok(SnmpCredentials::V1 { community }),
+        SnmpVersion::V2c => return Ok(SnmpCredentials::V2c { community }),
+        SnmpVersion::V3 => user.ok_or(ConfigError::Snmp {
+            origin: version_origin,
+            problem: SnmpProblem::NoUser,
+        })?,
+    };
+    let auth = v3_secret(V3Secret {
         kind: "auth",
-        env: "MVE_AUDIT_SNMP_V3_AUTH_KEY",
-        key: p.auth_key.clone(),
-        protocol: args.snmp_auth_protocol.clone(),
-        profile_protocol: p.auth_protocol.clone(),
-        default: "sha",
+        env: Env::AUTH_KEY,
+        key: env.auth_key.clone().or_else(|| p.auth_key.clone()),
+        protocol: args.snmp_auth_protocol.or(p.auth_protocol),
+        from_flag: args.snmp_auth_protocol.is_some(),
+        default: Defaults::AUTH,
         shown,
     })?;
-    let privacy: Option<(SnmpPriv, String)> = v3_secret(V3Secret {
+    let privacy = v3_secret(V3Secret {
         kind: "priv",
-        env: "MVE_AUDIT_SNMP_V3_PRIV_KEY",
-        key: p.priv_key.clone(),
-        protocol: args.snmp_priv_protocol.clone(),
-        profile_protocol: p.priv_protocol.clone(),
-        default: "aes",
+        env: Env::PRIV_KEY,
+        key: env.priv_key.clone().or_else(|| p.priv_key.clone()),
+        protocol: args.snmp_priv_protocol.or(p.priv_protocol),
+        from_flag: args.snmp_priv_protocol.is_some(),
+        default: Defaults::PRIVACY,
         shown,
     })?;
     if privacy.is_some() && auth.is_none() {
-        return Err(bad(
-            "MVE_AUDIT_SNMP_V3_PRIV_KEY / snmp.priv-key".into(),
-            "SNMPv3 privacy needs authentication too".into(),
-        ));
+        return Err(ConfigError::Snmp {
+            origin: format!("{} / snmp.priv-key", Env::PRIV_KEY),
+            problem: SnmpProblem::PrivacyWithoutAuth,
+        });
     }
     Ok(SnmpCredentials::V3 {
         user,
@@ -294,55 +351,47 @@ fn snmp_credentials(
 }
 
 /// Where one SNMPv3 secret (auth or privacy) and its protocol come from.
-struct V3Secret<'a> {
+struct V3Secret<'a, P> {
     /// "auth" or "priv", as in the profile keys `auth-key` / `priv-protocol`.
     kind: &'static str,
     env: &'static str,
+    /// From the environment, else the profile.
     key: Option<String>,
-    protocol: Option<String>,
-    profile_protocol: Option<String>,
-    default: &'static str,
+    /// From the flag, else the profile.
+    protocol: Option<P>,
+    from_flag: bool,
+    default: P,
     shown: &'a Option<String>,
 }
 
-/// A protocol and its key: both or neither (the protocol has a default), the key from the
-/// environment over the profile, at least 8 characters (RFC 3414).
-fn v3_secret<P: std::str::FromStr<Err = String>>(
-    secret: V3Secret,
-) -> Result<Option<(P, String)>, ConfigError> {
+/// A protocol and its key: both or neither (the protocol has a default), the key at least 8
+/// characters (RFC 3414).
+fn v3_secret<P>(secret: V3Secret<'_, P>) -> Result<Option<(P, String)>, ConfigError> {
     let kind = secret.kind;
-    let protocol_origin = match secret.protocol {
-        Some(_) => format!("--snmp-{kind}-protocol"),
-        None => profile_origin(secret.shown, &format!("snmp.{kind}-protocol")).to_string(),
-    };
-    let key_origin = format!("{} / snmp.{kind}-key", secret.env);
-    let key = std::env::var(secret.env).ok().or(secret.key);
-    let name = secret.protocol.or(secret.profile_protocol);
-    let bad = |origin: String, reason: String| ConfigError::Snmp { origin, reason };
-    match (key, name) {
+    match (secret.key, secret.protocol) {
         (None, None) => Ok(None),
-        (None, Some(_)) => Err(bad(
-            protocol_origin,
-            format!(
-                "the SNMPv3 {kind} protocol needs a key: {} or snmp.{kind}-key",
-                secret.env
-            ),
-        )),
-        (Some(key), name) => {
-            let protocol = name
-                .as_deref()
-                .unwrap_or(secret.default)
-                .parse()
-                .map_err(|e| bad(protocol_origin, e))?;
-            if key.len() < 8 {
-                return Err(bad(
-                    key_origin,
-                    "an SNMPv3 key has at least 8 characters".into(),
-                ));
-            }
-            Ok(Some((protocol, key)))
-        }
+        (None, Some(_)) => Err(ConfigError::Snmp {
+            origin: if secret.from_flag {
+                format!("--snmp-{kind}-protocol")
+            } else {
+                profile_origin(secret.shown, &format!("snmp.{kind}-protocol")).to_string()
+            },
+            problem: SnmpProblem::NoKey {
+                kind,
+                env: secret.env,
+            },
+        }),
+        (Some(key), _) if key.len() < 8 => Err(ConfigError::Snmp {
+            origin: format!("{} / snmp.{kind}-key", secret.env),
+            problem: SnmpProblem::ShortKey,
+        }),
+        (Some(key), protocol) => Ok(Some((protocol.unwrap_or(secret.default), key))),
     }
+}
+
+/// The flag's value, else the profile's, else the default.
+fn pick<T>(flag: Option<T>, profile: Option<T>, default: T) -> T {
+    flag.or(profile).unwrap_or(default)
 }
 
 fn profile_origin(file: &Option<String>, key: &str) -> Origin {
@@ -362,75 +411,130 @@ fn checked_realm(realm: &str, origin: &str) -> Result<String, ConfigError> {
     Ok(realm.to_string())
 }
 
-fn service_flag(args: &CheckArgs, role: Role) -> &[String] {
-    match role {
-        Role::Sqlserver => &args.sqlserver,
-        Role::Firebird => &args.firebird,
-        Role::Smtp => &args.smtp,
-        Role::Ldap => &args.ldap,
-        Role::Ldaps => &args.ldaps,
-        Role::Kerberos => &args.kerberos,
-        Role::Printer | Role::Server => &[],
-    }
-}
-
-fn service_profile(profile: &Profile, role: Role) -> &[String] {
-    let t = &profile.targets;
-    match role {
-        Role::Sqlserver => &t.sqlserver,
-        Role::Firebird => &t.firebird,
-        Role::Smtp => &t.smtp,
-        Role::Ldap => &t.ldap,
-        Role::Ldaps => &t.ldaps,
-        Role::Kerberos => &t.kerberos,
-        Role::Printer | Role::Server => &[],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
+    use crate::cli::{Cli, Command, parse_profile};
     use clap::Parser;
 
-    /// Builds the configuration of `check ARGS` with `profile` as its profile file.
-    fn config(profile: &str, args: &[&str]) -> Result<CheckConfig, String> {
-        let dir = std::env::temp_dir().join(format!(
-            "mve-audit-config-{}-{}",
-            std::process::id(),
-            profile.len()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("site.toml");
-        std::fs::write(&path, profile).unwrap();
-        let mut argv = vec!["mve-audit", "check", "--printers", "192.0.2.1", "--profile"];
-        let path_text = path.display().to_string();
-        argv.push(&path_text);
+    /// `check ARGS` (with a printer and `--profile site.toml`) merged over `profile` and `env`.
+    fn merged(profile: &str, args: &[&str], env: &Env) -> Result<CheckConfig, String> {
+        let profile = parse_profile(profile, Path::new("site.toml")).map_err(|e| e.to_string())?;
+        let mut argv = vec!["mve-audit", "check", "--profile", "site.toml"];
+        if !args.contains(&"--printers") {
+            argv.extend(["--printers", "192.0.2.1"]);
+        }
         argv.extend(args);
-        let Command::Check(check) = Cli::try_parse_from(argv).unwrap().command else {
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        let Command::Check(check) = cli.command else {
             panic!("not check")
         };
-        let result = build_config(&check).map_err(|e| e.to_string());
-        std::fs::remove_dir_all(dir).unwrap();
-        result
+        merge(&check, &profile, env).map_err(|e| e.to_string())
+    }
+
+    fn timing(config: &CheckConfig) -> String {
+        let p = &config.probe;
+        format!(
+            "timeout={:?} retries={} rate={} host_rate={} concurrency={:?}",
+            p.timeout, p.retries, p.rate, p.host_rate, config.concurrency
+        )
     }
 
     #[test]
-    fn snmp_defaults_to_v2c_public() {
-        let config = config("", &[]).unwrap();
+    fn flags_beat_the_profile_which_beats_the_defaults() {
+        let profile =
+            "[timing]\ntimeout = \"3s\"\nretries = 4\nrate = 100\nhost-rate = 7\nconcurrency = 9\n";
+        let rows: [(&str, &[&str], &str); 4] = [
+            (
+                "",
+                &[],
+                "timeout=2s retries=2 rate=3000 host_rate=1 concurrency=None",
+            ),
+            (
+                profile,
+                &[],
+                "timeout=3s retries=4 rate=100 host_rate=7 concurrency=Some(9)",
+            ),
+            (
+                profile,
+                &["--timeout", "500ms", "--retries", "0", "--rate", "0"],
+                "timeout=500ms retries=0 rate=0 host_rate=7 concurrency=Some(9)",
+            ),
+            (
+                "",
+                &["--host-rate", "0", "--concurrency", "64"],
+                "timeout=2s retries=2 rate=3000 host_rate=0 concurrency=Some(64)",
+            ),
+        ];
+        for (profile, args, want) in rows {
+            let config = merged(profile, args, &Env::default()).unwrap();
+            assert_eq!(timing(&config), want, "{profile:?} {args:?}");
+        }
+    }
+
+    #[test]
+    fn lists_from_a_flag_replace_the_profiles_and_ports_add_up() {
+        let profile = "[targets]\nprinters = [\"192.0.2.7\", \"192.0.2.8\"]\nsmtp = \"192.0.2.25\"\n\
+                       [checks]\nskip = [\"raw\"]\n[ports]\nhttp = 8080\n";
+        let from_profile = merged(
+            profile,
+            &["--printers", "192.0.2.7,192.0.2.8"],
+            &Env::default(),
+        )
+        .unwrap();
+        assert!(!from_profile.selected.contains(&CheckId::Raw));
+        assert_eq!(from_profile.targets.roles().len(), 2, "printers and smtp");
+        let flagged = merged(
+            profile,
+            &[
+                "--printers",
+                "192.0.2.9",
+                "--skip",
+                "ftp",
+                "--port",
+                "raw=9101",
+            ],
+            &Env::default(),
+        )
+        .unwrap();
+        assert!(flagged.selected.contains(&CheckId::Raw));
+        assert!(!flagged.selected.contains(&CheckId::Ftp));
+        assert_eq!(flagged.ports.get(&CheckId::Http), Some(&8080));
+        assert_eq!(flagged.ports.get(&CheckId::Raw), Some(&9101));
+        let realm = merged("[kerberos]\nrealm = \"SITE.TEST\"\n", &[], &Env::default()).unwrap();
+        assert_eq!(realm.probe.kerberos_realm, "SITE.TEST");
+        let flag = merged(
+            "[kerberos]\nrealm = \"SITE.TEST\"\n",
+            &["--kerberos-realm", "X.TEST"],
+            &Env::default(),
+        );
+        assert_eq!(flag.unwrap().probe.kerberos_realm, "X.TEST");
+    }
+
+    #[test]
+    fn snmp_defaults_to_v2c_public_and_flags_win() {
+        let config = merged("", &[], &Env::default()).unwrap();
         assert_eq!(
             config.probe.snmp,
             SnmpCredentials::V2c {
                 community: "public".into()
             }
         );
+        let profile = "[snmp]\nversion = \"1\"\ncommunity = \"site\"\n";
+        let config = merged(profile, &["--snmp-community", "flag"], &Env::default()).unwrap();
+        assert_eq!(
+            config.probe.snmp,
+            SnmpCredentials::V1 {
+                community: "flag".into()
+            }
+        );
     }
 
     #[test]
-    fn snmp_v3_comes_from_the_profile_with_its_protocols() {
+    fn snmp_v3_comes_from_the_profile_and_the_environment() {
         let profile = "[snmp]\nuser = \"mve\"\nauth-protocol = \"sha256\"\nauth-key = \"auth-secret\"\n\
                        priv-key = \"priv-secret\"\n";
-        let config = config(profile, &[]).unwrap();
+        let config = merged(profile, &[], &Env::default()).unwrap();
         assert_eq!(
             config.probe.snmp,
             SnmpCredentials::V3 {
@@ -443,12 +547,25 @@ mod tests {
             !format!("{:?}", config.probe.snmp).contains("secret"),
             "Debug hides keys"
         );
+        let env = Env {
+            auth_key: Some("from-the-env".into()),
+            priv_key: None,
+        };
+        let config = merged(profile, &["--snmp-auth-protocol", "md5"], &env).unwrap();
+        let SnmpCredentials::V3 { auth, .. } = config.probe.snmp else {
+            panic!("v3")
+        };
+        assert_eq!(auth, Some((SnmpAuth::Md5, "from-the-env".into())));
     }
 
     #[test]
     fn bad_snmp_settings_name_where_they_came_from() {
         let rows: &[(&str, &[&str], &str)] = &[
-            ("", &["--snmp-version", "3"], "SNMPv3 needs a user"),
+            (
+                "",
+                &["--snmp-version", "3"],
+                "--snmp-version: SNMPv3 needs a user",
+            ),
             (
                 "[snmp]\nuser = \"u\"\nauth-protocol = \"sha\"\n",
                 &[],
@@ -467,11 +584,22 @@ mod tests {
             (
                 "[snmp]\nuser = \"u\"\nauth-key = \"long-enough\"\n",
                 &["--snmp-auth-protocol", "sha3"],
-                "--snmp-auth-protocol: unknown SNMPv3 auth protocol 'sha3'",
+                "unknown SNMPv3 auth protocol 'sha3'",
+            ),
+            (
+                "[snmp]\nauth-protocol = \"sha3\"\n",
+                &[],
+                "site.toml:2:17: unknown SNMPv3 auth protocol 'sha3'",
+            ),
+            ("[snmp]\nversion = \"2\"\n", &[], "site.toml:2:11"),
+            (
+                "",
+                &["--snmp-version", "2"],
+                "invalid value '2' for '--snmp-version",
             ),
         ];
         for (profile, args, want) in rows {
-            let err = config(profile, args).unwrap_err();
+            let err = merged(profile, args, &Env::default()).unwrap_err();
             assert!(err.contains(want), "{profile:?} {args:?}: {err}");
         }
     }

@@ -2,30 +2,44 @@
 
 use std::time::Duration;
 
+/// Why a duration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("'{0}' has no unit: write it like 500ms, 2s or 1m")]
+    NoUnit(String),
+    #[error("'{0}' does not start with a number")]
+    NotANumber(String),
+    #[error("'{text}' has an unknown unit '{unit}': use ms, s or m")]
+    UnknownUnit { text: String, unit: String },
+    #[error("'{0}' is out of range: use 1ms to 60m")]
+    OutOfRange(String),
+}
+
 /// Parses `NUMBER UNIT` with unit `ms`, `s` or `m`. A bare number is refused: `2` could mean
 /// seconds or milliseconds, and a wrong guess makes a scan a thousand times too slow or fast.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let trimmed = text.trim();
     let split = trimmed
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("'{text}' has no unit: write it like 500ms, 2s or 1m"))?;
+        .ok_or_else(|| DurationError::NoUnit(text.to_string()))?;
     let (number, unit) = trimmed.split_at(split);
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("'{text}' does not start with a number"))?;
+        .map_err(|_| DurationError::NotANumber(text.to_string()))?;
     let scale = match unit.trim() {
         "ms" => 0.001,
         "s" => 1.0,
         "m" | "min" => 60.0,
         other => {
-            return Err(format!(
-                "'{text}' has an unknown unit '{other}': use ms, s or m"
-            ));
+            return Err(DurationError::UnknownUnit {
+                text: text.to_string(),
+                unit: other.to_string(),
+            });
         }
     };
     let seconds = value * scale;
     if !(0.001..=3600.0).contains(&seconds) {
-        return Err(format!("'{text}' is out of range: use 1ms to 60m"));
+        return Err(DurationError::OutOfRange(text.to_string()));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -62,7 +76,7 @@ mod tests {
             ("..s", "number"),
         ];
         for (text, why) in rows {
-            let err = parse_duration(text).unwrap_err();
+            let err = parse_duration(text).unwrap_err().to_string();
             assert!(err.contains(why), "{text}: {err}");
             assert!(err.contains(text.trim()), "{text}: {err}");
         }

@@ -5,10 +5,12 @@ mod args;
 mod config;
 mod duration;
 mod profile;
+mod targets;
 
 pub use args::{
     CatalogArgs, CheckArgs, Cli, ColorChoice, Command, EXIT_CODES, ListenArgs, LocalArgs, SendArgs,
 };
-pub use config::{CheckConfig, ConfigError, Defaults, build_config};
+pub use config::{CheckConfig, ConfigError, Defaults, Env, SnmpProblem, build_config, merge};
 pub use duration::parse_duration;
-pub use profile::{Profile, ProfileError, load_profile};
+pub use profile::{Profile, ProfileError, SnmpVersion, load_profile, parse_profile};
+pub use targets::TargetArgs;

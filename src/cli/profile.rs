@@ -2,22 +2,23 @@
 //! values are errors that name the file, line and column.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, Deserializer};
 
 use super::parse_duration;
+use super::targets::TargetArgs;
 use crate::catalog::CheckId;
+use crate::probes::{SnmpAuth, SnmpPriv};
 use crate::targets::parse_port;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Profile {
     #[serde(default)]
-    pub targets: ProfileTargets,
+    pub targets: TargetArgs,
     #[serde(default)]
     pub checks: ProfileChecks,
     /// Peer port per check id.
@@ -63,19 +64,23 @@ pub struct ProfileSnmp {
     pub version: Option<SnmpVersion>,
     pub community: Option<String>,
     pub user: Option<String>,
-    pub auth_protocol: Option<String>,
+    pub auth_protocol: Option<SnmpAuth>,
     pub auth_key: Option<String>,
-    pub priv_protocol: Option<String>,
+    pub priv_protocol: Option<SnmpPriv>,
     pub priv_key: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// The SNMP version of the GET: the same names on the command line and in a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
 pub enum SnmpVersion {
     #[serde(rename = "1")]
+    #[value(name = "1")]
     V1,
     #[serde(rename = "2c")]
+    #[value(name = "2c")]
     V2c,
     #[serde(rename = "3")]
+    #[value(name = "3")]
     V3,
 }
 
@@ -90,25 +95,6 @@ impl<'de> Deserialize<'de> for HexPayload {
             .map(HexPayload)
             .map_err(de::Error::custom)
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ProfileTargets {
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub printers: Vec<String>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub sqlserver: Vec<String>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub firebird: Vec<String>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub smtp: Vec<String>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub ldap: Vec<String>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub ldaps: Vec<String>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub kerberos: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,28 +168,6 @@ impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for Bounded<MIN, MAX>
     }
 }
 
-/// Accepts `key = "one"` as well as `key = ["one", "two"]`.
-fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    struct OneOrMany;
-    impl<'de> Visitor<'de> for OneOrMany {
-        type Value = Vec<String>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string or a list of strings")
-        }
-        fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-            Ok(vec![value.to_string()])
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some(item) = seq.next_element::<String>()? {
-                out.push(item);
-            }
-            Ok(out)
-        }
-    }
-    d.deserialize_any(OneOrMany)
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     #[error("cannot read profile {path}: {source}")]
@@ -211,15 +175,18 @@ pub enum ProfileError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}:{line}:{column}: {message}")]
+    #[error("{path}:{line}:{column}: {}", .source.message().trim())]
     Invalid {
         path: PathBuf,
         line: usize,
         column: usize,
-        message: String,
+        source: Box<toml::de::Error>,
     },
-    #[error("{path}: {message}")]
-    InvalidAnywhere { path: PathBuf, message: String },
+    #[error("{path}: {}", .source.message().trim())]
+    InvalidAnywhere {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
 }
 
 /// Reads and checks a profile file.
@@ -232,23 +199,20 @@ pub fn load_profile(path: &Path) -> Result<Profile, ProfileError> {
 }
 
 pub fn parse_profile(text: &str, path: &Path) -> Result<Profile, ProfileError> {
-    toml::from_str(text).map_err(|err| {
-        let message = err.message().trim().to_string();
-        match err.span() {
-            Some(span) => {
-                let (line, column) = line_column(text, span.start);
-                ProfileError::Invalid {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    message,
-                }
-            }
-            None => ProfileError::InvalidAnywhere {
+    toml::from_str(text).map_err(|err| match err.span() {
+        Some(span) => {
+            let (line, column) = line_column(text, span.start);
+            ProfileError::Invalid {
                 path: path.to_path_buf(),
-                message,
-            },
+                line,
+                column,
+                source: Box::new(err),
+            }
         }
+        None => ProfileError::InvalidAnywhere {
+            path: path.to_path_buf(),
+            source: Box::new(err),
+        },
     })
 }
 

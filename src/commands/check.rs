@@ -12,7 +12,7 @@ use crate::cli::{CheckArgs, CheckConfig, build_config};
 use crate::engine::estimate::{self, Estimate, Timing};
 use crate::engine::{self, Plan, build_plan};
 use crate::probes::NetworkProber;
-use crate::report::{self, Collector, Sink, Streamer, Style};
+use crate::report::{Collector, Sink, Streamer, Style};
 use crate::results::{State, Verdict};
 use crate::targets::{self, TargetSet};
 use crate::transport;
@@ -42,7 +42,7 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     let estimate = Estimate::new(targets, &probes, timing, slots);
     if config.dry_run {
         let mut out = io::stdout().lock();
-        report::render_dry_run(
+        super::dry_run::render_dry_run(
             &estimate,
             &probes,
             timing,
@@ -54,7 +54,10 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
         return Ok(Outcome::Passed);
     }
     if estimate.probes >= LARGE_RUN {
-        eprintln!("mve-audit: {}", report::estimate_line(&estimate, timing));
+        eprintln!(
+            "mve-audit: {}",
+            super::dry_run::estimate_line(&estimate, timing)
+        );
     }
 
     let stdout = io::stdout();

@@ -4,6 +4,7 @@
 
 mod catalog;
 mod check;
+mod dry_run;
 mod listen;
 mod local;
 mod send;

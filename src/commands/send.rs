@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::{Outcome, RunError, inbound_matrix, render, runtime};
 use crate::catalog::{CheckId, Role};
-use crate::cli::{ConfigError, SendArgs};
+use crate::cli::{ConfigError, Defaults, SendArgs};
 use crate::inbound::send::{self, SendSettings};
 use crate::results::Done;
 use crate::targets::{self, Host};
@@ -17,7 +17,7 @@ const RESOLVE_LIMIT: Duration = Duration::from_secs(10);
 pub fn send(args: &SendArgs) -> Result<Outcome, RunError> {
     let started = Instant::now();
     let settings = SendSettings {
-        timeout: args.timeout,
+        timeout: args.timeout.unwrap_or(Defaults::TIMEOUT),
         retries: args.retries,
     };
     let host = match args.server.parse() {
@@ -27,9 +27,9 @@ pub fn send(args: &SendArgs) -> Result<Outcome, RunError> {
     let runtime = runtime()?;
     let (address, alert, console) = runtime.block_on(async {
         let addresses = targets::resolve_names(host.name(), 1, RESOLVE_LIMIT).await;
-        let address = addresses.of(&host).map_err(|err| ConfigError::Server {
+        let address = addresses.of(&host).map_err(|source| ConfigError::Server {
             server: args.server.clone(),
-            reason: err.to_string(),
+            source,
         })?;
         let alert = send::alert(SocketAddr::new(address, args.udp_port), &settings).await;
         let console = send::console(

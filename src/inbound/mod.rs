@@ -31,19 +31,33 @@ impl fmt::Display for PortSpec {
     }
 }
 
-impl FromStr for PortSpec {
-    type Err = String;
+/// Why a `PROTO/PORT` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortSpecError {
+    #[error("'{0}' is not PROTO/PORT (e.g. tcp/8443)")]
+    Shape(String),
+    #[error("'{0}': the protocol is tcp or udp")]
+    Protocol(String),
+    #[error("'{text}': {reason}")]
+    Port { text: String, reason: &'static str },
+}
 
-    fn from_str(text: &str) -> Result<Self, String> {
+impl FromStr for PortSpec {
+    type Err = PortSpecError;
+
+    fn from_str(text: &str) -> Result<Self, PortSpecError> {
         let (proto, port) = text
             .split_once('/')
-            .ok_or_else(|| format!("'{text}' is not PROTO/PORT (e.g. tcp/8443)"))?;
+            .ok_or_else(|| PortSpecError::Shape(text.to_string()))?;
         let transport = match proto.to_ascii_lowercase().as_str() {
             "tcp" => Transport::Tcp,
             "udp" => Transport::Udp,
-            _ => return Err(format!("'{text}': the protocol is tcp or udp")),
+            _ => return Err(PortSpecError::Protocol(text.to_string())),
         };
-        let port = crate::targets::parse_port(port).map_err(|why| format!("'{text}': {why}"))?;
+        let port = crate::targets::parse_port(port).map_err(|reason| PortSpecError::Port {
+            text: text.to_string(),
+            reason,
+        })?;
         Ok(PortSpec { transport, port })
     }
 }
@@ -75,7 +89,7 @@ mod tests {
             ("sctp/1", "tcp or udp"),
             ("tcp/0", "port 0"),
         ] {
-            let err = bad.parse::<PortSpec>().unwrap_err();
+            let err = bad.parse::<PortSpec>().unwrap_err().to_string();
             assert!(err.contains(why), "{bad}: {err}");
         }
     }

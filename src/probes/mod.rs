@@ -31,6 +31,7 @@ use crate::transport::{
 
 pub use snmp_client::{
     AsyncSnmp, SnmpAuth, SnmpCredentials, SnmpGetError, SnmpGetter, SnmpPriv, SystemInfo,
+    UnknownProtocol,
 };
 pub use udp::CONTROL_PORT;
 

@@ -87,9 +87,18 @@ pub enum SnmpPriv {
     Aes256,
 }
 
+/// An SNMPv3 protocol name we do not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown SNMPv3 {kind} protocol '{name}' ({known})")]
+pub struct UnknownProtocol {
+    pub kind: &'static str,
+    pub name: String,
+    pub known: &'static str,
+}
+
 impl std::str::FromStr for SnmpAuth {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownProtocol;
+    fn from_str(s: &str) -> Result<Self, UnknownProtocol> {
         match s.to_ascii_lowercase().replace('-', "").as_str() {
             "md5" => Ok(SnmpAuth::Md5),
             "sha" | "sha1" => Ok(SnmpAuth::Sha1),
@@ -97,24 +106,43 @@ impl std::str::FromStr for SnmpAuth {
             "sha256" => Ok(SnmpAuth::Sha256),
             "sha384" => Ok(SnmpAuth::Sha384),
             "sha512" => Ok(SnmpAuth::Sha512),
-            _ => Err(format!(
-                "unknown SNMPv3 auth protocol '{s}' (md5, sha, sha224, sha256, sha384, sha512)"
-            )),
+            _ => Err(UnknownProtocol {
+                kind: "auth",
+                name: s.to_string(),
+                known: "md5, sha, sha224, sha256, sha384, sha512",
+            }),
         }
     }
 }
 
+/// Protocols are read from a profile by the names the flags take.
+impl<'de> serde::Deserialize<'de> for SnmpAuth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SnmpPriv {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::str::FromStr for SnmpPriv {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownProtocol;
+    fn from_str(s: &str) -> Result<Self, UnknownProtocol> {
         match s.to_ascii_lowercase().replace('-', "").as_str() {
             "des" => Ok(SnmpPriv::Des),
             "aes" | "aes128" => Ok(SnmpPriv::Aes128),
             "aes192" => Ok(SnmpPriv::Aes192),
             "aes256" => Ok(SnmpPriv::Aes256),
-            _ => Err(format!(
-                "unknown SNMPv3 privacy protocol '{s}' (des, aes, aes192, aes256)"
-            )),
+            _ => Err(UnknownProtocol {
+                kind: "privacy",
+                name: s.to_string(),
+                known: "des, aes, aes192, aes256",
+            }),
         }
     }
 }

@@ -4,7 +4,6 @@
 mod catalog;
 mod collect;
 mod csv;
-mod estimate;
 mod hints;
 mod json;
 mod jsonl;
@@ -25,34 +24,74 @@ use crate::results::{Evidence, State, Verdict};
 
 pub use catalog::{render_catalog_json, render_catalog_table};
 pub use collect::{CellMaker, Collector, Sink, Streamer};
-pub use estimate::{estimate_line, render_dry_run};
 pub use local::{render_local_json, render_local_table};
 
 /// Bumped whenever a field of the JSON report changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The output formats of `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// A matrix for people, coloured on a terminal.
     Table,
-    /// The full results, for programs.
     Json,
-    /// One JSON object per cell and a summary line, for log pipelines.
     Jsonl,
-    /// One row per cell, for spreadsheets.
     Csv,
-    /// JUnit XML, one test case per cell, for CI systems.
     Junit,
-    /// A Markdown table and the failures, for tickets.
     Markdown,
 }
 
+impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Table,
+        Format::Json,
+        Format::Jsonl,
+        Format::Csv,
+        Format::Junit,
+        Format::Markdown,
+    ];
+
+    /// The name a user writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+        }
+    }
+
+    /// What the format is for, for `--help`.
+    pub fn help(self) -> &'static str {
+        match self {
+            Format::Table => "A matrix for people, coloured on a terminal",
+            Format::Json => "The full results, for programs",
+            Format::Jsonl => "One JSON object per cell and a summary line, for log pipelines",
+            Format::Csv => "One row per cell, for spreadsheets",
+            Format::Junit => "JUnit XML, one test case per cell, for CI systems",
+            Format::Markdown => "A Markdown table and the failures, for tickets",
+        }
+    }
+}
+
 /// The formats of `catalog` and `local`, whose output is a list, not a matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListFormat {
     Table,
     Json,
+}
+
+impl ListFormat {
+    pub const ALL: [ListFormat; 2] = [ListFormat::Table, ListFormat::Json];
+
+    /// The name a user writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListFormat::Table => "table",
+            ListFormat::Json => "json",
+        }
+    }
 }
 
 /// How a table is drawn.

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -10,10 +11,16 @@ use tokio::task::JoinSet;
 use super::Host;
 
 /// Why a name gave no address.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ResolveError {
-    #[error("name '{name}' did not resolve: {reason}")]
-    Failed { name: String, reason: String },
+    #[error("name '{name}' did not resolve: {source}")]
+    Failed {
+        name: String,
+        source: Arc<std::io::Error>,
+    },
+    /// The run ended (or was never asked) before the lookup finished.
+    #[error("name '{name}' did not resolve: lookup did not complete")]
+    Incomplete { name: String },
     #[error("name '{name}' resolved to no address")]
     NoAddress { name: String },
     #[error("name '{name}' did not resolve within {seconds}s")]
@@ -31,12 +38,11 @@ impl Addresses {
     pub fn of(&self, host: &Host) -> Result<IpAddr, ResolveError> {
         match host {
             Host::Addr(addr) => Ok(*addr),
-            Host::Name(name) => self.names.get(name).cloned().unwrap_or_else(|| {
-                Err(ResolveError::Failed {
-                    name: name.clone(),
-                    reason: "lookup did not complete".to_string(),
-                })
-            }),
+            Host::Name(name) => self
+                .names
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| Err(ResolveError::Incomplete { name: name.clone() })),
         }
     }
 }
@@ -80,7 +86,7 @@ async fn lookup(name: &str, limit: Duration) -> Result<IpAddr, ResolveError> {
         }),
         Ok(Err(err)) => Err(ResolveError::Failed {
             name: name.to_string(),
-            reason: err.to_string(),
+            source: Arc::new(err),
         }),
         Ok(Ok(mut addrs)) => {
             addrs

@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Format;
 use crate::catalog::CheckId;
 use crate::engine::estimate::{Estimate, Timing, cost};
+use crate::report::Format;
 
 /// `12,345`.
 fn grouped(n: u64) -> String {
