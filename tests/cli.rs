@@ -156,7 +156,8 @@ fn usage_errors_exit_2_and_name_the_bad_value() {
 
 #[test]
 fn profile_errors_name_file_line_and_column() {
-    let dir = tempdir("profile-errors");
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
     let profile = dir.join("site.toml");
     std::fs::write(
         &profile,
@@ -179,7 +180,6 @@ fn profile_errors_name_file_line_and_column() {
     let (code, stderr) = stderr_of(mve().args(["check", "--profile", "/nonexistent/p.toml"]));
     assert_eq!(code, 2);
     assert!(stderr.contains("/nonexistent/p.toml"), "{stderr}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -354,7 +354,8 @@ fn readme_example_checks_raw_and_snmp_on_loopback() {
 #[test]
 fn profile_supplies_targets_and_flags_override_it() {
     let Some(ns) = Netns::create(&[]) else { return };
-    let dir = tempdir("profile-merge");
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
     std::fs::write(dir.join("fleet.txt"), "# lab\n127.0.0.2\n").unwrap();
     std::fs::write(
         dir.join("lab.toml"),
@@ -384,7 +385,6 @@ fn profile_supplies_targets_and_flags_override_it() {
     let raw = cell(&report, "raw");
     assert_eq!(raw["address"], "127.0.0.3");
     assert_eq!(raw["port"], 10);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -419,10 +419,4 @@ fn a_closed_pipe_is_not_an_error() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn tempdir(tag: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mve-audit-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

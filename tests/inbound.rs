@@ -209,8 +209,8 @@ fn local_names_the_holder_and_its_pid_and_reports_free_ports() {
     assert_eq!(code, 0, "every port free once the holder lets go");
 
     // A profile adds its own ports.
-    let dir = std::env::temp_dir().join(format!("mve-audit-local-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
     let profile = dir.join("site.toml");
     std::fs::write(&profile, "[local]\nports = [\"udp/19999\"]\n").unwrap();
     let (_, report) = json(&ns, &["local", "--profile", profile.to_str().unwrap()]);
@@ -223,7 +223,6 @@ fn local_names_the_holder_and_its_pid_and_reports_free_ports() {
         extra.expect("the profile's port is checked")["state"],
         "free"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

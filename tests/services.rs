@@ -549,14 +549,13 @@ fn a_profile_payload_is_sent_as_given() {
         socket.send_to(b"ack", from).unwrap();
         buf[..n].to_vec()
     });
-    let dir = std::env::temp_dir().join(format!("mve-audit-payload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
     let profile = dir.join("payload.toml");
     std::fs::write(&profile, "[targets]\nprinters = \"127.0.0.1\"\n[checks]\nonly = [\"npap\"]\n[payloads]\nnpap = \"de ad be ef\"\n").unwrap();
     let (_, report) = json_in(&ns, &["check", "--profile", profile.to_str().unwrap()]);
     assert_eq!(got.join().unwrap(), [0xde, 0xad, 0xbe, 0xef]);
     assert_eq!(cell(&report, "npap")["state"], "open");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

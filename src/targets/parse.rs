@@ -432,8 +432,8 @@ mod tests {
 
     #[test]
     fn list_files_skip_comments_and_report_line_numbers() {
-        let dir = std::env::temp_dir().join(format!("mve-audit-list-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().to_path_buf();
         let list = dir.join("fleet.txt");
         std::fs::write(
             &list,
@@ -449,7 +449,6 @@ mod tests {
         assert_eq!(read.len(), 1);
         let missing = printers_with("@nope.txt", Some(&dir), SMALL);
         assert!(missing.unwrap_err().to_string().contains("nope.txt"));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -385,7 +385,8 @@ mod tests {
 
     #[test]
     fn lists_are_read_lazily_and_merged_with_the_rest() {
-        let dir = tempdir();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().to_path_buf();
         let list = dir.join("fleet.txt");
         std::fs::write(
             &list,
@@ -400,7 +401,6 @@ mod tests {
         assert_eq!(all, ["10.0.0.2", "10.0.0.1", "printer.test"]);
         // A second walk gives the same targets: nothing was consumed.
         assert_eq!(set.iter().count(), 3);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -417,13 +417,5 @@ mod tests {
         let all: Vec<Target> = set.iter().collect();
         assert_eq!(all.len(), 2, "same address, another role: both kept once");
         assert_eq!(set.roles().len(), 2);
-    }
-
-    fn tempdir() -> PathBuf {
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("mve-audit-set-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
     }
 }
