@@ -12,7 +12,7 @@ use crate::cli::{CheckArgs, CheckConfig, build_config};
 use crate::engine::estimate::{self, Estimate, Timing};
 use crate::engine::{self, Plan, build_plan};
 use crate::probes::NetworkProber;
-use crate::report::{Collector, Sink, Streamer, Style};
+use crate::report::{Collector, Sink, Streamer, Style, Summary};
 use crate::results::{State, Verdict};
 use crate::targets::{self, TargetSet};
 use crate::transport;
@@ -42,24 +42,29 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     let estimate = Estimate::new(targets, &probes, timing, slots);
     if config.dry_run {
         let mut out = io::stdout().lock();
-        super::dry_run::render_dry_run(
-            &estimate,
-            &probes,
-            timing,
-            fd_limit,
-            config.format,
-            &mut out,
-        )?;
+        let format = config.format;
+        super::dry_run::render_dry_run(&estimate, &probes, timing, fd_limit, format, &mut out)?;
         out.flush()?;
         return Ok(Outcome::Passed);
     }
     if estimate.probes >= LARGE_RUN {
-        eprintln!(
-            "mve-audit: {}",
-            super::dry_run::estimate_line(&estimate, timing)
-        );
+        let line = super::dry_run::estimate_line(&estimate, timing);
+        eprintln!("mve-audit: {line}");
     }
+    let summary = probe_and_report(&config, &plan, slots, estimate.probes)?;
+    let failed = [(Verdict::Fail, summary.fail), (Verdict::Warn, summary.warn)]
+        .into_iter()
+        .any(|(verdict, cells)| cells > 0 && verdict.fails_run(config.strict));
+    Ok(Outcome::of_run(failed))
+}
 
+/// Probes, streaming each cell (jsonl, csv) or collecting them for the matrix (the others).
+fn probe_and_report(
+    config: &CheckConfig,
+    plan: &Plan,
+    slots: usize,
+    total: u64,
+) -> Result<Summary, RunError> {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let style = Style {
@@ -69,42 +74,24 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     };
     let started = Instant::now();
     let runtime = runtime()?;
-    let summary = match Streamer::new(config.format, &config.promoted, stdout.lock())? {
-        Some(mut streamer) => {
-            runtime.block_on(audit(&config, &plan, slots, estimate.probes, &mut streamer))?;
-            let summary = streamer.summary();
-            streamer.finish(started.elapsed())?;
-            summary
-        }
-        None => {
-            let mut collector = Collector::new(
-                &plan.columns,
-                &config.promoted,
-                config.format,
-                config.details,
-            );
-            runtime.block_on(audit(
-                &config,
-                &plan,
-                slots,
-                estimate.probes,
-                &mut collector,
-            ))?;
-            let matrix = collector.finish(started.elapsed());
-            let mut out = stdout.lock();
-            matrix.render(config.format, style, &mut out)?;
-            out.flush()?;
-            matrix.summary()
-        }
-    };
-    let failed = [(Verdict::Fail, summary.fail), (Verdict::Warn, summary.warn)]
-        .into_iter()
-        .any(|(verdict, cells)| cells > 0 && verdict.fails_run(config.strict));
-    Ok(if failed {
-        Outcome::Failed
-    } else {
-        Outcome::Passed
-    })
+    if let Some(mut streamer) = Streamer::new(config.format, &config.promoted, stdout.lock())? {
+        runtime.block_on(audit(config, plan, slots, total, &mut streamer))?;
+        let summary = streamer.summary();
+        streamer.finish(started.elapsed())?;
+        return Ok(summary);
+    }
+    let mut collector = Collector::new(
+        &plan.columns,
+        &config.promoted,
+        config.format,
+        config.details,
+    );
+    runtime.block_on(audit(config, plan, slots, total, &mut collector))?;
+    let matrix = collector.finish(started.elapsed());
+    let mut out = stdout.lock();
+    matrix.render(config.format, style, &mut out)?;
+    out.flush()?;
+    Ok(matrix.summary())
 }
 
 /// Runs at or over this many probes print their estimate on stderr before they start.

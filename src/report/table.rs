@@ -15,22 +15,25 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         writeln!(out, "Nothing to check: no check has a target.")?;
         return Ok(());
     }
-    let mut table = style.table();
-    let mut header = vec![TableCell::new("target")];
-    let mut port_of: HashMap<_, u16> = HashMap::new();
-    for cell in &matrix.cells {
-        port_of.entry(cell.check).or_insert(cell.port);
-    }
-    for check in &matrix.columns {
-        let port = port_of.get(check).copied().unwrap_or_default();
-        let path = check.path();
-        header.push(TableCell::new(format!(
-            "{check}\n{}/{port}",
-            path.transport
-        )));
-    }
-    table.set_header(header);
+    let lines = grid(matrix, style, out)?;
+    problems(matrix, style, out)?;
+    let summary = matrix.summary();
+    writeln!(
+        out,
+        "\n{} cells on {} target(s): {} pass, {} warn, {} fail ({:.1}s)",
+        summary.cells,
+        lines,
+        summary.pass,
+        summary.warn,
+        summary.fail,
+        matrix.duration.as_secs_f64()
+    )
+}
 
+/// The matrix itself; returns how many lines (hosts as written) it has.
+fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<usize> {
+    let mut table = style.table();
+    table.set_header(header(matrix));
     // One line per host as written: a server named for several services (SMTP, LDAP, the
     // KDC) shares a line, each service in its own column.
     let mut labels: Vec<&str> = Vec::new();
@@ -50,38 +53,60 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
     for (index, cell) in matrix.cells.iter().enumerate() {
         if let Some(col) = matrix.columns.iter().position(|c| *c == cell.check)
             && let Some(line) = line_of.get(cell.row)
+            && let Some(slot) = by_position.get_mut(line * width + col)
         {
-            by_position[line * width + col] = Some(index);
+            *slot = Some(index);
         }
     }
     for (line, label) in labels.iter().enumerate() {
         let mut cells = vec![TableCell::new(label)];
         for col in 0..width {
-            let shown = match by_position[line * width + col] {
+            let shown = match by_position[line * width + col].and_then(|i| matrix.cells.get(i)) {
                 None => TableCell::new("·"),
-                Some(index) => {
-                    let cell = &matrix.cells[index];
-                    let text = TableCell::new(cell.state.as_str());
-                    if style.color {
-                        text.fg(color(cell.verdict))
-                            .add_attribute(weight(cell.verdict))
-                    } else {
-                        text
-                    }
-                }
+                Some(cell) => state_cell(cell, style),
             };
             cells.push(shown);
         }
         table.add_row(cells);
     }
     writeln!(out, "{table}")?;
+    Ok(labels.len())
+}
 
-    // Every cell that did not pass, and passing cells with a note (a source-port fallback
-    // matters even when the port answered).
+/// The header row: each check with its transport and port.
+fn header(matrix: &Matrix) -> Vec<TableCell> {
+    let mut port_of: HashMap<_, u16> = HashMap::new();
+    for cell in &matrix.cells {
+        port_of.entry(cell.check).or_insert(cell.port);
+    }
+    let mut header = vec![TableCell::new("target")];
+    for check in &matrix.columns {
+        let port = port_of.get(check).copied().unwrap_or_default();
+        header.push(TableCell::new(format!(
+            "{check}\n{}/{port}",
+            check.path().transport
+        )));
+    }
+    header
+}
+
+fn state_cell(cell: &super::Cell, style: Style) -> TableCell {
+    let text = TableCell::new(cell.state.as_str());
+    if style.color {
+        text.fg(color(cell.verdict))
+            .add_attribute(weight(cell.verdict))
+    } else {
+        text
+    }
+}
+
+/// Every cell that did not pass, and passing cells with a note (a source-port fallback
+/// matters even when the port answered), with evidence and fix.
+fn problems(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let mut problems: Vec<_> = matrix
         .cells
         .iter()
-        .filter(|c| style.details || c.verdict != Verdict::Pass || !c.evidence.notes.is_empty())
+        .filter(|c| style.details || c.verdict != Verdict::Pass || has_notes(c))
         .collect();
     problems.sort_by_key(|c| std::cmp::Reverse(c.verdict));
     if !problems.is_empty() {
@@ -108,16 +133,17 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
             label.to_string()
         };
         if cell.address.is_none() {
-            if !std::mem::replace(&mut unresolved_said[cell.row], true) {
-                let count = cells_of_row[cell.row];
+            let said = unresolved_said
+                .get_mut(cell.row)
+                .map(|s| std::mem::replace(s, true));
+            if said == Some(false) {
+                let count = cells_of_row.get(cell.row).copied().unwrap_or(0);
                 writeln!(
                     out,
                     "{label} {} (all {count} checks): {} — {}",
                     cell.target, cell.state, cell.evidence.summary
                 )?;
-                if let Some(hint) = &cell.hint {
-                    writeln!(out, "     fix: {hint}")?;
-                }
+                fix(cell, out)?;
             }
             continue;
         }
@@ -129,21 +155,16 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         for note in &cell.evidence.notes {
             writeln!(out, "     note: {note}")?;
         }
-        if let Some(hint) = &cell.hint {
-            writeln!(out, "     fix: {hint}")?;
-        }
+        fix(cell, out)?;
     }
-    let summary = matrix.summary();
-    writeln!(
-        out,
-        "\n{} cells on {} target(s): {} pass, {} warn, {} fail ({:.1}s)",
-        summary.cells,
-        labels.len(),
-        summary.pass,
-        summary.warn,
-        summary.fail,
-        matrix.duration.as_secs_f64()
-    )
+    Ok(())
+}
+
+fn fix(cell: &super::Cell, out: &mut dyn Write) -> io::Result<()> {
+    match &cell.hint {
+        Some(hint) => writeln!(out, "     fix: {hint}"),
+        None => Ok(()),
+    }
 }
 
 fn has_notes(cell: &super::Cell) -> bool {

@@ -1,0 +1,260 @@
+//! Tests of `report`: every format rendered from one fixed result set.
+
+use super::*;
+use crate::results::{Done, Finding};
+
+/// The findings of the sample run, by check.
+fn finding(check: CheckId) -> Finding {
+    match check {
+        CheckId::Raw => Finding::new(
+            State::Open,
+            Evidence::new("TCP handshake completed").with_rtt(Duration::from_micros(812)),
+        ),
+        CheckId::Snmp => {
+            let mut evidence = Evidence::new("ICMP port unreachable: nothing listens on the port");
+            evidence.errno = Some("ECONNREFUSED");
+            Finding::new(State::Closed, evidence)
+        }
+        _ => {
+            let mut evidence = Evidence::new("TCP handshake completed");
+            evidence.notes.push("a note worth showing".into());
+            Finding::new(State::Open, evidence)
+        }
+    }
+}
+
+/// A printer that answered on raw and not on snmp, one whose name did not resolve, and
+/// an SMTP server; in the order the engine finishes them, through a collector.
+pub(crate) fn sample_for(format: Format) -> Matrix {
+    let printer: IpAddr = "192.0.2.7".parse().unwrap();
+    let smtp: IpAddr = "192.0.2.25".parse().unwrap();
+    let unresolved = Finding::new(
+        State::Error,
+        Evidence::new("name 'gone.example.test' did not resolve: lookup did not complete"),
+    );
+    let cells = [
+        (
+            0,
+            "192.0.2.7",
+            Role::Printer,
+            Some(printer),
+            CheckId::Snmp,
+            161,
+        ),
+        (
+            1,
+            "gone.example.test",
+            Role::Printer,
+            None,
+            CheckId::Snmp,
+            161,
+        ),
+        (
+            0,
+            "192.0.2.7",
+            Role::Printer,
+            Some(printer),
+            CheckId::Raw,
+            9100,
+        ),
+        (
+            1,
+            "gone.example.test",
+            Role::Printer,
+            None,
+            CheckId::Raw,
+            9100,
+        ),
+        (
+            2,
+            "192.0.2.25:2525",
+            Role::Smtp,
+            Some(smtp),
+            CheckId::Smtp,
+            2525,
+        ),
+    ];
+    let columns = [CheckId::Snmp, CheckId::Raw, CheckId::Smtp];
+    let mut collector = Collector::new(&columns, &[], format, false);
+    for (row, label, role, address, check, port) in cells {
+        let finding = match address {
+            Some(_) => finding(check),
+            None => unresolved.clone(),
+        };
+        let done = Done {
+            row,
+            label: Arc::from(label),
+            role,
+            address,
+            check,
+            port,
+            finding,
+        };
+        collector.cell(done).unwrap();
+    }
+    collector.finish(Duration::from_millis(1234))
+}
+
+fn sample() -> Matrix {
+    sample_for(Format::Json)
+}
+
+fn table() -> String {
+    let mut out = Vec::new();
+    let style = Style {
+        color: false,
+        terminal: false,
+        details: false,
+    };
+    sample_for(Format::Table)
+        .render(Format::Table, style, &mut out)
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn table_golden() {
+    let want = "\
+┌───────────────────┬─────────┬──────────┬──────────┐
+│ target            ┆ snmp    ┆ raw      ┆ smtp     │
+│                   ┆ udp/161 ┆ tcp/9100 ┆ tcp/2525 │
+╞═══════════════════╪═════════╪══════════╪══════════╡
+│ 192.0.2.7         ┆ closed  ┆ open     ┆ ·        │
+│ gone.example.test ┆ error   ┆ error    ┆ ·        │
+│ 192.0.2.25:2525   ┆ ·       ┆ ·        ┆ open     │
+└───────────────────┴─────────┴──────────┴──────────┘
+";
+    let got = table();
+    assert!(got.starts_with(want), "got:\n{got}");
+}
+
+#[test]
+fn table_lists_failures_once_per_unresolved_name_then_notes_and_summary() {
+    let got = table();
+    let details: Vec<&str> = got.lines().skip_while(|l| !l.is_empty()).skip(1).collect();
+    assert_eq!(
+        details,
+        [
+            "FAIL 192.0.2.7 snmp udp/161: closed — ICMP port unreachable: nothing listens on the port",
+            "     fix: Nothing listens on udp 161: enable SNMP on the device, or check the port \
+             number. MVE discovers printers with SNMP: the agent must be on.",
+            "FAIL gone.example.test (all 2 checks): error — name 'gone.example.test' did not resolve: lookup did not complete",
+            "     fix: Fix the name or this host's DNS: the MVE server must resolve it too.",
+            "NOTE 192.0.2.25:2525 smtp tcp/2525: open — TCP handshake completed",
+            "     note: a note worth showing",
+            "",
+            "5 cells on 3 target(s): 2 pass, 0 warn, 3 fail (1.2s)",
+        ]
+    );
+}
+
+#[test]
+fn json_carries_schema_cells_and_evidence() {
+    let mut out = Vec::new();
+    let style = Style {
+        color: false,
+        terminal: false,
+        details: false,
+    };
+    sample().render(Format::Json, style, &mut out).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["schema_version"], SCHEMA_VERSION);
+    assert_eq!(report["summary"]["fail"], 3);
+    assert_eq!(report["checks"], serde_json::json!(["snmp", "raw", "smtp"]));
+    let cells = report["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 5);
+    let raw = cells
+        .iter()
+        .find(|c| c["check"] == "raw" && c["address"] == "192.0.2.7")
+        .unwrap();
+    assert_eq!(raw["state"], "open");
+    assert_eq!(raw["verdict"], "pass");
+    assert_eq!(raw["evidence"]["rtt_ms"], 0.812);
+    assert!(raw.get("hint").is_none());
+    let snmp = cells
+        .iter()
+        .find(|c| c["check"] == "snmp" && c["address"] == "192.0.2.7")
+        .unwrap();
+    assert_eq!(snmp["evidence"]["errno"], "ECONNREFUSED");
+    assert!(snmp["hint"].is_string());
+    let gone = cells
+        .iter()
+        .find(|c| c["target"] == "gone.example.test")
+        .unwrap();
+    assert!(gone["address"].is_null());
+    assert_eq!(gone["state"], "error");
+}
+
+fn rendered(format: Format) -> String {
+    let mut out = Vec::new();
+    let style = Style {
+        color: false,
+        terminal: false,
+        details: false,
+    };
+    sample_for(format).render(format, style, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn jsonl_is_one_cell_per_line_then_the_summary() {
+    let text = rendered(Format::Jsonl);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    assert_eq!(lines[0]["check"], "snmp");
+    assert_eq!(lines[5]["kind"], "summary");
+    assert_eq!(lines[5]["summary"]["fail"], 3);
+}
+
+#[test]
+fn csv_has_a_header_and_a_row_per_cell() {
+    let text = rendered(Format::Csv);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6);
+    assert!(lines[0].starts_with("target,address,check,transport,port,required,state,verdict"));
+    assert!(
+        lines[1].starts_with("192.0.2.7,192.0.2.7,snmp,udp,161,true,closed,fail,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("gone.example.test,,snmp,")),
+        "{text}"
+    );
+}
+
+#[test]
+fn junit_has_a_case_per_cell_and_a_failure_per_failed_cell() {
+    let text = rendered(Format::Junit);
+    assert!(text.starts_with("<?xml"));
+    assert_eq!(text.matches("<testcase ").count(), 5);
+    assert_eq!(text.matches("<failure ").count(), 3);
+    assert!(
+        text.contains(r#"<testsuites name="mve-audit" tests="5" failures="3""#),
+        "{text}"
+    );
+    assert!(text.contains("name=\"192.0.2.7 snmp udp/161\""), "{text}");
+    assert_eq!(text.matches('<').count(), text.matches('>').count());
+}
+
+#[test]
+fn markdown_golden() {
+    let text = rendered(Format::Markdown);
+    let want = "\
+| target | snmp | raw | smtp |
+|---|---|---|---|
+| 192.0.2.7 | **closed** (fail) | open | · |
+| gone.example.test | **error** (fail) | **error** (fail) | · |
+| 192.0.2.25:2525 | · | · | open |
+";
+    assert!(text.starts_with(want), "{text}");
+    assert!(
+        text.ends_with("5 cells: 2 pass, 0 warn, 3 fail\n"),
+        "{text}"
+    );
+}
