@@ -1,6 +1,8 @@
-//! The BER/DER rules SNMP, Kerberos, LDAP and X.509 need: a writer for our requests and a
-//! reader for hostile replies. The reader never allocates and never trusts a length beyond the
-//! bytes actually present.
+//! The BER/DER rules SNMP, Kerberos and LDAP need: a writer for our requests and a reader for
+//! hostile replies. The reader never allocates and never trusts a length beyond the bytes
+//! actually present. Hand-written: the ASN.1 crates (rasn, der-parser) decode whole typed
+//! structures into owned values; the probes read a handful of fields out of replies nobody
+//! vouches for, and each extra crate family costs a fleet tool build time (see kerberos.rs).
 
 /// Universal tags.
 pub const BOOLEAN: u8 = 0x01;

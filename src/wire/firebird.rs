@@ -1,6 +1,8 @@
 //! Firebird's wire protocol: the `op_connect` packet every client sends first (XDR, big-endian
 //! 32-bit words). The server answers accept or reject before any login, so nothing is
-//! authenticated and no database is opened.
+//! authenticated and no database is opened. Hand-written: the Firebird crates (rsfbclient)
+//! link the native client or attach to a database; nothing maintained sends `op_connect`
+//! alone.
 
 const OP_CONNECT: u32 = 1;
 const OP_ACCEPT: u32 = 3;

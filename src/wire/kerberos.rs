@@ -1,5 +1,11 @@
 //! Kerberos AS-REQ (RFC 4120 §5.4.1) for a principal that does not exist: any KDC answers it
 //! with a KRB-ERROR, which proves a KDC without a credential.
+//!
+//! Hand-written on `ber` rather than with `rasn-kerberos`, measured on this project's
+//! machine (2 cores): `rasn-kerberos` brings 21 crates we do not otherwise build (chrono,
+//! bitvec, snafu, uuid, itertools, nom, …), 30 s of clean release build and about 0.3 MB of
+//! binary, for the four fields of one reply read here. It stays the test oracle instead (a
+//! dev-dependency): it decodes our AS-REQ, and the fixtures captured from krb5kdc.
 
 use crate::clock;
 

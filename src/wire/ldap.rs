@@ -1,5 +1,7 @@
 //! LDAP (RFC 4511): an anonymous base-scope search of the root DSE, which any directory answers
-//! without a bind, and the parse of its entry.
+//! without a bind, and the parse of its entry. Hand-written on `ber`: the LDAP crates (ldap3)
+//! are clients that own the connection and its runtime; one request and one entry need
+//! neither, and the drivers keep their own deadline, byte cap and TLS.
 
 use super::ber::{
     BOOLEAN, BerError, ENUMERATED, INTEGER, OCTET_STRING, Reader, SEQUENCE, SET, application, cat,

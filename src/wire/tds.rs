@@ -1,6 +1,7 @@
 //! SQL Server's TDS PRELOGIN (MS-TDS §2.2.6.5): the first message of every connection. The
 //! server answers with its version and encryption mode before any login, so no credential is
-//! needed.
+//! needed. Hand-written: the TDS crate (tiberius) drives a whole login and exposes no
+//! PRELOGIN on its own.
 
 /// Packet types.
 const PRELOGIN: u8 = 0x12;

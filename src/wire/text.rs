@@ -1,5 +1,6 @@
-//! Line protocols: FTP and SMTP replies (RFC 959 / RFC 5321 multi-line form) and the HTTP
-//! status line with its headers.
+//! Line protocols: FTP and SMTP replies (RFC 959 / RFC 5321 multi-line form), read here (the
+//! mail and FTP crates are clients that own the connection; a reply's grammar is a dozen
+//! lines), and the HTTP status line with its headers, read with `httparse`.
 
 /// A complete reply: its code and its lines' texts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,46 +100,52 @@ pub struct HttpHead {
     pub location: Option<String>,
 }
 
-/// Parses the status line and headers once `\r\n\r\n` has arrived; `Incomplete` before.
+/// At most this many headers are read from a response head.
+const MAX_HEADERS: usize = 100;
+/// The longest header value kept.
+const MAX_VALUE: usize = 200;
+
+/// Parses the status line and headers once the head has arrived (`Incomplete` before), with
+/// `httparse` set to tolerate what embedded web servers send (spaces after a header name,
+/// folded lines, malformed headers are skipped).
 pub fn parse_http_head(bytes: &[u8]) -> Result<HttpHead, TextError> {
     if !bytes.starts_with(b"HTTP/") && bytes.len() >= 5 {
         return Err(TextError::NotHttp);
     }
-    let end = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or(TextError::Incomplete)?;
-    let head = String::from_utf8_lossy(&bytes[..end]);
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().ok_or(TextError::NotHttp)?;
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts
-        .next()
-        .filter(|v| v.starts_with("HTTP/"))
-        .ok_or(TextError::NotHttp)?;
-    let status = parts
-        .next()
-        .filter(|s| s.len() == 3)
-        .and_then(|s| s.parse().ok())
-        .ok_or(TextError::NotHttp)?;
-    let reason = parts.next().unwrap_or_default().to_string();
-    let (mut server, mut location) = (None, None);
-    for line in lines.take(100) {
-        if let Some((name, value)) = line.split_once(':') {
-            let value = value.trim().chars().take(200).collect::<String>();
-            match name.trim().to_ascii_lowercase().as_str() {
-                "server" => server = Some(value),
-                "location" => location = Some(value),
-                _ => {}
-            }
-        }
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let mut config = httparse::ParserConfig::default();
+    config
+        .allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .ignore_invalid_headers_in_responses(true);
+    match config.parse_response(&mut response, bytes) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(TextError::Incomplete),
+        Err(_) => return Err(TextError::NotHttp),
     }
+    let (Some(version), Some(status)) = (response.version, response.code) else {
+        return Err(TextError::NotHttp);
+    };
+    let header = |name: &str| {
+        response
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| {
+                String::from_utf8_lossy(h.value)
+                    .trim()
+                    .chars()
+                    .take(MAX_VALUE)
+                    .collect::<String>()
+            })
+    };
     Ok(HttpHead {
-        version: version.to_string(),
+        version: format!("HTTP/1.{version}"),
         status,
-        reason,
-        server,
-        location,
+        reason: response.reason.unwrap_or_default().to_string(),
+        server: header("server"),
+        location: header("location"),
     })
 }
 
