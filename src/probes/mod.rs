@@ -241,41 +241,34 @@ fn tls_evidence(facts: &TlsFacts) -> (Evidence, Option<String>) {
 mod tests {
     use super::*;
 
+    /// The connect-only paths (RAW 9100, the LST handshake port) on loopback: a listener is
+    /// open with the handshake's timing, a port nobody holds is closed by the reset.
+    #[tokio::test]
+    async fn connect_only_checks_are_open_or_closed_by_the_handshake() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open_at = listener.local_addr().unwrap();
+        let unused = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let closed_at = unused.local_addr().unwrap();
+        drop(unused);
+        let prober = NetworkProber::new(peer::settings());
+        let open = prober.probe(&peer::job_to(CheckId::Raw, open_at)).await;
+        assert_eq!(open.state, State::Open, "{open:?}");
+        assert!(open.evidence.rtt_ms.is_some(), "{open:?}");
+        let closed = prober
+            .probe(&peer::job_to(CheckId::LstHandshake, closed_at))
+            .await;
+        assert_eq!(closed.state, State::Closed, "{closed:?}");
+        assert_eq!(closed.evidence.errno, Some("ECONNREFUSED"), "{closed:?}");
+    }
+
     /// What a probe waiting on silence holds is what a fleet run's memory is made of
     /// (thousands in flight): the drivers box what they pass on, so a future is not stored
     /// twice (once as an argument, once as the running state).
     #[test]
     fn probes_in_flight_stay_small() {
-        let settings = ProbeSettings {
-            timeout: Duration::from_secs(2),
-            retries: 1,
-            rate: 0,
-            host_rate: 0,
-            kerberos_realm: String::new(),
-            snmp: SnmpCredentials::V2c {
-                community: "public".into(),
-            },
-            payloads: BTreeMap::new(),
-        };
-        let prober = NetworkProber::new(settings);
-        let addr = std::net::IpAddr::from([127, 0, 0, 1]);
-        let row = std::sync::Arc::new(crate::engine::Row {
-            index: 0,
-            target: crate::targets::Target {
-                role: crate::catalog::Role::Printer,
-                host: crate::targets::Host::Addr(addr),
-                port: None,
-            },
-            addr: Ok(addr),
-            label: std::sync::Arc::from("127.0.0.1"),
-            host: std::sync::Arc::from("127.0.0.1"),
-        });
-        let peer = std::net::SocketAddr::new(addr, 9300);
-        let job = Job {
-            row,
-            check: CheckId::Npap,
-            peer,
-        };
+        let prober = NetworkProber::new(peer::settings());
+        let job = peer::job(CheckId::Npap, 9300);
+        let peer = job.peer;
         let sizes = [
             ("probe", std::mem::size_of_val(&prober.probe(&job))),
             ("tcp", std::mem::size_of_val(&prober.tcp(&job))),

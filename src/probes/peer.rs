@@ -201,9 +201,15 @@ where
     NetworkProber::with_parts(settings(), AsyncSnmp::default(), ScriptedUdp(answer))
 }
 
-/// A job for `check` toward a documentation address on `port`.
+/// A job for `check` toward a documentation address on `port`, for scripted peers only: no
+/// packet is sent to it.
 pub fn job(check: CheckId, port: u16) -> Job {
-    let addr = IpAddr::from([192, 0, 2, 9]);
+    job_to(check, SocketAddr::new(IpAddr::from([192, 0, 2, 9]), port))
+}
+
+/// A job for `check` toward `peer`.
+pub fn job_to(check: CheckId, peer: SocketAddr) -> Job {
+    let addr = peer.ip();
     let row = Arc::new(Row {
         index: 0,
         target: Target {
@@ -212,12 +218,8 @@ pub fn job(check: CheckId, port: u16) -> Job {
             port: None,
         },
         addr: Ok(addr),
-        label: Arc::from("192.0.2.9"),
-        host: Arc::from("192.0.2.9"),
+        label: Arc::from(addr.to_string()),
+        host: Arc::from(addr.to_string()),
     });
-    Job {
-        row,
-        check,
-        peer: SocketAddr::new(addr, port),
-    }
+    Job { row, check, peer }
 }
