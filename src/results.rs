@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::catalog::{CheckId, Probe, Requirement, Role};
 
 /// Exactly one per probe (DESIGN.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum State {
     /// The port answered and the answer parses as the expected protocol.
     #[serde(rename = "verified")]
@@ -52,9 +52,10 @@ impl fmt::Display for State {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    #[default]
     Pass,
     Warn,
     Fail,

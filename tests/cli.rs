@@ -221,7 +221,7 @@ fn table_output_shows_matrix_failures_hints_and_summary() {
     );
     assert!(stdout.contains("fix: Nothing listens on tcp 9"), "{stdout}");
     assert!(
-        stdout.contains("2 cells on 1 target(s): 1 pass, 0 warn, 1 fail"),
+        stdout.contains("2 cells on 1 target: 1 pass, 0 warn, 1 fail"),
         "{stdout}"
     );
     assert!(!stdout.contains('\x1b'), "no colour when piped");
@@ -345,7 +345,7 @@ fn readme_example_checks_raw_and_snmp_on_loopback() {
     );
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stdout.contains("2 cells on 1 target(s): 2 pass, 0 warn, 0 fail"),
+        stdout.contains("2 cells on 1 target: 2 pass, 0 warn, 0 fail"),
         "{stdout}"
     );
     agent.join().unwrap();

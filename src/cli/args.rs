@@ -65,6 +65,9 @@ pub struct LocalArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +129,9 @@ pub struct CatalogArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -258,6 +264,25 @@ pub struct CheckArgs {
     /// Exit 1 on warnings too, not only on failed required checks
     #[arg(long, help_heading = "Output")]
     pub strict: bool,
+    /// Counts per check and the failures grouped by cause instead of the matrix (the default
+    /// on a terminal when the matrix is taller than it)
+    #[arg(long, help_heading = "Output", conflicts_with = "matrix")]
+    pub summary: bool,
+    /// The matrix even when it is taller than the terminal
+    #[arg(long, help_heading = "Output")]
+    pub matrix: bool,
+    /// Only the targets with a cell that did not pass
+    #[arg(long, help_heading = "Output")]
+    pub failures_only: bool,
+    /// Write the report to FILE (atomically: a temporary file renamed once complete)
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// No progress and no notes on stderr; errors still print
+    #[arg(short, long, help_heading = "Output", conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More on stderr: -v the plan and the settings used, -vv every cell as it finishes
+    #[arg(short, long, action = clap::ArgAction::Count, help_heading = "Output")]
+    pub verbose: u8,
     /// List the evidence of passing cells too, not only of those that warn or fail
     #[arg(long, help_heading = "Output")]
     pub details: bool,

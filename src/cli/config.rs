@@ -76,6 +76,13 @@ pub struct CheckConfig {
     pub details: bool,
     /// Checks the user asked for that `check` cannot run (inbound paths).
     pub inbound_requested: Vec<CheckId>,
+    /// `Some(true)` for the summary, `Some(false)` for the matrix, `None` to choose by the
+    /// terminal's height.
+    pub summary: Option<bool>,
+    pub failures_only: bool,
+    pub output: Option<PathBuf>,
+    pub quiet: bool,
+    pub verbose: u8,
 }
 
 /// What is wrong with the SNMP settings.
@@ -190,6 +197,15 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         strict: args.strict,
         details: args.details,
         inbound_requested,
+        summary: match (args.summary, args.matrix) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        failures_only: args.failures_only,
+        output: args.output.clone(),
+        quiet: args.quiet,
+        verbose: args.verbose,
     })
 }
 

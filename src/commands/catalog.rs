@@ -2,7 +2,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use super::{Outcome, RunError};
+use super::{Outcome, RunError, wants_color};
 use crate::cli::CatalogArgs;
 use crate::report::{self, ListFormat, Style};
 
@@ -11,9 +11,10 @@ pub fn catalog(args: &CatalogArgs) -> Result<Outcome, RunError> {
     match args.format {
         ListFormat::Table => report::render_catalog_table(
             Style {
-                color: false,
+                color: wants_color(args.color, io::stdout().is_terminal()),
                 terminal: io::stdout().is_terminal(),
-                details: false,
+                width: super::terminal_width(),
+                ..Style::default()
             },
             &mut out,
         )?,

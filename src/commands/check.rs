@@ -4,8 +4,10 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
+use super::output::Output;
 use super::{Outcome, RunError, runtime, wants_color};
 use crate::catalog::CheckId;
 use crate::cli::{CheckArgs, CheckConfig, build_config};
@@ -47,9 +49,27 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
         out.flush()?;
         return Ok(Outcome::Passed);
     }
-    if estimate.probes >= LARGE_RUN {
+    if (estimate.probes >= LARGE_RUN && !config.quiet) || config.verbose >= 1 {
         let line = super::dry_run::estimate_line(&estimate, timing);
         eprintln!("mve-audit: {line}");
+    }
+    if config.verbose >= 1 {
+        let p = &config.probe;
+        eprintln!(
+            "mve-audit: timeout {}, {} retries, rate {} pps, host rate {}/s, {slots} slots, \
+             SNMP {} ({}), checks: {}",
+            crate::clock::humanize(p.timeout),
+            p.retries,
+            p.rate,
+            p.host_rate,
+            p.snmp.version(),
+            p.snmp.level(),
+            plan.columns
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
     }
     let summary = probe_and_report(&config, &plan, slots, estimate.probes)?;
     let failed = [(Verdict::Fail, summary.fail), (Verdict::Warn, summary.warn)]
@@ -65,33 +85,48 @@ fn probe_and_report(
     slots: usize,
     total: u64,
 ) -> Result<Summary, RunError> {
-    let stdout = io::stdout();
-    let terminal = stdout.is_terminal();
-    let style = Style {
-        color: wants_color(config.color, terminal),
-        terminal,
-        details: config.details,
+    let out = Output::open(config.output.as_deref())?;
+    let terminal = out.is_terminal();
+    let size = if terminal {
+        super::terminal_size()
+    } else {
+        None
     };
     let started = Instant::now();
     let runtime = runtime()?;
-    if let Some(mut streamer) = Streamer::new(config.format, &config.promoted, stdout.lock())? {
-        runtime.block_on(audit(config, plan, slots, total, &mut streamer))?;
+    let progress = Progress::new(total, config.quiet, config.verbose);
+    if Streamer::<Output>::streams(config.format) {
+        let mut streamer = Streamer::new(config.format, &config.promoted, out)?;
+        runtime.block_on(audit(config, plan, slots, &progress, &mut streamer))?;
         let summary = streamer.summary();
-        streamer.finish(started.elapsed())?;
+        streamer.finish(started.elapsed())?.finish()?;
         return Ok(summary);
     }
+    let mut out = out;
     let mut collector = Collector::new(
         &plan.columns,
         &config.promoted,
         config.format,
         config.details,
     );
-    runtime.block_on(audit(config, plan, slots, total, &mut collector))?;
-    let matrix = collector.finish(started.elapsed());
-    let mut out = stdout.lock();
+    runtime.block_on(audit(config, plan, slots, &progress, &mut collector))?;
+    let mut matrix = collector.finish(started.elapsed());
+    let summary = matrix.summary();
+    if config.failures_only {
+        matrix = matrix.failures_only();
+    }
+    // On a terminal, a matrix taller than the screen becomes the summary unless asked for.
+    let taller = size.is_some_and(|(_, height)| matrix.rows.len() + 8 > usize::from(height));
+    let style = Style {
+        color: wants_color(config.color, terminal),
+        terminal,
+        details: config.details,
+        summary: config.summary.unwrap_or(taller),
+        width: size.map(|(width, _)| width),
+    };
     matrix.render(config.format, style, &mut out)?;
-    out.flush()?;
-    Ok(matrix.summary())
+    out.finish()?;
+    Ok(summary)
 }
 
 /// Runs at or over this many probes print their estimate on stderr before they start.
@@ -120,7 +155,7 @@ async fn audit(
     config: &CheckConfig,
     plan: &Plan,
     slots: usize,
-    total: u64,
+    progress: &Progress,
     sink: &mut dyn Sink,
 ) -> io::Result<()> {
     let addresses =
@@ -129,10 +164,21 @@ async fn audit(
     let prober = Arc::new(NetworkProber::new(config.probe.clone()));
     let (events, mut received) = mpsc::channel(256);
     let engine = engine::run(work, prober, slots, events);
+    let verbose = config.verbose >= 2;
     let consume = async move {
-        let mut progress = Progress::new(total);
         while let Some(done) = received.recv().await {
             progress.tick(matches!(done.finding.state, State::Open | State::Verified));
+            if verbose {
+                progress.println(format!(
+                    "{} {} {}/{}: {} — {}",
+                    done.label,
+                    done.check,
+                    done.check.path().transport,
+                    done.port,
+                    done.finding.state,
+                    done.finding.evidence.summary
+                ));
+            }
             if let Err(err) = sink.cell(*done) {
                 progress.finish();
                 // Dropping the receiver tells the engine to stop.
@@ -146,38 +192,59 @@ async fn audit(
     consumed
 }
 
-/// A one-line counter on stderr, only when stderr is a terminal.
-struct Progress {
-    total: u64,
-    done: u64,
-    answered: u64,
-    shown: bool,
+/// A progress bar on stderr with the rate and time left: only when stderr is a terminal,
+/// never under `CI` or `--quiet`, and redrawn at most 10 times a second.
+pub(crate) struct Progress {
+    bar: ProgressBar,
+    answered: std::cell::Cell<u64>,
 }
 
+/// How often the bar may redraw.
+const PROGRESS_HZ: u8 = 10;
+
 impl Progress {
-    fn new(total: u64) -> Progress {
+    fn new(total: u64, quiet: bool, verbose: u8) -> Progress {
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        let shown = io::stderr().is_terminal() && !quiet && !ci && verbose < 2;
+        let bar = if shown {
+            let bar = ProgressBar::with_draw_target(
+                Some(total),
+                ProgressDrawTarget::stderr_with_hz(PROGRESS_HZ),
+            );
+            let style = ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} probes · {per_sec} · {eta} left · {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
         Progress {
-            total,
-            done: 0,
-            answered: 0,
-            shown: io::stderr().is_terminal(),
+            bar,
+            answered: std::cell::Cell::new(0),
         }
     }
 
-    fn tick(&mut self, answered: bool) {
-        self.done += 1;
-        self.answered += u64::from(answered);
-        if self.shown {
-            eprint!(
-                "\rprobing: {}/{} done, {} answered ",
-                self.done, self.total, self.answered
-            );
+    fn tick(&self, answered: bool) {
+        if answered {
+            self.answered.set(self.answered.get() + 1);
+            self.bar
+                .set_message(format!("{} answered", self.answered.get()));
+        }
+        self.bar.inc(1);
+    }
+
+    /// A line on stderr above the bar (or alone without one).
+    fn println(&self, line: String) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
         }
     }
 
     fn finish(&self) {
-        if self.shown && self.done > 0 {
-            eprint!("\r\x1b[K");
-        }
+        self.bar.finish_and_clear();
     }
 }

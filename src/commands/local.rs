@@ -2,7 +2,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use super::{Outcome, RunError};
+use super::{Outcome, RunError, wants_color};
 use crate::cli::{ConfigError, LocalArgs};
 use crate::inbound::local;
 use crate::report::{self, ListFormat, Style};
@@ -17,10 +17,12 @@ pub fn local(args: &LocalArgs) -> Result<Outcome, RunError> {
     let mut out = io::stdout().lock();
     match args.format {
         ListFormat::Table => {
+            let terminal = io::stdout().is_terminal();
             let style = Style {
-                color: false,
-                terminal: io::stdout().is_terminal(),
-                details: false,
+                color: wants_color(args.color, terminal),
+                terminal,
+                width: super::terminal_width(),
+                ..Style::default()
             };
             report::render_local_table(&report, style, &mut out)?;
         }

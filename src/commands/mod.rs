@@ -7,6 +7,7 @@ mod check;
 mod dry_run;
 mod listen;
 mod local;
+mod output;
 mod send;
 
 use std::io::{self, IsTerminal, Write};
@@ -105,10 +106,23 @@ fn render(matrix: &Matrix, format: Format, color: ColorChoice) -> Result<Outcome
         color: wants_color(color, terminal),
         terminal,
         details: true,
+        width: terminal_width(),
+        ..Style::default()
     };
     let mut out = stdout.lock();
     matrix.render(format, style, &mut out)?;
     out.flush()?;
     let failed = matrix.cells.iter().any(|c| c.verdict.fails_run(false));
     Ok(Outcome::of_run(failed))
+}
+
+/// The terminal's width and height, when stdout is one that reports them.
+pub(crate) fn terminal_size() -> Option<(u16, u16)> {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(w, h)| (w.0, h.0))
+        .filter(|(w, h)| *w > 0 && *h > 0)
+}
+
+pub(crate) fn terminal_width() -> Option<u16> {
+    terminal_size().map(|(w, _)| w)
 }

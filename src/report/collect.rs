@@ -29,7 +29,8 @@ impl Keep {
             Format::Json | Format::Jsonl | Format::Csv => Keep::All,
             Format::Table if details => Keep::All,
             Format::Junit => Keep::Summary,
-            Format::Table | Format::Markdown => Keep::Notes,
+            Format::Html if details => Keep::All,
+            Format::Table | Format::Markdown | Format::Html => Keep::Notes,
         }
     }
 }
@@ -267,28 +268,32 @@ pub struct Streamer<W: Write> {
 }
 
 impl<W: Write> Streamer<W> {
-    /// `None` for a format that needs the whole matrix.
-    pub fn new(format: Format, promoted: &[CheckId], mut out: W) -> io::Result<Option<Self>> {
-        match format {
-            Format::Csv => csv::write_header(&mut out)?,
-            Format::Jsonl => {}
-            _ => return Ok(None),
+    /// Whether `format` is written cell by cell (the others need the whole matrix).
+    pub fn streams(format: Format) -> bool {
+        matches!(format, Format::Csv | Format::Jsonl)
+    }
+
+    /// A stream in `format`, which `streams`.
+    pub fn new(format: Format, promoted: &[CheckId], mut out: W) -> io::Result<Self> {
+        if format == Format::Csv {
+            csv::write_header(&mut out)?;
         }
         out.flush()?;
-        Ok(Some(Streamer {
+        Ok(Streamer {
             maker: CellMaker::new(promoted),
             format,
             out,
             summary: Summary::default(),
-        }))
+        })
     }
 
-    /// Ends the stream (jsonl: the summary line).
-    pub fn finish(mut self, duration: Duration) -> io::Result<()> {
+    /// Ends the stream (jsonl: the summary line) and hands back the writer.
+    pub fn finish(mut self, duration: Duration) -> io::Result<W> {
         if self.format == Format::Jsonl {
             jsonl::write_summary(self.summary, duration, &mut self.out)?;
         }
-        self.out.flush()
+        self.out.flush()?;
+        Ok(self.out)
     }
 }
 

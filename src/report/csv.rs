@@ -64,6 +64,14 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+pub struct Csv;
+
+impl super::Render for Csv {
+    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+        render(matrix, out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::field;

@@ -42,6 +42,20 @@ pub fn hint(check: CheckId, state: State, port: u16, resolved: bool) -> String {
     }
 }
 
+/// The fix for a host whose every path says the same thing.
+pub fn host_hint(diagnosis: super::fleet::HostDiagnosis) -> &'static str {
+    match diagnosis {
+        super::fleet::HostDiagnosis::Dark => {
+            "Check that the host is on and its address is right, then the route and every \
+             firewall between this server and it: not one port answered, not even with a reset."
+        }
+        super::fleet::HostDiagnosis::AllOff => {
+            "The host answers but runs none of the services MVE uses: enable them on the device \
+             (SNMP, HTTP/HTTPS, the Lexmark services), or check that this is the right address."
+        }
+    }
+}
+
 /// Paths toward this server fail for one reason whatever the state: nothing got through.
 fn inbound(check: CheckId, port: u16) -> String {
     match check {

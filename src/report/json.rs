@@ -33,3 +33,11 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
 }
+
+pub struct Json;
+
+impl super::Render for Json {
+    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+        render(matrix, out)
+    }
+}

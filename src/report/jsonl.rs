@@ -39,3 +39,11 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     }
     write_summary(matrix.summary(), matrix.duration, out)
 }
+
+pub struct Jsonl;
+
+impl super::Render for Jsonl {
+    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+        render(matrix, out)
+    }
+}

@@ -69,3 +69,11 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "  </testsuite>")?;
     writeln!(out, "</testsuites>")
 }
+
+pub struct Junit;
+
+impl super::Render for Junit {
+    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+        render(matrix, out)
+    }
+}

@@ -62,3 +62,11 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         s.cells, s.pass, s.warn, s.fail
     )
 }
+
+pub struct Markdown;
+
+impl super::Render for Markdown {
+    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+        render(matrix, out)
+    }
+}

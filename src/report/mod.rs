@@ -4,7 +4,9 @@
 mod catalog;
 mod collect;
 mod csv;
+pub mod fleet;
 mod hints;
+mod html;
 mod json;
 mod jsonl;
 mod junit;
@@ -38,16 +40,18 @@ pub enum Format {
     Csv,
     Junit,
     Markdown,
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Json,
         Format::Jsonl,
         Format::Csv,
         Format::Junit,
         Format::Markdown,
+        Format::Html,
     ];
 
     /// The name a user writes.
@@ -59,6 +63,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Junit => "junit",
             Format::Markdown => "markdown",
+            Format::Html => "html",
         }
     }
 
@@ -71,6 +76,7 @@ impl Format {
             Format::Csv => "One row per cell, for spreadsheets",
             Format::Junit => "JUnit XML, one test case per cell, for CI systems",
             Format::Markdown => "A Markdown table and the failures, for tickets",
+            Format::Html => "One self-contained HTML page: summary, matrix, evidence and fixes",
         }
     }
 }
@@ -94,14 +100,18 @@ impl ListFormat {
     }
 }
 
-/// How a table is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a report is drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Style {
     pub color: bool,
     /// Drawing for a terminal: wrap to its width.
     pub terminal: bool,
     /// List passing cells' evidence too.
     pub details: bool,
+    /// The per-check counts and the failures grouped by cause instead of the matrix.
+    pub summary: bool,
+    /// The terminal's width, when it reports a usable one.
+    pub width: Option<u16>,
 }
 
 impl Style {
@@ -115,11 +125,17 @@ impl Style {
         } else {
             table.force_no_tty();
         }
-        table.set_content_arrangement(if self.terminal {
-            comfy_table::ContentArrangement::Dynamic
-        } else {
-            comfy_table::ContentArrangement::Disabled
-        });
+        // A terminal that reports no usable width (0×0 over some serial consoles) would wrap
+        // every column to one character: draw at natural width then.
+        match self.width {
+            Some(width) if self.terminal && width >= 40 => {
+                table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+                table.set_width(width);
+            }
+            _ => {
+                table.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+            }
+        }
         table
     }
 }
@@ -166,7 +182,25 @@ pub struct Summary {
     pub fail: usize,
 }
 
+/// `1 cell`, `2 cells`.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl Summary {
+    /// `40960 cells on 4096 targets: 22528 pass, 8192 warn, 10240 fail (21.1s)`.
+    pub fn line(&self, targets: usize, duration: Duration) -> String {
+        format!(
+            "{} on {}: {} pass, {} warn, {} fail ({:.1}s)",
+            count(self.cells, "cell", "cells"),
+            count(targets, "target", "targets"),
+            self.pass,
+            self.warn,
+            self.fail,
+            duration.as_secs_f64()
+        )
+    }
+
     pub fn add(&mut self, verdict: Verdict) {
         self.cells += 1;
         match verdict {
@@ -210,14 +244,58 @@ impl Matrix {
 
     /// Renders in `format`.
     pub fn render(&self, format: Format, style: Style, out: &mut dyn Write) -> io::Result<()> {
-        match format {
-            Format::Table => table::render(self, style, out),
-            Format::Json => json::render(self, out),
-            Format::Jsonl => jsonl::render(self, out),
-            Format::Csv => csv::render(self, out),
-            Format::Junit => junit::render(self, out),
-            Format::Markdown => markdown::render(self, out),
+        renderer(format).render(self, style, out)
+    }
+
+    /// The rows with a cell that did not pass, and only their cells.
+    pub fn failures_only(&self) -> Matrix {
+        let mut keep = vec![false; self.rows.len()];
+        for cell in self.cells.iter().filter(|c| c.verdict != Verdict::Pass) {
+            if let Some(k) = keep.get_mut(cell.row) {
+                *k = true;
+            }
         }
+        let mut new_index = vec![usize::MAX; self.rows.len()];
+        let mut rows = Vec::new();
+        for (index, row) in self.rows.iter().enumerate() {
+            if keep[index] {
+                new_index[index] = rows.len();
+                rows.push(row.clone());
+            }
+        }
+        let cells = self
+            .cells
+            .iter()
+            .filter(|c| keep.get(c.row) == Some(&true))
+            .map(|c| Cell {
+                row: new_index[c.row],
+                ..c.clone()
+            })
+            .collect();
+        Matrix {
+            rows,
+            columns: self.columns.clone(),
+            cells,
+            duration: self.duration,
+        }
+    }
+}
+
+/// One renderer per format: pure, from a matrix and a style to bytes.
+pub trait Render {
+    fn render(&self, matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The renderer of `format`.
+pub fn renderer(format: Format) -> &'static dyn Render {
+    match format {
+        Format::Table => &table::Table,
+        Format::Json => &json::Json,
+        Format::Jsonl => &jsonl::Jsonl,
+        Format::Csv => &csv::Csv,
+        Format::Junit => &junit::Junit,
+        Format::Markdown => &markdown::Markdown,
+        Format::Html => &html::Html,
     }
 }
 

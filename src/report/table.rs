@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Attribute, Cell as TableCell, Color};
 
+use super::fleet::FleetSummary;
 use super::{Matrix, Style};
 use crate::results::Verdict;
 
@@ -17,16 +18,75 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
     }
     let lines = grid(matrix, style, out)?;
     problems(matrix, style, out)?;
-    let summary = matrix.summary();
+    writeln!(out, "\n{}", matrix.summary().line(lines, matrix.duration))
+}
+
+pub struct Table;
+
+impl super::Render for Table {
+    fn render(&self, matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
+        if style.summary && !matrix.cells.is_empty() {
+            summary(matrix, style, out)
+        } else {
+            render(matrix, style, out)
+        }
+    }
+}
+
+/// The fleet view: counts per check, then the hosts that did not pass grouped by cause.
+pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let fleet = FleetSummary::of(matrix);
+    let mut table = style.table();
+    table.set_header(["check", "port", "pass", "warn", "fail", "states"]);
+    for counts in &fleet.by_check {
+        let Some(check) = counts.check else { continue };
+        let port = matrix
+            .cells
+            .iter()
+            .find(|c| c.check == check)
+            .map_or(0, |c| c.port);
+        let states: Vec<String> = counts
+            .states
+            .iter()
+            .map(|(state, n)| format!("{state} {n}"))
+            .collect();
+        table.add_row([
+            check.to_string(),
+            format!("{}/{port}", check.path().transport),
+            counts.pass.to_string(),
+            counts.warn.to_string(),
+            counts.fail.to_string(),
+            states.join(", "),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    if !fleet.groups.is_empty() {
+        writeln!(out)?;
+    }
+    for group in &fleet.groups {
+        let label = match group.verdict {
+            Verdict::Fail => "FAIL",
+            Verdict::Warn => "WARN",
+            Verdict::Pass => "PASS",
+        };
+        let label = if style.color {
+            paint(label, group.verdict)
+        } else {
+            label.to_string()
+        };
+        writeln!(out, "{label} {}", group.headline())?;
+        for fix in &group.fixes {
+            writeln!(out, "     fix: {fix}")?;
+        }
+    }
+    if fleet.healthy > 0 {
+        let hosts = super::count(fleet.healthy, "host", "hosts");
+        writeln!(out, "\n{hosts} passed every check.")?;
+    }
     writeln!(
         out,
-        "\n{} cells on {} target(s): {} pass, {} warn, {} fail ({:.1}s)",
-        summary.cells,
-        lines,
-        summary.pass,
-        summary.warn,
-        summary.fail,
-        matrix.duration.as_secs_f64()
+        "\n{}",
+        matrix.summary().line(matrix.rows.len(), matrix.duration)
     )
 }
 

@@ -105,6 +105,7 @@ fn table() -> String {
         color: false,
         terminal: false,
         details: false,
+        ..Style::default()
     };
     sample_for(Format::Table)
         .render(Format::Table, style, &mut out)
@@ -143,7 +144,7 @@ fn table_lists_failures_once_per_unresolved_name_then_notes_and_summary() {
             "NOTE 192.0.2.25:2525 smtp tcp/2525: open — TCP handshake completed",
             "     note: a note worth showing",
             "",
-            "5 cells on 3 target(s): 2 pass, 0 warn, 3 fail (1.2s)",
+            "5 cells on 3 targets: 2 pass, 0 warn, 3 fail (1.2s)",
         ]
     );
 }
@@ -155,6 +156,7 @@ fn json_carries_schema_cells_and_evidence() {
         color: false,
         terminal: false,
         details: false,
+        ..Style::default()
     };
     sample().render(Format::Json, style, &mut out).unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -191,6 +193,7 @@ fn rendered(format: Format) -> String {
         color: false,
         terminal: false,
         details: false,
+        ..Style::default()
     };
     sample_for(format).render(format, style, &mut out).unwrap();
     String::from_utf8(out).unwrap()
