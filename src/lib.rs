@@ -49,10 +49,17 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
         Command::Local(args) => commands::local(&args),
         Command::Listen(args) => commands::listen(&args),
         Command::Send(args) => commands::send(&args),
+        Command::Merge(args) => commands::merge(&args),
+        Command::Completions(args) => commands::completions(args.shell),
+        Command::Man => commands::man(),
     };
     match result {
         Ok(outcome) => outcome,
         Err(RunError::Config(err)) => {
+            eprintln!("mve-audit: {err}");
+            Outcome::Usage
+        }
+        Err(RunError::Merge(err)) => {
             eprintln!("mve-audit: {err}");
             Outcome::Usage
         }

@@ -11,7 +11,9 @@ use serde::Serialize;
 use crate::catalog::{CheckId, Probe, Requirement, Role};
 
 /// Exactly one per probe (DESIGN.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub enum State {
     /// The port answered and the answer parses as the expected protocol.
     #[serde(rename = "verified")]
@@ -52,7 +54,9 @@ impl fmt::Display for State {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     #[default]

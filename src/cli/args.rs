@@ -39,20 +39,81 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print every path MVE needs (the vendor's port table), with its oddities
+    #[command(
+        after_help = "Examples:\n  mve-audit catalog\n  mve-audit catalog --format json | jq '.[].id'"
+    )]
     Catalog(CatalogArgs),
     /// Probe the paths from this host (the MVE server's role) toward printers and services
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = CHECK_HELP)]
     Check(Box<CheckArgs>),
     /// Can this host own every port MVE listens on (UDP 9187, TCP 443, UDP 6100)? Names holders
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = LOCAL_HELP)]
     Local(LocalArgs),
     /// Bind MVE's inbound ports, report what arrives, serve a console check page over HTTPS
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = LISTEN_HELP)]
     Listen(ListenArgs),
     /// Send tagged probes to a listening `mve-audit listen` (run from a printer's network)
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = SEND_HELP)]
     Send(SendArgs),
+    /// One matrix from JSON reports taken at several vantage points (sites, subnets)
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  mve-audit completions bash > /etc/bash_completion.d/mve-audit\n  mve-audit completions zsh > \"${fpath[1]}/_mve-audit\"\n  mve-audit completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff)
+    #[command(
+        after_help = "Examples:\n  mve-audit man > /usr/local/share/man/man1/mve-audit.1\n  mve-audit man | man -l -"
+    )]
+    Man,
 }
+
+const CHECK_HELP: &str = "\
+Examples:
+  mve-audit check --printers 10.1.2.0/24 --smtp mail.example.com
+  mve-audit check --profile site.toml --format html --output report.html
+  mve-audit check --printers @fleet.txt --summary
+  mve-audit check --printers 10.1.2.3 --checks snmp,raw --format json | jq .summary
+  mve-audit check --printers @fleet.txt --dry-run
+
+Exit codes:
+  0  every required check passed (warnings allowed unless --strict)
+  1  a required check failed (or, with --strict, any check warned)
+  2  usage or configuration error: bad flag, target, port, duration or profile
+  3  internal error: the audit could not run (e.g. output could not be written)";
+
+const LOCAL_HELP: &str = "\
+Examples:
+  mve-audit local
+  mve-audit local --port tcp/8443 --format json
+
+Exit codes: 0 every port can be owned, 1 one cannot, 2 usage error, 3 internal error";
+
+const LISTEN_HELP: &str = "\
+Examples:
+  mve-audit listen --duration 5m --expect 10.1.2.3,10.1.2.4
+  mve-audit listen --udp-port 9187 --tcp-port 8443 --format json
+
+Exit codes: 0 every expected source arrived, 1 one did not, 2 usage error, 3 internal error";
+
+const SEND_HELP: &str = "\
+Examples:
+  mve-audit send mve-server.example.com
+  mve-audit send 10.0.0.5 --tcp-port 8443 --timeout 5s
+
+Exit codes: 0 both paths arrived, 1 one did not, 2 usage error, 3 internal error";
+
+const MERGE_HELP: &str = "\
+Examples:
+  mve-audit merge site-a.json site-b.json
+  mve-audit merge reports/*.json --format html --output fleet.html
+
+Each row is marked with its vantage point: the report's own (check --vantage), else the
+file name without .json. A cell two vantage points see differently is listed as a conflict.
+
+Exit codes: 0 no cell fails, 1 a cell fails, 2 a report cannot be read, 3 internal error";
 
 #[derive(Debug, Args)]
 pub struct LocalArgs {
@@ -122,6 +183,35 @@ pub struct SendArgs {
     /// When to colour the table
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports from `check --format json` (two or more)
+    #[arg(value_name = "REPORT.json", num_args = 1.., required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Counts per check and the failures grouped by cause instead of the matrix
+    #[arg(long)]
+    pub summary: bool,
+    /// Write the report to FILE (atomically)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +367,9 @@ pub struct CheckArgs {
     /// Write the report to FILE (atomically: a temporary file renamed once complete)
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
+    /// Name this vantage point (site, subnet) in the report, for `merge`
+    #[arg(long, value_name = "NAME", help_heading = "Output")]
+    pub vantage: Option<String>,
     /// No progress and no notes on stderr; errors still print
     #[arg(short, long, help_heading = "Output", conflicts_with = "verbose")]
     pub quiet: bool,

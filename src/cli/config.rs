@@ -81,6 +81,8 @@ pub struct CheckConfig {
     pub summary: Option<bool>,
     pub failures_only: bool,
     pub output: Option<PathBuf>,
+    /// The vantage point named in the report.
+    pub vantage: Option<String>,
     pub quiet: bool,
     pub verbose: u8,
 }
@@ -204,6 +206,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         },
         failures_only: args.failures_only,
         output: args.output.clone(),
+        vantage: args.vantage.clone(),
         quiet: args.quiet,
         verbose: args.verbose,
     })

@@ -8,7 +8,8 @@ mod profile;
 mod targets;
 
 pub use args::{
-    CatalogArgs, CheckArgs, Cli, ColorChoice, Command, EXIT_CODES, ListenArgs, LocalArgs, SendArgs,
+    CatalogArgs, CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, EXIT_CODES, ListenArgs,
+    LocalArgs, MergeArgs, SendArgs,
 };
 pub use config::{CheckConfig, ConfigError, Defaults, Env, SnmpProblem, build_config, merge};
 pub use duration::parse_duration;

@@ -110,7 +110,9 @@ fn probe_and_report(
         config.details,
     );
     runtime.block_on(audit(config, plan, slots, &progress, &mut collector))?;
-    let mut matrix = collector.finish(started.elapsed());
+    let mut matrix = collector
+        .finish(started.elapsed())
+        .with_vantage(config.vantage.as_deref());
     let summary = matrix.summary();
     if config.failures_only {
         matrix = matrix.failures_only();

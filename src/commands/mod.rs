@@ -7,6 +7,7 @@ mod check;
 mod dry_run;
 mod listen;
 mod local;
+mod merge;
 mod output;
 mod send;
 
@@ -22,6 +23,7 @@ pub use catalog::catalog;
 pub use check::check;
 pub use listen::listen;
 pub use local::local;
+pub use merge::{MergeError, merge};
 pub use send::send;
 
 /// How a run ended; `main` turns this into the process exit code, and nothing else does.
@@ -65,6 +67,26 @@ pub enum RunError {
     Config(#[from] cli::ConfigError),
     #[error(transparent)]
     Io(#[from] io::Error),
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+}
+
+/// `mve-audit completions SHELL`: the completion script, from the clap definitions.
+pub fn completions(shell: clap_complete::Shell) -> Result<Outcome, RunError> {
+    let mut command = <cli::Cli as clap::CommandFactory>::command();
+    let mut out = io::stdout().lock();
+    clap_complete::generate(shell, &mut command, "mve-audit", &mut out);
+    out.flush()?;
+    Ok(Outcome::Passed)
+}
+
+/// `mve-audit man`: the manual page, from the clap definitions.
+pub fn man() -> Result<Outcome, RunError> {
+    let command = <cli::Cli as clap::CommandFactory>::command();
+    let mut out = io::stdout().lock();
+    clap_mangen::Man::new(command).render(&mut out)?;
+    out.flush()?;
+    Ok(Outcome::Passed)
 }
 
 /// The single-threaded runtime every command runs on: probing waits on the network, not the CPU.

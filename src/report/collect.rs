@@ -220,6 +220,7 @@ impl Collector {
                     target: Arc::from("(not probed)"),
                     role: crate::catalog::Role::Printer,
                     address: None,
+                    vantage: None,
                 })
             })
             .collect();
@@ -246,6 +247,7 @@ impl Sink for Collector {
                 target: done.label.clone(),
                 role: done.role,
                 address: done.address,
+                vantage: None,
             });
         }
         let cell = self.maker.make(done, self.keep);

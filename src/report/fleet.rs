@@ -66,6 +66,8 @@ pub struct CheckCounts {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
     pub role: Role,
+    /// The vantage point of a merged report's rows.
+    pub vantage: Option<Arc<str>>,
     pub hosts: usize,
     /// Addresses as ranges (`10.77.17.0–10.77.17.255`) and names as written.
     pub ranges: Vec<String>,
@@ -97,7 +99,16 @@ impl Group {
                 .collect::<Vec<_>>()
                 .join(", "),
         };
-        format!("{} {noun} {}: {what}", self.hosts, self.ranges.join(", "))
+        let at = self
+            .vantage
+            .as_deref()
+            .map(|v| format!(" @ {v}"))
+            .unwrap_or_default();
+        format!(
+            "{} {noun} {}{at}: {what}",
+            self.hosts,
+            self.ranges.join(", ")
+        )
     }
 }
 
@@ -141,6 +152,7 @@ impl FleetSummary {
             };
             let key = GroupKey {
                 role: row.role,
+                vantage: row.vantage.clone(),
                 diagnosis,
                 causes,
             };
@@ -178,6 +190,7 @@ impl FleetSummary {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct GroupKey {
     role: Role,
+    vantage: Option<Arc<str>>,
     diagnosis: Option<HostDiagnosis>,
     causes: Vec<(CheckId, State, Verdict)>,
 }
@@ -201,6 +214,7 @@ impl Members {
         };
         Group {
             role: key.role,
+            vantage: key.vantage,
             hosts,
             ranges,
             diagnosis: key.diagnosis,

@@ -105,6 +105,10 @@ fn fleet(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
 /// The matrix, a details row under every row with a cell worth explaining.
 fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "<h2>Matrix</h2><table><thead><tr><th>target</th>")?;
+    let vantages = matrix.has_vantages();
+    if vantages {
+        writeln!(out, "<th>vantage</th>")?;
+    }
     for check in &matrix.columns {
         let port = matrix
             .cells
@@ -130,6 +134,13 @@ fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
             })
             .collect();
         write!(out, "<tr><td>{}</td>", escape(&row.target))?;
+        if vantages {
+            write!(
+                out,
+                "<td>{}</td>",
+                escape(row.vantage.as_deref().unwrap_or(""))
+            )?;
+        }
         for cell in &cells {
             match cell {
                 Some(cell) => write!(
@@ -143,9 +154,19 @@ fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
             }
         }
         writeln!(out, "</tr>")?;
-        details(cells.iter().flatten().copied(), width + 1, style, out)?;
+        let span = width + 1 + usize::from(vantages);
+        details(cells.iter().flatten().copied(), span, style, out)?;
     }
-    writeln!(out, "</tbody></table>")
+    writeln!(out, "</tbody></table>")?;
+    let conflicts = matrix.conflicts();
+    if !conflicts.is_empty() {
+        writeln!(out, "<h2>Conflicts between vantage points</h2><ul>")?;
+        for conflict in conflicts {
+            writeln!(out, "<li>{}</li>", escape(&conflict.line()))?;
+        }
+        writeln!(out, "</ul>")?;
+    }
+    Ok(())
 }
 
 fn details<'a>(
@@ -160,7 +181,16 @@ fn details<'a>(
     if shown.is_empty() {
         return Ok(());
     }
-    writeln!(out, "<tr class=\"details\"><td colspan=\"{span}\"><ul>")?;
+    let noun = if shown.len() == 1 {
+        "finding"
+    } else {
+        "findings"
+    };
+    writeln!(
+        out,
+        "<tr class=\"details\"><td colspan=\"{span}\"><details><summary>{} {noun}: evidence and fixes</summary><ul>",
+        shown.len()
+    )?;
     for cell in shown {
         write!(
             out,
@@ -181,5 +211,5 @@ fn details<'a>(
         }
         writeln!(out, "</li>")?;
     }
-    writeln!(out, "</ul></td></tr>")
+    writeln!(out, "</ul></details></td></tr>")
 }

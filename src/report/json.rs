@@ -16,7 +16,16 @@ struct Report<'a> {
     summary: Summary,
     checks: &'a [CheckId],
     targets: &'a [TargetRow],
-    cells: &'a [Cell],
+    cells: Vec<CellOut<'a>>,
+}
+
+/// A cell with the vantage point of its row, when the matrix has them.
+#[derive(Serialize)]
+struct CellOut<'a> {
+    #[serde(flatten)]
+    cell: &'a Cell,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vantage: Option<&'a str>,
 }
 
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
@@ -28,7 +37,14 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         summary: matrix.summary(),
         checks: &matrix.columns,
         targets: &matrix.rows,
-        cells: &matrix.cells,
+        cells: matrix
+            .cells
+            .iter()
+            .map(|cell| CellOut {
+                cell,
+                vantage: matrix.rows.get(cell.row).and_then(|r| r.vantage.as_deref()),
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)

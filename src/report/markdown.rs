@@ -10,23 +10,43 @@ fn escape(text: &str) -> String {
 }
 
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
+    let vantages = matrix.has_vantages();
     let mut header = vec!["target".to_string()];
+    let mut ports = vec!["".to_string()];
+    if vantages {
+        header.push("vantage".to_string());
+        ports.push(String::new());
+    }
     header.extend(matrix.columns.iter().map(|c| c.to_string()));
+    ports.extend(matrix.columns.iter().map(|check| {
+        let port = matrix
+            .cells
+            .iter()
+            .find(|c| c.check == *check)
+            .map_or(0, |c| c.port);
+        format!("*{}/{port}*", check.path().transport)
+    }));
     writeln!(out, "| {} |", header.join(" | "))?;
     writeln!(out, "|{}", "---|".repeat(header.len()))?;
+    writeln!(out, "| {} |", ports.join(" | "))?;
     let grid = matrix.grid();
     let width = matrix.columns.len();
     for (index, row) in matrix.rows.iter().enumerate() {
         let mut line = vec![escape(&row.target)];
+        if vantages {
+            line.push(escape(row.vantage.as_deref().unwrap_or("")));
+        }
         for col in 0..width {
-            let text =
-                grid[index * width + col]
-                    .map(|i| &matrix.cells[i])
-                    .map_or("·".to_string(), |c| match c.verdict {
-                        Verdict::Pass => escape(c.state.as_str()),
-                        Verdict::Warn => format!("{} (warn)", escape(c.state.as_str())),
-                        Verdict::Fail => format!("**{}** (fail)", escape(c.state.as_str())),
-                    });
+            let text = grid
+                .get(index * width + col)
+                .copied()
+                .flatten()
+                .and_then(|i| matrix.cells.get(i))
+                .map_or("·".to_string(), |c| match c.verdict {
+                    Verdict::Pass => escape(c.state.as_str()),
+                    Verdict::Warn => format!("{} (warn)", escape(c.state.as_str())),
+                    Verdict::Fail => format!("**{}** (fail)", escape(c.state.as_str())),
+                });
             line.push(text);
         }
         writeln!(out, "| {} |", line.join(" | "))?;
@@ -55,12 +75,11 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  - fix: {}", escape(hint))?;
         }
     }
-    let s = matrix.summary();
-    writeln!(
-        out,
-        "\n{} cells: {} pass, {} warn, {} fail",
-        s.cells, s.pass, s.warn, s.fail
-    )
+    for conflict in matrix.conflicts() {
+        writeln!(out, "- {}", escape(&conflict.line()))?;
+    }
+    let line = matrix.summary().line(matrix.rows.len(), matrix.duration);
+    writeln!(out, "\n{line}")
 }
 
 pub struct Markdown;

@@ -148,6 +148,9 @@ pub struct TargetRow {
     pub role: Role,
     /// The address probed; `null` when the name did not resolve.
     pub address: Option<IpAddr>,
+    /// Where the run was made from (`check --vantage`, or the report a `merge` read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vantage: Option<Arc<str>>,
 }
 
 /// One filled cell.
@@ -242,6 +245,50 @@ impl Matrix {
         summary
     }
 
+    /// Names the vantage point every row was probed from.
+    pub fn with_vantage(mut self, vantage: Option<&str>) -> Matrix {
+        if let Some(name) = vantage {
+            let name: Arc<str> = Arc::from(name);
+            for row in &mut self.rows {
+                row.vantage = Some(name.clone());
+            }
+        }
+        self
+    }
+
+    /// Whether rows carry vantage points (a merged matrix).
+    pub fn has_vantages(&self) -> bool {
+        self.rows.iter().any(|r| r.vantage.is_some())
+    }
+
+    /// Cells of one target and check that disagree between vantage points: for each, the
+    /// target, the check, and every vantage with its state.
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        let mut seen: std::collections::BTreeMap<(&str, CheckId), Vec<(&str, State)>> =
+            std::collections::BTreeMap::new();
+        for cell in &self.cells {
+            let vantage = self
+                .rows
+                .get(cell.row)
+                .and_then(|r| r.vantage.as_deref())
+                .unwrap_or("");
+            seen.entry((&cell.target, cell.check))
+                .or_default()
+                .push((vantage, cell.state));
+        }
+        seen.into_iter()
+            .filter(|(_, states)| states.iter().any(|(_, s)| *s != states[0].1))
+            .map(|((target, check), states)| Conflict {
+                target: target.to_string(),
+                check,
+                states: states
+                    .into_iter()
+                    .map(|(v, s)| (v.to_string(), s))
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// Renders in `format`.
     pub fn render(&self, format: Format, style: Style, out: &mut dyn Write) -> io::Result<()> {
         renderer(format).render(self, style, out)
@@ -278,6 +325,31 @@ impl Matrix {
             cells,
             duration: self.duration,
         }
+    }
+}
+
+/// One target and check seen differently from two vantage points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub target: String,
+    pub check: CheckId,
+    pub states: Vec<(String, State)>,
+}
+
+impl Conflict {
+    /// `CONFLICT 192.0.2.7 snmp: site-a open, site-b filtered`.
+    pub fn line(&self) -> String {
+        let states: Vec<String> = self
+            .states
+            .iter()
+            .map(|(vantage, state)| format!("{vantage} {state}"))
+            .collect();
+        format!(
+            "CONFLICT {} {}: {}",
+            self.target,
+            self.check,
+            states.join(", ")
+        )
     }
 }
 

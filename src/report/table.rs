@@ -96,18 +96,21 @@ fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<usize>
     table.set_header(header(matrix));
     // One line per host as written: a server named for several services (SMTP, LDAP, the
     // KDC) shares a line, each service in its own column.
-    let mut labels: Vec<&str> = Vec::new();
-    let mut line_by_label: HashMap<&str, usize> = HashMap::new();
+    // Merged reports: one line per host and vantage point.
+    let mut labels: Vec<(&str, &str)> = Vec::new();
+    let mut line_by_label: HashMap<(&str, &str), usize> = HashMap::new();
     let line_of: Vec<usize> = matrix
         .rows
         .iter()
         .map(|row| {
-            *line_by_label.entry(&row.target).or_insert_with(|| {
-                labels.push(&row.target);
+            let key = (&*row.target, row.vantage.as_deref().unwrap_or(""));
+            *line_by_label.entry(key).or_insert_with(|| {
+                labels.push(key);
                 labels.len() - 1
             })
         })
         .collect();
+    let vantages = matrix.has_vantages();
     let width = matrix.columns.len();
     let mut by_position = vec![None; labels.len() * width];
     for (index, cell) in matrix.cells.iter().enumerate() {
@@ -118,8 +121,11 @@ fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<usize>
             *slot = Some(index);
         }
     }
-    for (line, label) in labels.iter().enumerate() {
+    for (line, (label, vantage)) in labels.iter().enumerate() {
         let mut cells = vec![TableCell::new(label)];
+        if vantages {
+            cells.push(TableCell::new(vantage));
+        }
         for col in 0..width {
             let shown = match by_position[line * width + col].and_then(|i| matrix.cells.get(i)) {
                 None => TableCell::new("·"),
@@ -140,6 +146,9 @@ fn header(matrix: &Matrix) -> Vec<TableCell> {
         port_of.entry(cell.check).or_insert(cell.port);
     }
     let mut header = vec![TableCell::new("target")];
+    if matrix.has_vantages() {
+        header.push(TableCell::new("vantage"));
+    }
     for check in &matrix.columns {
         let port = port_of.get(check).copied().unwrap_or_default();
         header.push(TableCell::new(format!(
@@ -207,15 +216,28 @@ fn problems(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()
             }
             continue;
         }
+        let at = matrix
+            .rows
+            .get(cell.row)
+            .and_then(|r| r.vantage.as_deref())
+            .map(|v| format!(" @ {v}"))
+            .unwrap_or_default();
         writeln!(
             out,
-            "{label} {} {} {}/{}: {} — {}",
+            "{label} {}{at} {} {}/{}: {} — {}",
             cell.target, cell.check, cell.transport, cell.port, cell.state, cell.evidence.summary
         )?;
         for note in &cell.evidence.notes {
             writeln!(out, "     note: {note}")?;
         }
         fix(cell, out)?;
+    }
+    let conflicts = matrix.conflicts();
+    if !conflicts.is_empty() {
+        writeln!(out)?;
+    }
+    for conflict in conflicts {
+        writeln!(out, "{}", conflict.line())?;
     }
     Ok(())
 }

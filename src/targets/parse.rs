@@ -159,6 +159,13 @@ pub(super) fn parse_printer_item(
     if item.contains('/') {
         return parse_cidr(item, origin, limits).map(Item::Span);
     }
+    if let Some((start, end)) = item.split_once('-')
+        && let Ok(first) = start.parse::<Ipv4Addr>()
+    {
+        return last_octet_range(first, end)
+            .map(Item::Span)
+            .map_err(invalid);
+    }
     let host = if let Some(inner) = item.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
         let addr: Ipv6Addr = inner
             .parse()
@@ -174,6 +181,22 @@ pub(super) fn parse_printer_item(
         parse_hostname(item).map_err(invalid)?
     };
     Ok(Item::Host(host))
+}
+
+/// `10.1.2.1-40`, nmap's last-octet range: from the address to the same network's `.40`.
+fn last_octet_range(first: Ipv4Addr, end: &str) -> Result<Span, &'static str> {
+    let end: u8 = end
+        .parse()
+        .map_err(|_| "a range ends with a last octet, 0 to 255 (e.g. 10.1.2.1-40)")?;
+    let [a, b, c, start] = first.octets();
+    if end < start {
+        return Err("a range's last octet is smaller than its first");
+    }
+    Ok(Span {
+        first: u128::from(u32::from(first)),
+        last: u128::from(u32::from(Ipv4Addr::new(a, b, c, end))),
+        v6: false,
+    })
 }
 
 fn parse_cidr(item: &str, origin: &Origin, limits: Limits) -> Result<Span, TargetError> {

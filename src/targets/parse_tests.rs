@@ -147,3 +147,22 @@ fn bad_service_ports_are_named() {
         assert!(err.contains(reason), "{input}: {err}");
     }
 }
+
+#[test]
+fn last_octet_ranges_expand_and_bad_ones_are_refused() {
+    let origin = Origin::Flag("--printers");
+    let Item::Span(span) = parse_printer_item("10.1.2.1-40", &origin, Limits::default()).unwrap()
+    else {
+        panic!("a range")
+    };
+    assert_eq!(span.last - span.first, 39);
+    for (bad, why) in [
+        ("10.1.2.9-3", "smaller"),
+        ("10.1.2.1-256", "last octet"),
+        ("10.1.2.1-x", "last octet"),
+    ] {
+        let err = parse_printer_item(bad, &origin, Limits::default()).unwrap_err();
+        assert!(err.to_string().contains(why), "{bad}: {err}");
+        assert!(err.to_string().contains(bad), "{bad}: {err}");
+    }
+}
