@@ -198,7 +198,10 @@ async fn audit(
 /// never under `CI` or `--quiet`, and redrawn at most 10 times a second.
 pub(crate) struct Progress {
     bar: ProgressBar,
+    done: std::cell::Cell<u64>,
     answered: std::cell::Cell<u64>,
+    /// When the bar was last redrawn: indicatif's own limit lets a burst through.
+    drawn: std::cell::Cell<Option<std::time::Instant>>,
 }
 
 /// How often the bar may redraw.
@@ -224,17 +227,25 @@ impl Progress {
         };
         Progress {
             bar,
+            done: std::cell::Cell::new(0),
             answered: std::cell::Cell::new(0),
+            drawn: std::cell::Cell::new(None),
         }
     }
 
     fn tick(&self, answered: bool) {
-        if answered {
-            self.answered.set(self.answered.get() + 1);
+        self.done.set(self.done.get() + 1);
+        self.answered.set(self.answered.get() + u64::from(answered));
+        let due = self
+            .drawn
+            .get()
+            .is_none_or(|at| at.elapsed() >= Duration::from_millis(1000 / u64::from(PROGRESS_HZ)));
+        if due && !self.bar.is_hidden() {
+            self.drawn.set(Some(std::time::Instant::now()));
             self.bar
                 .set_message(format!("{} answered", self.answered.get()));
+            self.bar.set_position(self.done.get());
         }
-        self.bar.inc(1);
     }
 
     /// A line on stderr above the bar (or alone without one).

@@ -245,19 +245,146 @@ fn junit_has_a_case_per_cell_and_a_failure_per_failed_cell() {
     assert_eq!(text.matches('<').count(), text.matches('>').count());
 }
 
+/// Every format from the one sample result set, golden in `src/report/snapshots/`.
 #[test]
-fn markdown_golden() {
-    let text = rendered(Format::Markdown);
-    let want = "\
-| target | snmp | raw | smtp |
-|---|---|---|---|
-| 192.0.2.7 | **closed** (fail) | open | · |
-| gone.example.test | **error** (fail) | **error** (fail) | · |
-| 192.0.2.25:2525 | · | · | open |
-";
-    assert!(text.starts_with(want), "{text}");
+fn every_format_is_golden() {
+    for format in Format::ALL {
+        insta::assert_snapshot!(format.name(), rendered(format));
+    }
+    let style = Style {
+        summary: true,
+        ..Style::default()
+    };
+    let mut out = Vec::new();
+    sample_for(Format::Table)
+        .render(Format::Table, style, &mut out)
+        .unwrap();
+    insta::assert_snapshot!("table-summary", String::from_utf8(out).unwrap());
+}
+
+/// The committed JSON Schema accepts the report (the sample and a merged one) and refuses a
+/// report that breaks it.
+#[test]
+fn json_reports_validate_against_the_committed_schema() {
+    let schema_text = include_str!("../../schemas/report-v1.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(schema_text).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.enable_format_assertions();
+    compiler.add_resource("report-v1.json", schema).unwrap();
+    let index = compiler.compile("report-v1.json", &mut schemas).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&rendered(Format::Json)).unwrap();
+    if let Err(err) = schemas.validate(&report, index) {
+        panic!("the sample report breaks the schema: {err}");
+    }
+    let merged = sample_for(Format::Json).with_vantage(Some("site-a"));
+    let mut out = Vec::new();
+    merged
+        .render(Format::Json, Style::default(), &mut out)
+        .unwrap();
+    let merged: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(merged["cells"][0]["vantage"], "site-a");
+    assert!(schemas.validate(&merged, index).is_ok());
+    let mut broken = report.clone();
+    broken["cells"][0]["state"] = "maybe".into();
     assert!(
-        text.ends_with("5 cells: 2 pass, 0 warn, 3 fail\n"),
-        "{text}"
+        schemas.validate(&broken, index).is_err(),
+        "an unknown state"
     );
+    let mut broken = report;
+    broken["cells"][0]["port"] = 0.into();
+    assert!(schemas.validate(&broken, index).is_err(), "port 0");
+}
+
+#[test]
+fn junit_parses_as_xml_with_a_case_per_cell() {
+    let text = rendered(Format::Junit);
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 5);
+    let failed: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .filter_map(|c| c.attribute("name"))
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "192.0.2.7 snmp udp/161",
+            "gone.example.test snmp udp/161",
+            "gone.example.test raw tcp/9100"
+        ]
+    );
+}
+
+#[test]
+fn csv_parses_back_a_row_per_cell() {
+    let text = rendered(Format::Csv);
+    let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let state = headers.iter().position(|h| h == "state").unwrap();
+    let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|r| r.len() == headers.len()));
+    assert_eq!(&rows[0][state], "closed");
+}
+
+/// A fleet of 1,024 printers in four kinds, from a fixed result set: the summary groups each
+/// kind into one line with its address range, and a dark printer is diagnosed as a host.
+#[test]
+fn a_fleet_summary_groups_failures_into_ranges() {
+    let matrix = fleet_of(1024);
+    let style = Style {
+        summary: true,
+        ..Style::default()
+    };
+    let mut out = Vec::new();
+    matrix.render(Format::Table, style, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    insta::assert_snapshot!("fleet-summary", text);
+    let fails: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    assert_eq!(fails.len(), 3, "{text}");
+    assert!(text.contains(
+        "256 printers 10.77.1.0–10.77.1.255: no answer on any port: host down, wrong address, \
+         or everything dropped on the way"
+    ));
+    assert!(text.contains("256 printers 10.77.2.0–10.77.2.255: up, every MVE service off"));
+    assert!(text.contains("256 printers 10.77.3.0–10.77.3.255: snmp open|filtered, raw filtered"));
+    assert!(text.contains("256 hosts passed every check."));
+}
+
+/// 1,024 printers from 10.77.0.0: a quarter fine, a quarter dark, a quarter with every
+/// service off, a quarter with SNMP and RAW dropped.
+fn fleet_of(count: u32) -> Matrix {
+    let columns = [CheckId::Snmp, CheckId::Http, CheckId::Raw];
+    let mut collector = Collector::new(&columns, &[], Format::Table, false);
+    for index in 0..count {
+        let address = IpAddr::from(std::net::Ipv4Addr::from(0x0a4d_0000 + index));
+        for check in columns {
+            let quarter = index / (count / 4);
+            let state = match (quarter, check) {
+                (0, _) => State::Verified,
+                (1, CheckId::Snmp) => State::OpenFiltered,
+                (1, _) => State::Filtered,
+                (2, _) => State::Closed,
+                (_, CheckId::Snmp) => State::OpenFiltered,
+                (_, CheckId::Raw) => State::Filtered,
+                (_, _) => State::Verified,
+            };
+            let done = Done {
+                row: index as usize,
+                label: Arc::from(address.to_string()),
+                role: Role::Printer,
+                address: Some(address),
+                check,
+                port: check.path().peer.default_port().unwrap_or(1),
+                finding: Finding::new(state, Evidence::new("fixed")),
+            };
+            collector.cell(done).unwrap();
+        }
+    }
+    collector.finish(Duration::from_secs(10))
 }

@@ -1,0 +1,227 @@
+//! What an operator meets at a terminal, in a ticket and in CI (issue 11): merged reports,
+//! completions and the man page, the progress bar on a terminal only, `--output`, and the
+//! summary of a fleet. Anything that probes runs inside a namespace the test creates.
+
+mod support;
+
+use std::path::Path;
+
+use assert_cmd::Command as Cmd;
+use support::Netns;
+
+fn mve() -> Cmd {
+    Cmd::new(env!("CARGO_BIN_EXE_mve-audit"))
+}
+
+fn examples() -> [String; 2] {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/reports");
+    ["site-a.json", "site-b.json"].map(|f| dir.join(f).display().to_string())
+}
+
+/// Two reports of the same printers from two sites, which disagree on HTTP to .12 and .13.
+#[test]
+fn merge_shows_every_vantage_and_lists_the_conflicts() {
+    let [a, b] = examples();
+    let out = mve().args(["merge", &a, &b]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the examples have failing cells"
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("vantage"), "{table}");
+    assert!(
+        table.contains("127.0.0.12 @ site-b http tcp/80: filtered"),
+        "{table}"
+    );
+    let conflicts: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("CONFLICT"))
+        .collect();
+    assert_eq!(
+        conflicts,
+        [
+            "CONFLICT 127.0.0.12 http: site-a verified, site-b filtered",
+            "CONFLICT 127.0.0.13 http: site-a verified, site-b filtered"
+        ]
+    );
+    let json = mve()
+        .args(["merge", &a, &b, "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let cells = report["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 80);
+    let twelve_http: Vec<(&str, &str)> = cells
+        .iter()
+        .filter(|c| c["target"] == "127.0.0.12" && c["check"] == "http")
+        .map(|c| (c["vantage"].as_str().unwrap(), c["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        twelve_http,
+        [("site-a", "verified"), ("site-b", "filtered")]
+    );
+}
+
+#[test]
+fn merge_names_a_bad_report_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.json");
+    std::fs::write(&bad, "{\"schema_version\": 1,\n \"cells\": [}").unwrap();
+    let out = mve()
+        .args(["merge", &bad.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("broken.json:2:"), "{err}");
+    let newer = dir.path().join("newer.json");
+    std::fs::write(
+        &newer,
+        r#"{"schema_version": 9, "checks": [], "targets": [], "cells": []}"#,
+    )
+    .unwrap();
+    let out = mve()
+        .args(["merge", &newer.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("schema version 9"));
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_clap_definitions() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = mve().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for word in ["printers", "failures-only", "merge"] {
+            assert!(text.contains(word), "{shell} completion lacks {word}");
+        }
+        if shell == "bash" {
+            insta::assert_snapshot!("completions-bash", text);
+        }
+    }
+    let man = mve().arg("man").output().unwrap();
+    assert!(man.status.success());
+    let man = String::from_utf8(man.stdout).unwrap();
+    assert!(man.starts_with(".ie \\n(.g .ds Aq"), "roff");
+    insta::assert_snapshot!("man", man);
+}
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    for command in [
+        "catalog",
+        "check",
+        "local",
+        "listen",
+        "send",
+        "merge",
+        "completions",
+        "man",
+    ] {
+        let out = mve().args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(help.contains("Examples:"), "{command} --help:\n{help}");
+        assert!(help.contains("mve-audit "), "{command}");
+    }
+}
+
+/// Runs `args` under a pseudo-terminal (`script`), in `ns`, without `CI` in the environment.
+fn on_a_terminal(ns: &Netns, args: &str) -> String {
+    // A pseudo-terminal starts at 0×0: give it a size, as a real one has.
+    let command = format!(
+        "stty rows 40 cols 120; {} {args}",
+        env!("CARGO_BIN_EXE_mve-audit")
+    );
+    let out = ns
+        .command("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_remove("CI")
+        .output()
+        .expect("script(1) from util-linux");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_progress_bar_shows_on_a_terminal_and_never_on_a_pipe() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    // 254 loopback printers with RAW closed and a paced rate: long enough for several draws.
+    let args = "check --printers 127.0.1.0/24 --checks raw --rate 500 --format jsonl";
+    let terminal = on_a_terminal(&ns, args);
+    assert!(
+        terminal.contains("probes ·"),
+        "no bar on a terminal:\n{terminal}"
+    );
+    assert!(terminal.contains("left"), "no time left shown:\n{terminal}");
+    let piped = ns
+        .mve_audit()
+        .args(args.split(' '))
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(!stderr.contains("probes ·"), "a bar on a pipe:\n{stderr}");
+    let quiet = on_a_terminal(&ns, &format!("{args} --quiet"));
+    assert!(!quiet.contains("probes ·"), "a bar with --quiet:\n{quiet}");
+    // At most ~10 redraws a second: 254 probes at 500/s take about half a second.
+    let draws = terminal.matches("probes ·").count();
+    assert!((1..=12).contains(&draws), "{draws} redraws:\n{terminal}");
+}
+
+#[test]
+fn output_is_written_whole_to_the_named_file() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    let out = ns
+        .mve_audit()
+        .args([
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            "raw",
+            "--format",
+            "html",
+        ])
+        .args(["--output", &path.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "raw is closed on loopback");
+    assert!(out.stdout.is_empty(), "the report went to the file");
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "self-contained"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
+}
+
+#[test]
+fn a_tall_matrix_on_a_terminal_becomes_the_summary() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let text = on_a_terminal(
+        &ns,
+        "check --printers 127.0.2.0/25 --checks raw --color never --timeout 200ms",
+    );
+    assert!(
+        text.contains("126 printers 127.0.2.1–127.0.2.126"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("FAIL 127.0.2.5 raw"),
+        "the matrix's failure list:\n{text}"
+    );
+    let matrix = on_a_terminal(
+        &ns,
+        "check --printers 127.0.2.0/25 --checks raw --color never --timeout 200ms --matrix",
+    );
+    assert!(matrix.contains("FAIL 127.0.2.5 raw"), "{matrix}");
+}
