@@ -225,3 +225,69 @@ fn a_tall_matrix_on_a_terminal_becomes_the_summary() {
     );
     assert!(matrix.contains("FAIL 127.0.2.5 raw"), "{matrix}");
 }
+
+/// Runs a slow check (a /25 of dark addresses, paced) in `ns`, sends `signal` after a second,
+/// and returns the exit code and what was written to stdout.
+fn interrupted_run(ns: &Netns, format: &str, signal: i32) -> (Option<i32>, String) {
+    let child = ns
+        .mve_audit()
+        .args([
+            "check",
+            "--printers",
+            "127.0.3.0/25",
+            "--checks",
+            "raw,snmp",
+        ])
+        .args(["--rate", "50", "--format", format])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // `ip netns exec` runs the binary as its own process (exec): signal that.
+    let pid = child.id() as i32;
+    assert_eq!(unsafe_kill(pid, signal), 0);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn unsafe_kill(pid: i32, signal: i32) -> i32 {
+    // SAFETY: kill(2) with a pid we spawned; no memory is shared.
+    unsafe { libc::kill(pid, signal) }
+}
+
+#[test]
+fn a_signal_ends_the_run_with_a_partial_report_in_every_format() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    assert!(ns.nft(
+        "table inet dark {\n chain input {\n  type filter hook input priority 0;\n  ip daddr 127.0.3.64/26 drop\n }\n}\n"
+    ));
+    let (code, json) = interrupted_run(&ns, "json", libc::SIGINT);
+    assert_eq!(code, Some(130), "{json}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("a whole JSON report");
+    assert_eq!(report["interrupted"], "SIGINT");
+    let cells = report["cells"].as_array().unwrap().len();
+    assert!(
+        cells > 0 && cells < 250,
+        "{cells} cells finished before the signal"
+    );
+    let (code, jsonl) = interrupted_run(&ns, "jsonl", libc::SIGTERM);
+    assert_eq!(code, Some(143));
+    let last: serde_json::Value = serde_json::from_str(jsonl.lines().last().unwrap()).unwrap();
+    assert_eq!(last["kind"], "summary");
+    assert_eq!(last["interrupted"], "SIGTERM");
+    let (code, table) = interrupted_run(&ns, "table", libc::SIGTERM);
+    assert_eq!(code, Some(143));
+    assert!(
+        table.starts_with("PARTIAL REPORT: interrupted by SIGTERM"),
+        "{table}"
+    );
+    let (_, csv) = interrupted_run(&ns, "csv", libc::SIGINT);
+    assert!(
+        csv.trim_end().ends_with("cells not shown were not probed"),
+        "{csv}"
+    );
+}

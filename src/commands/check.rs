@@ -71,20 +71,25 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
                 .join(",")
         );
     }
-    let summary = probe_and_report(&config, &plan, slots, estimate.probes)?;
+    let (summary, interrupted) = probe_and_report(&config, &plan, slots, estimate.probes)?;
+    if let Some(signal) = interrupted {
+        eprintln!("mve-audit: interrupted by {signal}: the report is partial");
+        return Ok(Outcome::Interrupted(signal));
+    }
     let failed = [(Verdict::Fail, summary.fail), (Verdict::Warn, summary.warn)]
         .into_iter()
         .any(|(verdict, cells)| cells > 0 && verdict.fails_run(config.strict));
     Ok(Outcome::of_run(failed))
 }
 
-/// Probes, streaming each cell (jsonl, csv) or collecting them for the matrix (the others).
+/// Probes, streaming each cell (jsonl, csv) or collecting them for the matrix (the others);
+/// the summary, and the signal that cut the run short if one did.
 fn probe_and_report(
     config: &CheckConfig,
     plan: &Plan,
     slots: usize,
     total: u64,
-) -> Result<Summary, RunError> {
+) -> Result<(Summary, Option<&'static str>), RunError> {
     let out = Output::open(config.output.as_deref())?;
     let terminal = out.is_terminal();
     let size = if terminal {
@@ -97,10 +102,10 @@ fn probe_and_report(
     let progress = Progress::new(total, config.quiet, config.verbose);
     if Streamer::<Output>::streams(config.format) {
         let mut streamer = Streamer::new(config.format, &config.promoted, out)?;
-        runtime.block_on(audit(config, plan, slots, &progress, &mut streamer))?;
+        let interrupted = runtime.block_on(audit(config, plan, slots, &progress, &mut streamer))?;
         let summary = streamer.summary();
-        streamer.finish(started.elapsed())?.finish()?;
-        return Ok(summary);
+        streamer.finish(started.elapsed(), interrupted)?.finish()?;
+        return Ok((summary, interrupted));
     }
     let mut out = out;
     let mut collector = Collector::new(
@@ -109,9 +114,9 @@ fn probe_and_report(
         config.format,
         config.details,
     );
-    runtime.block_on(audit(config, plan, slots, &progress, &mut collector))?;
+    let interrupted = runtime.block_on(audit(config, plan, slots, &progress, &mut collector))?;
     let mut matrix = collector
-        .finish(started.elapsed())
+        .finish(started.elapsed(), interrupted)
         .with_vantage(config.vantage.as_deref());
     let summary = matrix.summary();
     if config.failures_only {
@@ -128,7 +133,7 @@ fn probe_and_report(
     };
     matrix.render(config.format, style, &mut out)?;
     out.finish()?;
-    Ok(summary)
+    Ok((summary, interrupted))
 }
 
 /// Runs at or over this many probes print their estimate on stderr before they start.
@@ -159,7 +164,7 @@ async fn audit(
     slots: usize,
     progress: &Progress,
     sink: &mut dyn Sink,
-) -> io::Result<()> {
+) -> io::Result<Option<&'static str>> {
     let addresses =
         targets::resolve_names(config.targets.names(), RESOLVE_PARALLEL, RESOLVE_LIMIT).await;
     let work = plan.work(plan.rows(config.targets.iter(), &addresses));
@@ -190,8 +195,15 @@ async fn audit(
         progress.finish();
         Ok(())
     };
-    let ((), consumed) = tokio::join!(engine, consume);
-    consumed
+    // A signal drops the engine (and with it every probe in flight) and the consumer; what
+    // reached the sink is the partial report.
+    tokio::select! {
+        ((), consumed) = async { tokio::join!(engine, consume) } => consumed.map(|()| None),
+        signal = super::interrupted() => {
+            progress.finish();
+            Ok(Some(signal))
+        }
+    }
 }
 
 /// A progress bar on stderr with the rate and time left: only when stderr is a terminal,

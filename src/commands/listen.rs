@@ -38,8 +38,8 @@ pub fn listen(args: &ListenArgs) -> Result<Outcome, RunError> {
         loop {
             tokio::select! {
                 _ = &mut stop => break,
-                _ = tokio::signal::ctrl_c() => {
-                    eprintln!("mve-audit: interrupted; summary so far:");
+                signal = super::interrupted() => {
+                    eprintln!("mve-audit: {signal}; summary so far:");
                     break;
                 }
                 Some(arrival) = rx.recv() => {

@@ -212,6 +212,7 @@ impl Merged {
             columns: self.columns,
             cells: self.cells,
             duration: self.duration,
+            interrupted: None,
         }
     }
 }

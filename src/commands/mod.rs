@@ -37,6 +37,8 @@ pub enum Outcome {
     Usage,
     /// The audit could not run.
     Internal,
+    /// A signal cut the run short; a partial report was written.
+    Interrupted(&'static str),
 }
 
 impl Outcome {
@@ -46,6 +48,9 @@ impl Outcome {
             Outcome::Failed => 1,
             Outcome::Usage => 2,
             Outcome::Internal => 3,
+            // The shell's convention: 128 + the signal's number.
+            Outcome::Interrupted("SIGTERM") => 143,
+            Outcome::Interrupted(_) => 130,
         }
     }
 }
@@ -117,7 +122,7 @@ fn inbound_matrix(cells: impl IntoIterator<Item = Done>, took: Duration) -> Matr
         // A collector never fails to keep a cell.
         let _ = collector.cell(done);
     }
-    collector.finish(took)
+    collector.finish(took, None)
 }
 
 /// Prints an inbound matrix (every cell with its evidence); the run fails when a cell does.
@@ -147,4 +152,28 @@ pub(crate) fn terminal_size() -> Option<(u16, u16)> {
 
 pub(crate) fn terminal_width() -> Option<u16> {
     terminal_size().map(|(w, _)| w)
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM and says which; a run that gets one stops probing and
+/// writes what it has.
+pub(crate) async fn interrupted() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
 }

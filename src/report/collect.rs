@@ -204,7 +204,7 @@ impl Collector {
     }
 
     /// The matrix, rows in the order targets were given and cells in row and column order.
-    pub fn finish(self, duration: Duration) -> Matrix {
+    pub fn finish(self, duration: Duration, interrupted: Option<&'static str>) -> Matrix {
         let Collector {
             columns,
             rows,
@@ -232,6 +232,7 @@ impl Collector {
             columns,
             cells,
             duration,
+            interrupted,
         }
     }
 }
@@ -289,10 +290,18 @@ impl<W: Write> Streamer<W> {
         })
     }
 
-    /// Ends the stream (jsonl: the summary line) and hands back the writer.
-    pub fn finish(mut self, duration: Duration) -> io::Result<W> {
-        if self.format == Format::Jsonl {
-            jsonl::write_summary(self.summary, duration, &mut self.out)?;
+    /// Ends the stream (jsonl: the summary line; a partial stream says so) and hands back
+    /// the writer.
+    pub fn finish(
+        mut self,
+        duration: Duration,
+        interrupted: Option<&'static str>,
+    ) -> io::Result<W> {
+        match self.format {
+            Format::Jsonl => {
+                jsonl::write_summary(self.summary, duration, interrupted, &mut self.out)?
+            }
+            _ => csv::write_end(interrupted, &mut self.out)?,
         }
         self.out.flush()?;
         Ok(self.out)

@@ -45,6 +45,13 @@ impl super::Render for Html {
              <title>mve-audit report</title><style>{STYLE}</style></head><body>"
         )?;
         writeln!(out, "<h1>mve-audit report</h1>")?;
+        if let Some(signal) = matrix.interrupted {
+            writeln!(
+                out,
+                "<p class=\"verdict-fail\">{}</p>",
+                escape(&super::partial_text(signal))
+            )?;
+        }
         let summary = matrix.summary().line(matrix.rows.len(), matrix.duration);
         writeln!(
             out,

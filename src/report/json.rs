@@ -13,6 +13,8 @@ struct Report<'a> {
     tool: &'static str,
     version: &'static str,
     duration_ms: u128,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interrupted: Option<&'static str>,
     summary: Summary,
     checks: &'a [CheckId],
     targets: &'a [TargetRow],
@@ -34,6 +36,7 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         tool: env!("CARGO_PKG_NAME"),
         version: env!("CARGO_PKG_VERSION"),
         duration_ms: matrix.duration.as_millis(),
+        interrupted: matrix.interrupted,
         summary: matrix.summary(),
         checks: &matrix.columns,
         targets: &matrix.rows,

@@ -15,6 +15,8 @@ struct SummaryLine {
     kind: &'static str,
     summary: Summary,
     duration_ms: u128,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interrupted: Option<&'static str>,
 }
 
 pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
@@ -22,12 +24,18 @@ pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-pub fn write_summary(summary: Summary, duration: Duration, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_summary(
+    summary: Summary,
+    duration: Duration,
+    interrupted: Option<&'static str>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let line = SummaryLine {
         schema_version: SCHEMA_VERSION,
         kind: "summary",
         summary,
         duration_ms: duration.as_millis(),
+        interrupted,
     };
     serde_json::to_writer(&mut *out, &line)?;
     writeln!(out)
@@ -37,7 +45,7 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     for cell in &matrix.cells {
         write_cell(cell, out)?;
     }
-    write_summary(matrix.summary(), matrix.duration, out)
+    write_summary(matrix.summary(), matrix.duration, matrix.interrupted, out)
 }
 
 pub struct Jsonl;

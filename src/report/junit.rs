@@ -34,6 +34,13 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         r#"  <testsuite name="mve-audit check" tests="{}" failures="{}" time="{seconds:.3}">"#,
         s.cells, s.fail
     )?;
+    if let Some(signal) = matrix.interrupted {
+        writeln!(
+            out,
+            r#"    <testcase classname="mve-audit" name="run"><error message="{}"/></testcase>"#,
+            xml(&super::partial_text(signal))
+        )?;
+    }
     for cell in &matrix.cells {
         let name = xml(&format!(
             "{} {} {}/{}",

@@ -10,6 +10,9 @@ fn escape(text: &str) -> String {
 }
 
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(signal) = matrix.interrupted {
+        writeln!(out, "**{}**\n", super::partial_text(signal))?;
+    }
     let vantages = matrix.has_vantages();
     let mut header = vec!["target".to_string()];
     let mut ports = vec!["".to_string()];

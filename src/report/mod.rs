@@ -220,6 +220,14 @@ pub struct Matrix {
     pub columns: Vec<CheckId>,
     pub cells: Vec<Cell>,
     pub duration: Duration,
+    /// The signal that cut the run short (`SIGINT`, `SIGTERM`): the report is partial, and a
+    /// cell that is missing was not probed.
+    pub interrupted: Option<&'static str>,
+}
+
+/// The banner a partial report starts with.
+pub(crate) fn partial_text(signal: &str) -> String {
+    format!("PARTIAL REPORT: interrupted by {signal}; cells not shown were not probed")
 }
 
 impl Matrix {
@@ -324,6 +332,7 @@ impl Matrix {
             columns: self.columns.clone(),
             cells,
             duration: self.duration,
+            interrupted: self.interrupted,
         }
     }
 }

@@ -16,6 +16,9 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         writeln!(out, "Nothing to check: no check has a target.")?;
         return Ok(());
     }
+    if let Some(signal) = matrix.interrupted {
+        writeln!(out, "{}", super::partial_text(signal))?;
+    }
     let lines = grid(matrix, style, out)?;
     problems(matrix, style, out)?;
     writeln!(out, "\n{}", matrix.summary().line(lines, matrix.duration))
@@ -35,6 +38,9 @@ impl super::Render for Table {
 
 /// The fleet view: counts per check, then the hosts that did not pass grouped by cause.
 pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(signal) = matrix.interrupted {
+        writeln!(out, "{}", super::partial_text(signal))?;
+    }
     let fleet = FleetSummary::of(matrix);
     let mut table = style.table();
     table.set_header(["check", "port", "pass", "warn", "fail", "states"]);

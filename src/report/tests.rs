@@ -92,7 +92,7 @@ pub(crate) fn sample_for(format: Format) -> Matrix {
         };
         collector.cell(done).unwrap();
     }
-    collector.finish(Duration::from_millis(1234))
+    collector.finish(Duration::from_millis(1234), None)
 }
 
 fn sample() -> Matrix {
@@ -386,5 +386,5 @@ fn fleet_of(count: u32) -> Matrix {
             collector.cell(done).unwrap();
         }
     }
-    collector.finish(Duration::from_secs(10))
+    collector.finish(Duration::from_secs(10), None)
 }
