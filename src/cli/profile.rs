@@ -175,6 +175,10 @@ pub enum ProfileError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path}: the profile is UTF-16: save it as UTF-8")]
+    Utf16 { path: PathBuf },
+    #[error("{path}: the profile is not UTF-8 text: save it as UTF-8")]
+    NotUtf8 { path: PathBuf },
     #[error("{path}:{line}:{column}: {}", .source.message().trim())]
     Invalid {
         path: PathBuf,
@@ -191,11 +195,20 @@ pub enum ProfileError {
 
 /// Reads and checks a profile file.
 pub fn load_profile(path: &Path) -> Result<Profile, ProfileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ProfileError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse_profile(&text, path)
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(ProfileError::Utf16 {
+            path: path.to_path_buf(),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|_| ProfileError::NotUtf8 {
+        path: path.to_path_buf(),
+    })?;
+    // A byte-order mark from a Windows editor is not part of the TOML.
+    parse_profile(text.strip_prefix('\u{feff}').unwrap_or(&text), path)
 }
 
 pub fn parse_profile(text: &str, path: &Path) -> Result<Profile, ProfileError> {

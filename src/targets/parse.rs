@@ -65,6 +65,17 @@ pub enum TargetError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "{origin}: target list '{path}' is UTF-16 (as Notepad saves \"Unicode\"): save it as \
+         UTF-8, e.g. in PowerShell: Get-Content {path} | Set-Content -Encoding utf8 fleet.txt"
+    )]
+    Utf16 { origin: Origin, path: String },
+    #[error("{origin}: target list '{path}', line {line}: not UTF-8 text; save the list as UTF-8")]
+    NotUtf8 {
+        origin: Origin,
+        path: String,
+        line: usize,
+    },
     #[error("{origin}: target list '{path}' may not name another list ('{value}')")]
     NestedList {
         origin: Origin,
@@ -118,9 +129,23 @@ pub(super) fn check_list_file(
         path: shown.clone(),
         source,
     };
-    let reader = BufReader::new(File::open(&path).map_err(list_error)?);
+    let mut reader = BufReader::new(File::open(&path).map_err(list_error)?);
+    let head = reader.fill_buf().map_err(list_error)?;
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return Err(TargetError::Utf16 {
+            origin: origin.clone(),
+            path: shown,
+        });
+    }
     for (index, raw) in reader.lines().enumerate() {
-        let raw = raw.map_err(list_error)?;
+        let raw = raw.map_err(|source| match source.kind() {
+            std::io::ErrorKind::InvalidData => TargetError::NotUtf8 {
+                origin: origin.clone(),
+                path: shown.clone(),
+                line: index + 1,
+            },
+            _ => list_error(source),
+        })?;
         let Some(line) = list_line(&raw) else {
             continue;
         };
@@ -140,8 +165,10 @@ pub(super) fn check_list_file(
     Ok(path)
 }
 
-/// The target on one line of a list, without its comment; `None` for a blank line.
+/// The target on one line of a list, without its comment (and without the byte-order mark
+/// a Windows editor puts before the first line); `None` for a blank line.
 pub(super) fn list_line(raw: &str) -> Option<&str> {
+    let raw = raw.strip_prefix('\u{feff}').unwrap_or(raw);
     let line = raw.split('#').next().unwrap_or_default().trim();
     (!line.is_empty()).then_some(line)
 }
@@ -286,8 +313,13 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
             ),
         };
         (Host::Addr(IpAddr::V6(addr)), port)
-    } else if let Ok(addr) = value.parse::<IpAddr>() {
-        (Host::Addr(addr), None)
+    } else if let Ok(addr) = value.parse::<Ipv4Addr>() {
+        (Host::Addr(IpAddr::V4(addr)), None)
+    } else if value.parse::<Ipv6Addr>().is_ok() {
+        // `::1:25` is an IPv6 address, and also what `::1` port 25 looks like written badly.
+        return Err(invalid(
+            "write an IPv6 service in brackets, [ADDR] or [ADDR]:PORT (e.g. [::1]:25)",
+        ));
     } else {
         let (host, port) = match value.rsplit_once(':') {
             Some((host, port)) => (host, Some(port)),
@@ -352,11 +384,22 @@ fn parse_hostname(text: &str) -> Result<Host, &'static str> {
             );
         }
     }
-    if name
-        .split('.')
-        .all(|l| l.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err("looks like an IPv4 address but is not a valid one");
+    // The resolver would read `127.1`, `0x7f.1` or `010.0.0.1` as an address (inet_aton's
+    // old forms), never as a name: refuse them rather than probe a surprising address.
+    let numeric = |label: &str| {
+        let hex = label
+            .strip_prefix("0x")
+            .or_else(|| label.strip_prefix("0X"));
+        match hex {
+            Some(digits) => digits.bytes().all(|b| b.is_ascii_hexdigit()),
+            None => label.bytes().all(|b| b.is_ascii_digit()),
+        }
+    };
+    if name.split('.').next_back().is_some_and(numeric) {
+        return Err(
+            "not a canonical IPv4 address (write all four parts in decimal, e.g. \
+                    10.0.0.1) and not a host name (a name's last label is not a number)",
+        );
     }
     Ok(Host::Name(text.to_string()))
 }

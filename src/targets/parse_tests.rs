@@ -62,7 +62,7 @@ fn bad_printer_values_name_the_value_and_reason() {
         ("printer:9100", "take no port"),
         ("bad host", "letters, digits"),
         ("-lead.example", "start or end"),
-        ("999.1.1.1", "not a valid one"),
+        ("999.1.1.1", "canonical"),
         ("[zz::1]", "IPv6"),
     ];
     for (input, reason) in cases {
@@ -120,12 +120,16 @@ fn service_targets_take_a_port() {
         ("192.0.2.1:25", "192.0.2.1", Some(25)),
         ("[2001:db8::1]:587", "2001:db8::1", Some(587)),
         ("[2001:db8::1]", "2001:db8::1", None),
-        ("2001:db8::1", "2001:db8::1", None),
     ];
     for (input, host, port) in cases {
         let target = parse_service(input, Role::Smtp, &origin).unwrap();
         assert_eq!(target.host.to_string(), *host, "{input}");
         assert_eq!(target.port, *port, "{input}");
+    }
+    // A bare IPv6 service is ambiguous (`::1:25`): brackets are required.
+    for bare in ["2001:db8::1", "::1:25"] {
+        let err = parse_service(bare, Role::Smtp, &origin).unwrap_err();
+        assert!(err.to_string().contains("[ADDR]:PORT"), "{bare}: {err}");
     }
 }
 

@@ -1,0 +1,457 @@
+//! Bad input, one rule everywhere (issue 12): every flag, environment variable, profile field
+//! and target file line that is wrong gets exit 2 and a message naming the value and where it
+//! came from: never a panic, never silent acceptance. `check` cases carry `--dry-run`, so a
+//! case that wrongly passed would still send nothing.
+
+use assert_cmd::Command;
+
+/// Where a case's input comes from.
+enum Input {
+    /// Command-line arguments.
+    Args(&'static [&'static str]),
+    /// A profile (given as `--profile FILE`), with a printer on the command line unless the
+    /// profile names targets.
+    Profile(&'static str),
+    /// A target list file's bytes (given as `--printers @FILE`).
+    List(&'static [u8]),
+    /// An environment variable, with arguments.
+    Env(&'static str, &'static str, &'static [&'static str]),
+}
+
+use Input::{Args, Env, List, Profile};
+
+/// (input, what stderr must contain: the bad value, where it came from).
+const CASES: &[(Input, &[&str])] = &[
+    // check: targets
+    (
+        Args(&["check", "--printers", "127.1"]),
+        &["--printers", "'127.1'", "canonical"],
+    ),
+    (
+        Args(&["check", "--printers", "0x7f.1"]),
+        &["'0x7f.1'", "canonical"],
+    ),
+    (
+        Args(&["check", "--printers", "010.0.0.1"]),
+        &["'010.0.0.1'"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1-300"]),
+        &["'127.0.0.1-300'", "last octet"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.9-3"]),
+        &["'127.0.0.9-3'", "smaller"],
+    ),
+    (
+        Args(&["check", "--printers", "10.0.0.0/33"]),
+        &["'10.0.0.0/33'", "at most 32"],
+    ),
+    (
+        Args(&["check", "--printers", "10.0.0.0/8"]),
+        &["'10.0.0.0/8'", "--allow-large"],
+    ),
+    (
+        Args(&["check", "--printers", "fd00::/64"]),
+        &["'fd00::/64'", "over the limit"],
+    ),
+    (
+        Args(&["check", "--printers", "10.0.0.1/x"]),
+        &["'10.0.0.1/x'", "not a number"],
+    ),
+    (
+        Args(&["check", "--printers", "bad..name"]),
+        &["'bad..name'", "empty label"],
+    ),
+    (
+        Args(&["check", "--printers=-lead.example"]),
+        &["'-lead.example'"],
+    ),
+    (
+        Args(&["check", "--printers", "print er"]),
+        &["'print er'", "host name"],
+    ),
+    (
+        Args(&["check", "--printers", "printer:9100"]),
+        &["'printer:9100'", "no port"],
+    ),
+    (Args(&["check", "--printers", "[::1"]), &["'[::1'"]),
+    (
+        Args(&["check", "--printers", "@/nonexistent/list.txt"]),
+        &["/nonexistent/list.txt"],
+    ),
+    (
+        Args(&["check", "--smtp", "::1:25"]),
+        &["--smtp", "'::1:25'", "[ADDR]:PORT"],
+    ),
+    (
+        Args(&["check", "--smtp", "[::1]:0"]),
+        &["'[::1]:0'", "port 0"],
+    ),
+    (
+        Args(&["check", "--smtp", "mail:70000"]),
+        &["'mail:70000'", "at most 65535"],
+    ),
+    (Args(&["check", "--ldap", "dir:"]), &["'dir:'", "empty"]),
+    (
+        Args(&["check", "--kerberos", "kdc:x"]),
+        &["'kdc:x'", "not a number"],
+    ),
+    (
+        Args(&["check", "--sqlserver", "[::1]x"]),
+        &["'[::1]x'", ":PORT"],
+    ),
+    (Args(&["check", "--firebird", "fb..db"]), &["'fb..db'"]),
+    (Args(&["check"]), &["no targets"]),
+    // check: checks and ports
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--checks", "nope"]),
+        &["'nope'", "--checks"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--skip", "telnet"]),
+        &["'telnet'", "--skip"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--require", "x"]),
+        &["'x'", "--require"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--port", "raw=0"]),
+        &["'raw=0'", "port 0"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--port", "raw=65536"]),
+        &["'raw=65536'"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--port", "raw"]),
+        &["'raw'", "ID=PORT"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--port", "console=8443"]),
+        &["console", "inbound"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--checks", "smtp"]),
+        &["nothing to check"],
+    ),
+    // check: timing
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--timeout", "2"]),
+        &["'2'", "--timeout", "no unit"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--timeout", "2h"]),
+        &["'2h'", "unknown unit"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--timeout", "0ms"]),
+        &["'0ms'", "out of range"],
+    ),
+    (
+        Args(&[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--timeout",
+            "1s",
+            "--timeout",
+            "2s",
+        ]),
+        &["--timeout", "multiple times"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--retries", "11"]),
+        &["'11'", "--retries"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--rate", "2000000"]),
+        &["'2000000'", "--rate"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--rate", "-1"]),
+        &["'-1'"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--host-rate", "20000"]),
+        &["'20000'", "--host-rate"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--concurrency", "0"]),
+        &["'0'", "--concurrency"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--format", "xml"]),
+        &["'xml'", "--format"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--color", "sometimes"]),
+        &["'sometimes'"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--summary", "--matrix"]),
+        &["--summary", "--matrix"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "-q", "-v"]),
+        &["--quiet", "--verbose"],
+    ),
+    // check: SNMP and Kerberos
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--snmp-version", "4"]),
+        &["'4'", "--snmp-version"],
+    ),
+    (
+        Args(&[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--snmp-auth-protocol",
+            "sha3",
+        ]),
+        &["'sha3'", "--snmp-auth-protocol"],
+    ),
+    (
+        Args(&[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--snmp-priv-protocol",
+            "rot13",
+        ]),
+        &["'rot13'"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--snmp-version", "3"]),
+        &["--snmp-version", "needs a user"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--kerberos-realm", " "]),
+        &["--kerberos-realm", "empty"],
+    ),
+    // other subcommands
+    (Args(&["listen", "--udp-port", "0"]), &["'0'", "--udp-port"]),
+    (
+        Args(&["listen", "--tcp-port", "70000"]),
+        &["'70000'", "--tcp-port"],
+    ),
+    (Args(&["listen", "--duration", "5"]), &["'5'", "--duration"]),
+    (
+        Args(&["listen", "--expect", "10.0.0"]),
+        &["'10.0.0'", "--expect"],
+    ),
+    (
+        Args(&["send", "127.0.0.1", "--tcp-port", "0"]),
+        &["'0'", "--tcp-port"],
+    ),
+    (
+        Args(&["send", "127.0.0.1", "--retries", "99"]),
+        &["'99'", "--retries"],
+    ),
+    (Args(&["local", "--port", "tcp/0"]), &["'tcp/0'", "port 0"]),
+    (
+        Args(&["local", "--port", "sctp/5"]),
+        &["'sctp/5'", "tcp or udp"],
+    ),
+    (
+        Args(&["local", "--port", "8443"]),
+        &["'8443'", "PROTO/PORT"],
+    ),
+    (
+        Args(&["merge", "/nonexistent/report.json"]),
+        &["/nonexistent/report.json"],
+    ),
+    (Args(&["completions", "tcsh"]), &["'tcsh'"]),
+    // profile fields: the same values as the flags, with file:line:col
+    (
+        Profile("[timing]\ntimeout = \"2\"\n"),
+        &["site.toml:2:", "no unit"],
+    ),
+    (
+        Profile("[timing]\ntimeout = 5\n"),
+        &["site.toml:2:", "string"],
+    ),
+    (
+        Profile("[timing]\nretries = 11\n"),
+        &["site.toml:2:", "0 to 10"],
+    ),
+    (
+        Profile("[timing]\nrate = 2000000\n"),
+        &["site.toml:2:", "0 to 1000000"],
+    ),
+    (Profile("[timing]\nhost-rate = 20000\n"), &["site.toml:2:"]),
+    (
+        Profile("[timing]\nconcurrency = 0\n"),
+        &["site.toml:2:", "1 to 65536"],
+    ),
+    (Profile("[ports]\nraw = 0\n"), &["site.toml:2:", "port 0"]),
+    (
+        Profile("[ports]\nraw = 70000\n"),
+        &["site.toml:2:", "65535"],
+    ),
+    (Profile("[ports]\nnope = 1\n"), &["site.toml:2:", "nope"]),
+    (
+        Profile("[checks]\nskip = [\"nope\"]\n"),
+        &["site.toml:2:", "nope"],
+    ),
+    (
+        Profile("[targets]\nprinters = [\"127.1\"]\n"),
+        &["targets.printers", "'127.1'"],
+    ),
+    (
+        Profile("[targets]\nsmtp = \"::1:25\"\n"),
+        &["targets.smtp", "'::1:25'"],
+    ),
+    (Profile("[snmp]\nversion = \"4\"\n"), &["site.toml:2:"]),
+    (
+        Profile("[snmp]\nauth-protocol = \"sha3\"\n"),
+        &["site.toml:2:", "'sha3'"],
+    ),
+    (
+        Profile("[kerberos]\nrealm = \"\"\n"),
+        &["kerberos.realm", "empty"],
+    ),
+    (
+        Profile("[payloads]\nnpap = \"zz\"\n"),
+        &["site.toml:2:", "not hex"],
+    ),
+    (
+        Profile("[payloads]\nnpap = \"abc\"\n"),
+        &["site.toml:2:", "odd"],
+    ),
+    (
+        Profile("[local]\nports = [\"tcp/0\"]\n"),
+        &["site.toml:2:", "port 0"],
+    ),
+    (
+        Profile("[timing]\ntimeout = \"2s\"\ntimeout = \"3s\"\n"),
+        &["site.toml:3:", "duplicate"],
+    ),
+    (
+        Profile("[nonsense]\nx = 1\n"),
+        &["site.toml:1:", "nonsense"],
+    ),
+    (
+        Profile("\u{feff}[timing]\nretries = 99\n"),
+        &["site.toml:2:"],
+    ),
+    // target files
+    (List(b"\xff\xfe1\x002\x007\x00"), &["UTF-16", "UTF-8"]),
+    (
+        List(b"127.0.0.1\nbad..name\n"),
+        &["list.txt:2", "'bad..name'"],
+    ),
+    (List(b"127.0.0.\xff\n"), &["list.txt", "line 1", "UTF-8"]),
+    (List(b"@other.txt\n"), &["list.txt", "another list"]),
+    // environment
+    (
+        Env(
+            "MVE_AUDIT_PROFILE",
+            "/nonexistent/site.toml",
+            &["check", "--printers", "127.0.0.1"],
+        ),
+        &["/nonexistent/site.toml"],
+    ),
+    (
+        Env(
+            "MVE_AUDIT_SNMP_V3_AUTH_KEY",
+            "short",
+            &["check", "--printers", "127.0.0.1", "--snmp-user", "u"],
+        ),
+        &["MVE_AUDIT_SNMP_V3_AUTH_KEY", "8 characters"],
+    ),
+    (
+        Env(
+            "MVE_AUDIT_SNMP_V3_AUTH_PROTOCOL",
+            "sha3",
+            &["check", "--printers", "127.0.0.1"],
+        ),
+        &["'sha3'", "--snmp-auth-protocol"],
+    ),
+];
+
+#[test]
+fn every_bad_value_exits_2_and_names_the_value_and_its_source() {
+    assert!(CASES.len() >= 60, "{} cases", CASES.len());
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (input, wanted) in CASES {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mve-audit"));
+        cmd.current_dir(dir.path()).env_remove("MVE_AUDIT_PROFILE");
+        let shown = match input {
+            Args(args) => {
+                cmd.args(*args);
+                args.join(" ")
+            }
+            Profile(text) => {
+                std::fs::write(dir.path().join("site.toml"), text).unwrap();
+                cmd.args(["check", "--profile", "site.toml"]);
+                // A printer flag would replace the profile's own targets.
+                if !text.contains("[targets]") {
+                    cmd.args(["--printers", "127.0.0.1"]);
+                }
+                format!("profile {text:?}")
+            }
+            List(bytes) => {
+                std::fs::write(dir.path().join("list.txt"), bytes).unwrap();
+                cmd.args(["check", "--printers", "@list.txt"]);
+                format!("list {bytes:?}")
+            }
+            Env(name, value, args) => {
+                cmd.env(name, value).args(*args);
+                format!("{name}={value} {}", args.join(" "))
+            }
+        };
+        if matches!(input, Args(args) if args[0] == "check") || !matches!(input, Args(_)) {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        let missing: Vec<&&str> = wanted.iter().filter(|w| !stderr.contains(**w)).collect();
+        if code != Some(2) || !missing.is_empty() || stderr.contains("panicked") {
+            failures.push(format!(
+                "{shown}: exit {code:?}, missing {missing:?}: {stderr}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cases wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A list saved by a Windows editor (byte-order mark, CRLF) reads as the same list.
+#[test]
+fn a_utf8_list_with_a_byte_order_mark_and_crlf_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("list.txt"),
+        b"\xef\xbb\xbf127.0.0.1\r\n# lab\r\n127.0.0.2\r\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mve-audit"))
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--printers",
+            "@list.txt",
+            "--checks",
+            "raw",
+            "--dry-run",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["targets"], 2, "{plan}");
+}
