@@ -2,6 +2,17 @@
 //! evidence. Each check speaks just enough of its protocol to reach `verified` when a real
 //! service answers (DESIGN.md §2).
 
+// Network input is hostile: no unwrap, expect or unchecked indexing outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 mod database;
 mod directory;
 mod mail;

@@ -43,7 +43,7 @@ fn push_length(out: &mut Vec<u8>, len: usize) {
     let bytes = len.to_be_bytes();
     let skip = bytes.iter().take_while(|&&b| b == 0).count();
     out.push(0x80 | (bytes.len() - skip) as u8);
-    out.extend_from_slice(&bytes[skip..]);
+    out.extend_from_slice(bytes.get(skip..).unwrap_or_default());
 }
 
 /// A non-negative INTEGER in the fewest bytes, with a leading zero when the top bit is set.
@@ -51,10 +51,11 @@ pub fn uint(value: u64) -> Vec<u8> {
     let bytes = value.to_be_bytes();
     let skip = bytes.iter().take_while(|&&b| b == 0).count().min(7);
     let mut content = Vec::with_capacity(9);
-    if bytes[skip] & 0x80 != 0 {
+    let significant = bytes.get(skip..).unwrap_or_default();
+    if significant.first().is_some_and(|b| b & 0x80 != 0) {
         content.push(0);
     }
-    content.extend_from_slice(&bytes[skip..]);
+    content.extend_from_slice(significant);
     tlv(INTEGER, &content)
 }
 
@@ -125,8 +126,8 @@ impl<'a> Reader<'a> {
         let (raw, rest) = self.data.split_at(total);
         self.data = rest;
         Ok(Tlv {
-            tag: raw[0],
-            content: &raw[header..],
+            tag: raw.first().copied().ok_or(BerError::End)?,
+            content: raw.get(header..).ok_or(BerError::End)?,
             raw,
         })
     }
@@ -206,7 +207,7 @@ pub fn int(content: &[u8]) -> Result<i64, BerError> {
     if content.len() > 8 {
         return Err(BerError::IntegerTooLarge(content.len()));
     }
-    let negative = content[0] & 0x80 != 0;
+    let negative = content.first().is_some_and(|b| b & 0x80 != 0);
     let start: i64 = if negative { -1 } else { 0 };
     Ok(content
         .iter()

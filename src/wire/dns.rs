@@ -128,7 +128,7 @@ pub fn parse_answer(bytes: &[u8]) -> Result<Answer, DnsError> {
                     .txt_data
                     .iter()
                     .take(MAX_ITEMS)
-                    .map(|s| String::from_utf8_lossy(&s[..s.len().min(255)]).into_owned())
+                    .map(|s| super::text_head(s, 255))
                     .collect();
                 answer.texts.push((owner, strings));
             }

@@ -157,7 +157,7 @@ pub fn parse_reply(bytes: &[u8]) -> Result<KdcReply, KerberosError> {
 
 /// Printable text of a string field, at most 256 characters.
 fn text_of(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).into_owned()
+    super::text_head(bytes, 256)
 }
 
 #[cfg(test)]

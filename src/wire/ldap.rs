@@ -118,7 +118,7 @@ fn read_entry(content: &[u8], dse: &mut RootDse) -> Result<(), LdapError> {
         while !values.is_empty() {
             let value = values.expect(OCTET_STRING)?;
             if list.len() < MAX_VALUES {
-                list.push(String::from_utf8_lossy(&value[..value.len().min(256)]).into_owned());
+                list.push(super::text_head(value, 256));
             }
         }
         match name.as_str() {

@@ -48,7 +48,7 @@ pub fn parse_hex_payload(text: &str) -> Result<Vec<u8>, HexError> {
     Ok(cleaned
         .as_bytes()
         .chunks_exact(2)
-        .map(|pair| digit(pair[0]) << 4 | digit(pair[1]))
+        .map(|pair| pair.iter().fold(0, |byte, &c| byte << 4 | digit(c)))
         .collect())
 }
 

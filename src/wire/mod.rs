@@ -1,6 +1,17 @@
 //! Pure codecs, one file per protocol: request bytes in, parsed replies out. Nothing here
 //! touches a socket or a runtime, so every codec is testable with byte fixtures.
 
+// Network input is hostile: no unwrap, expect or unchecked indexing outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod ber;
 pub mod dns;
 pub mod firebird;
@@ -11,6 +22,12 @@ pub mod snmp;
 pub mod tds;
 pub mod text;
 pub mod x509;
+
+/// The first `max` bytes of a field as text (invalid UTF-8 replaced): what evidence keeps of
+/// a peer's string.
+pub fn text_head(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(bytes.get(..bytes.len().min(max)).unwrap_or_default()).into_owned()
+}
 
 /// A fresh id for request and message ids: unpredictable enough that a stale or spoofed reply
 /// is unlikely to match, with no dependency on a random-number crate.

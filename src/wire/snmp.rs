@@ -278,7 +278,7 @@ pub fn parse_discovery(bytes: &[u8]) -> Result<Discovery, SnmpError> {
     };
     Ok(Discovery {
         msg_id,
-        engine_id: engine_id[..engine_id.len().min(32)].to_vec(),
+        engine_id: engine_id.iter().take(32).copied().collect(),
         engine_boots,
         engine_time,
         report_oid,

@@ -102,16 +102,17 @@ pub enum TdsError {
 /// Parses a PRELOGIN packet (the server's answer has type 0x04; a request, type 0x12, has the
 /// same layout and is accepted so the public example packet can serve as a fixture).
 pub fn parse_prelogin(bytes: &[u8]) -> Result<Prelogin, TdsError> {
-    let header = bytes.get(..8).ok_or(TdsError::Short)?;
-    let packet_type = header[0];
+    let &[packet_type, _, len_hi, len_lo, ..] = bytes.get(..8).ok_or(TdsError::Short)? else {
+        return Err(TdsError::Short);
+    };
     if packet_type != TABULAR_RESULT && packet_type != PRELOGIN {
         return Err(TdsError::PacketType(packet_type));
     }
-    let length = usize::from(u16::from_be_bytes([header[2], header[3]]));
-    if length < 8 || length > bytes.len() {
+    let length = usize::from(u16::from_be_bytes([len_hi, len_lo]));
+    if length < 8 {
         return Err(TdsError::Length(length));
     }
-    let payload = &bytes[8..length];
+    let payload = bytes.get(8..length).ok_or(TdsError::Length(length))?;
     let mut result = Prelogin {
         packet_type,
         version: None,
@@ -119,7 +120,7 @@ pub fn parse_prelogin(bytes: &[u8]) -> Result<Prelogin, TdsError> {
     };
     // Each option entry is 5 bytes; a payload of n bytes holds at most n/5 of them.
     for entry in payload.chunks(5) {
-        let token = entry[0];
+        let Some(&token) = entry.first() else { break };
         if token == TERMINATOR {
             return Ok(result);
         }

@@ -66,7 +66,9 @@ fn trim_eol(line: &[u8]) -> &[u8] {
 /// `NNN-text`, `NNN text` or a bare `NNN`.
 fn split_code(line: &[u8]) -> Result<(u16, u8, &[u8]), TextError> {
     let digits = line.get(..3).ok_or(TextError::NotAReply)?;
-    if !digits.iter().all(u8::is_ascii_digit) || !(b'1'..=b'5').contains(&digits[0]) {
+    if !digits.iter().all(u8::is_ascii_digit)
+        || !digits.first().is_some_and(|d| (b'1'..=b'5').contains(d))
+    {
         return Err(TextError::NotAReply);
     }
     let code = digits
@@ -74,7 +76,7 @@ fn split_code(line: &[u8]) -> Result<(u16, u8, &[u8]), TextError> {
         .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
     match line.get(3) {
         None => Ok((code, 0, &[])),
-        Some(&sep @ (b' ' | b'-')) => Ok((code, sep, &line[4..])),
+        Some(&sep @ (b' ' | b'-')) => Ok((code, sep, line.get(4..).unwrap_or_default())),
         Some(_) => Err(TextError::NotAReply),
     }
 }
