@@ -101,6 +101,8 @@ pub enum SnmpProblem {
     ShortKey,
     #[error("SNMPv3 privacy needs authentication too")]
     PrivacyWithoutAuth,
+    #[error("SNMPv3 keys are set but no SNMPv3 user: set --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user (or drop the keys)")]
+    KeysWithoutUser,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -324,12 +326,22 @@ fn snmp_credentials(
     let community = args
         .snmp_community
         .clone()
-        .or_else(|| p.community.clone())
+        .or_else(|| p.community.clone().map(|s| s.0))
         .unwrap_or_else(|| Defaults::COMMUNITY.to_string());
     let version_origin = match args.snmp_version {
         Some(_) => "--snmp-version".to_string(),
         None => profile_origin(shown, "snmp.version").to_string(),
     };
+    let keyed = env.auth_key.is_some()
+        || env.priv_key.is_some()
+        || p.auth_key.is_some()
+        || p.priv_key.is_some();
+    if keyed && user.is_none() {
+        return Err(ConfigError::Snmp {
+            origin: format!("{} / {} / snmp.*-key", Env::AUTH_KEY, Env::PRIV_KEY),
+            problem: SnmpProblem::KeysWithoutUser,
+        });
+    }
     let user = match version {
         SnmpVersion::V1 => return Ok(SnmpCredentials::V1 { community }),
         SnmpVersion::V2c => return Ok(SnmpCredentials::V2c { community }),
@@ -341,7 +353,7 @@ fn snmp_credentials(
     let auth = v3_secret(V3Secret {
         kind: "auth",
         env: Env::AUTH_KEY,
-        key: env.auth_key.clone().or_else(|| p.auth_key.clone()),
+        key: env.auth_key.clone().or_else(|| p.auth_key.clone().map(|s| s.0)),
         protocol: args.snmp_auth_protocol.or(p.auth_protocol),
         from_flag: args.snmp_auth_protocol.is_some(),
         default: Defaults::AUTH,
@@ -350,7 +362,7 @@ fn snmp_credentials(
     let privacy = v3_secret(V3Secret {
         kind: "priv",
         env: Env::PRIV_KEY,
-        key: env.priv_key.clone().or_else(|| p.priv_key.clone()),
+        key: env.priv_key.clone().or_else(|| p.priv_key.clone().map(|s| s.0)),
         protocol: args.snmp_priv_protocol.or(p.priv_protocol),
         from_flag: args.snmp_priv_protocol.is_some(),
         default: Defaults::PRIVACY,

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use std::fmt;
+
 use serde::de::{self, Deserializer};
 
 use super::parse_duration;
@@ -62,12 +64,51 @@ impl<'de> Deserialize<'de> for PortSpecValue {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ProfileSnmp {
     pub version: Option<SnmpVersion>,
-    pub community: Option<String>,
+    pub community: Option<Secret>,
     pub user: Option<String>,
     pub auth_protocol: Option<SnmpAuth>,
-    pub auth_key: Option<String>,
+    pub auth_key: Option<Secret>,
     pub priv_protocol: Option<SnmpPriv>,
-    pub priv_key: Option<String>,
+    pub priv_key: Option<Secret>,
+}
+
+/// A credential from a profile. Its parse errors never repeat the value (serde's own message
+/// would: "invalid type: integer `12345`"), and its `Debug` shows none of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl de::Visitor<'_> for Text {
+            type Value = Secret;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a quoted string")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Secret, E> {
+                Ok(Secret(value.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Secret, E> {
+                Err(E::custom("a secret is a quoted string (the value is not shown)"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Secret, E> {
+                Err(E::custom("a secret is a quoted string (the value is not shown)"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Secret, E> {
+                Err(E::custom("a secret is a quoted string (the value is not shown)"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Secret, E> {
+                Err(E::custom("a secret is a quoted string (the value is not shown)"))
+            }
+        }
+        d.deserialize_any(Text)
+    }
 }
 
 /// The SNMP version of the GET: the same names on the command line and in a profile.
