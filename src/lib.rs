@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod engine;
+pub mod fuzzing;
 pub mod inbound;
 pub mod probes;
 pub mod report;

@@ -46,14 +46,23 @@ fn secrets_from_the_environment_and_the_profile_never_show() {
     let file_priv = "sekrit-profile-privkey-4410";
     let secrets = [env_community, file_community, env_key, file_auth, file_priv];
     let v2_profile = format!("[snmp]\ncommunity = \"{file_community}\"\n");
-    let v3_profile = format!(
-        "[snmp]\nuser = \"mve\"\nauth-key = \"{file_auth}\"\npriv-key = \"{file_priv}\"\n"
-    );
+    let v3_profile =
+        format!("[snmp]\nuser = \"mve\"\nauth-key = \"{file_auth}\"\npriv-key = \"{file_priv}\"\n");
     for format in FORMATS {
         for verbosity in ["-q", "-v", "-vv"] {
             let args = [
-                "check", "--printers", "127.0.0.1", "--checks", "snmp", "--timeout", "100ms",
-                "--retries", "0", "--format", format, verbosity,
+                "check",
+                "--printers",
+                "127.0.0.1",
+                "--checks",
+                "snmp",
+                "--timeout",
+                "100ms",
+                "--retries",
+                "0",
+                "--format",
+                format,
+                verbosity,
             ];
             let env = [("MVE_AUDIT_SNMP_COMMUNITY", env_community)];
             let out = everything(&ns, &args, &env, Some(&v2_profile));
@@ -69,11 +78,33 @@ fn secrets_from_the_environment_and_the_profile_never_show() {
 #[test]
 fn errors_about_a_secret_never_repeat_it() {
     let Some(ns) = Netns::create(&[]) else { return };
-    let args = ["check", "--printers", "127.0.0.1", "--checks", "snmp", "--dry-run"];
+    let args = [
+        "check",
+        "--printers",
+        "127.0.0.1",
+        "--checks",
+        "snmp",
+        "--dry-run",
+    ];
     let cases: [(&[(&str, &str)], &str, &str, &str); 5] = [
-        (&[], "[snmp]\ncommunity = 99887766\n", "99887766", "quoted string"),
-        (&[], "[snmp]\nuser = \"u\"\nauth-key = 77665544\n", "77665544", "quoted string"),
-        (&[], "[snmp]\nuser = \"u\"\nauth-key = \"sek12\"\n", "sek12", "8 characters"),
+        (
+            &[],
+            "[snmp]\ncommunity = 99887766\n",
+            "99887766",
+            "quoted string",
+        ),
+        (
+            &[],
+            "[snmp]\nuser = \"u\"\nauth-key = 77665544\n",
+            "77665544",
+            "quoted string",
+        ),
+        (
+            &[],
+            "[snmp]\nuser = \"u\"\nauth-key = \"sek12\"\n",
+            "sek12",
+            "8 characters",
+        ),
         (
             &[("MVE_AUDIT_SNMP_V3_AUTH_KEY", "sekrit-nouser-key-3390")],
             "",

@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::ber::frame_len(data);
+    if let Some(parse) = mve_audit::fuzzing::target("ber_frame") {
+        parse(data);
+    }
 });

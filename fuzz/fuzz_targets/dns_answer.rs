@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::dns::parse_answer(data).map(|a| a.host_config());
+    if let Some(parse) = mve_audit::fuzzing::target("dns_answer") {
+        parse(data);
+    }
 });

@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::firebird::parse_answer(data);
+    if let Some(parse) = mve_audit::fuzzing::target("firebird_answer") {
+        parse(data);
+    }
 });

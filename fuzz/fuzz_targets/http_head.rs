@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::text::parse_http_head(data);
+    if let Some(parse) = mve_audit::fuzzing::target("http_head") {
+        parse(data);
+    }
 });

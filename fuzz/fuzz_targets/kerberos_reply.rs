@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::kerberos::parse_reply(data);
+    if let Some(parse) = mve_audit::fuzzing::target("kerberos_reply") {
+        parse(data);
+    }
 });

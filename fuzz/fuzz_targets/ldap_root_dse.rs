@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::ldap::parse_root_dse(data, 1);
+    if let Some(parse) = mve_audit::fuzzing::target("ldap_root_dse") {
+        parse(data);
+    }
 });

@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::inbound::listen::tagged(data, mve_audit::inbound::PROBE_TAG.as_bytes());
+    if let Some(parse) = mve_audit::fuzzing::target("listener_tag") {
+        parse(data);
+    }
 });

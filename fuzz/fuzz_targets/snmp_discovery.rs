@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::snmp::parse_discovery(data);
+    if let Some(parse) = mve_audit::fuzzing::target("snmp_discovery") {
+        parse(data);
+    }
 });

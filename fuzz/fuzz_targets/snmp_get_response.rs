@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::snmp::parse_get_response(data);
+    if let Some(parse) = mve_audit::fuzzing::target("snmp_get_response") {
+        parse(data);
+    }
 });

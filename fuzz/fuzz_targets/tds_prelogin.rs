@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::tds::parse_prelogin(data);
+    if let Some(parse) = mve_audit::fuzzing::target("tds_prelogin") {
+        parse(data);
+    }
 });

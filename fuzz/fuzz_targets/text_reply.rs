@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::text::parse_reply(data).map(|(r, _)| mve_audit::wire::text::ehlo_extensions(&r));
+    if let Some(parse) = mve_audit::fuzzing::target("text_reply") {
+        parse(data);
+    }
 });

@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mve_audit::wire::x509::parse_certificate(data);
+    if let Some(parse) = mve_audit::fuzzing::target("x509_certificate") {
+        parse(data);
+    }
 });

@@ -4,5 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = Ok::<bool, ()>(mve_audit::wire::lexmark::is_xmlnt_exception(data));
+    if let Some(parse) = mve_audit::fuzzing::target("xmlnt_reply") {
+        parse(data);
+    }
 });

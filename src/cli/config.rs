@@ -101,7 +101,9 @@ pub enum SnmpProblem {
     ShortKey,
     #[error("SNMPv3 privacy needs authentication too")]
     PrivacyWithoutAuth,
-    #[error("SNMPv3 keys are set but no SNMPv3 user: set --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user (or drop the keys)")]
+    #[error(
+        "SNMPv3 keys are set but no SNMPv3 user: set --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user (or drop the keys)"
+    )]
     KeysWithoutUser,
 }
 
@@ -353,7 +355,10 @@ fn snmp_credentials(
     let auth = v3_secret(V3Secret {
         kind: "auth",
         env: Env::AUTH_KEY,
-        key: env.auth_key.clone().or_else(|| p.auth_key.clone().map(|s| s.0)),
+        key: env
+            .auth_key
+            .clone()
+            .or_else(|| p.auth_key.clone().map(|s| s.0)),
         protocol: args.snmp_auth_protocol.or(p.auth_protocol),
         from_flag: args.snmp_auth_protocol.is_some(),
         default: Defaults::AUTH,
@@ -362,7 +367,10 @@ fn snmp_credentials(
     let privacy = v3_secret(V3Secret {
         kind: "priv",
         env: Env::PRIV_KEY,
-        key: env.priv_key.clone().or_else(|| p.priv_key.clone().map(|s| s.0)),
+        key: env
+            .priv_key
+            .clone()
+            .or_else(|| p.priv_key.clone().map(|s| s.0)),
         protocol: args.snmp_priv_protocol.or(p.priv_protocol),
         from_flag: args.snmp_priv_protocol.is_some(),
         default: Defaults::PRIVACY,

@@ -95,16 +95,24 @@ impl<'de> Deserialize<'de> for Secret {
                 Ok(Secret(value.to_string()))
             }
             fn visit_i64<E: de::Error>(self, _: i64) -> Result<Secret, E> {
-                Err(E::custom("a secret is a quoted string (the value is not shown)"))
+                Err(E::custom(
+                    "a secret is a quoted string (the value is not shown)",
+                ))
             }
             fn visit_u64<E: de::Error>(self, _: u64) -> Result<Secret, E> {
-                Err(E::custom("a secret is a quoted string (the value is not shown)"))
+                Err(E::custom(
+                    "a secret is a quoted string (the value is not shown)",
+                ))
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> Result<Secret, E> {
-                Err(E::custom("a secret is a quoted string (the value is not shown)"))
+                Err(E::custom(
+                    "a secret is a quoted string (the value is not shown)",
+                ))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<Secret, E> {
-                Err(E::custom("a secret is a quoted string (the value is not shown)"))
+                Err(E::custom(
+                    "a secret is a quoted string (the value is not shown)",
+                ))
             }
         }
         d.deserialize_any(Text)

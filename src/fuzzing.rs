@@ -1,0 +1,58 @@
+//! Every parser of network input, by name: the one list the `cargo fuzz` targets (`fuzz/`,
+//! nightly, coverage-guided) and the stable, time-bounded fuzz run of the test command
+//! (`tests/fuzz.rs`) both drive. A target may refuse any input; it may never panic.
+
+/// A parser entry point: hostile bytes in, anything out.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets, by the names of `fuzz/fuzz_targets/*.rs` and `fuzz/corpus/*`.
+pub const TARGETS: [(&str, Target); 13] = [
+    ("ber_frame", |d| {
+        let _ = crate::wire::ber::frame_len(d);
+    }),
+    ("dns_answer", |d| {
+        let _ = crate::wire::dns::parse_answer(d).map(|a| a.host_config());
+    }),
+    ("firebird_answer", |d| {
+        let _ = crate::wire::firebird::parse_answer(d);
+    }),
+    ("http_head", |d| {
+        let _ = crate::wire::text::parse_http_head(d);
+    }),
+    ("kerberos_reply", |d| {
+        let _ = crate::wire::kerberos::parse_reply(d);
+    }),
+    ("ldap_root_dse", |d| {
+        let _ = crate::wire::ldap::parse_root_dse(d, 1);
+        let _ = crate::wire::ldap::search_len(d);
+    }),
+    ("listener_tag", |d| {
+        let _ = crate::inbound::listen::tagged(d, crate::inbound::PROBE_TAG.as_bytes());
+    }),
+    ("snmp_discovery", |d| {
+        let _ = crate::wire::snmp::parse_discovery(d);
+    }),
+    ("snmp_get_response", |d| {
+        let _ = crate::wire::snmp::parse_get_response(d);
+    }),
+    ("tds_prelogin", |d| {
+        let _ = crate::wire::tds::parse_prelogin(d);
+        let _ = crate::wire::tds::packet_len(d);
+    }),
+    ("text_reply", |d| {
+        if let Ok((reply, _)) = crate::wire::text::parse_reply(d) {
+            let _ = crate::wire::text::ehlo_extensions(&reply);
+        }
+    }),
+    ("x509_certificate", |d| {
+        let _ = crate::wire::x509::parse_certificate(d);
+    }),
+    ("xmlnt_reply", |d| {
+        let _ = crate::wire::lexmark::is_xmlnt_exception(d);
+    }),
+];
+
+/// The target named `name`.
+pub fn target(name: &str) -> Option<Target> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
