@@ -75,6 +75,9 @@ fn secrets_from_the_environment_and_the_profile_never_show() {
     }
 }
 
+/// Environment, profile, the secret, and what the error must say instead.
+type Case = (&'static [(&'static str, &'static str)], &'static str, &'static str, &'static str);
+
 #[test]
 fn errors_about_a_secret_never_repeat_it() {
     let Some(ns) = Netns::create(&[]) else { return };
@@ -86,7 +89,7 @@ fn errors_about_a_secret_never_repeat_it() {
         "snmp",
         "--dry-run",
     ];
-    let cases: [(&[(&str, &str)], &str, &str, &str); 5] = [
+    let cases: [Case; 5] = [
         (
             &[],
             "[snmp]\ncommunity = 99887766\n",
