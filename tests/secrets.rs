@@ -76,7 +76,12 @@ fn secrets_from_the_environment_and_the_profile_never_show() {
 }
 
 /// Environment, profile, the secret, and what the error must say instead.
-type Case = (&'static [(&'static str, &'static str)], &'static str, &'static str, &'static str);
+type Case = (
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 #[test]
 fn errors_about_a_secret_never_repeat_it() {

@@ -277,4 +277,17 @@ mod tests {
             "{silent:?}"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_endless_banner_is_cut_at_the_read_limit() {
+        for banner in [&b"220-"[..], b"220 "] {
+            let script = vec![say(banner), Step::Endless(1 << 20)];
+            let found = ftp(scripted(script.clone()), deadline()).await;
+            assert_eq!(found.state, State::Open, "{found:?}");
+            assert!(found.evidence.summary.contains("read limit"), "{found:?}");
+            let found = smtp(scripted(script), PEER, deadline()).await;
+            assert_eq!(found.state, State::Open, "{found:?}");
+            assert!(found.evidence.reply_len <= Some(16 * 1024), "{found:?}");
+        }
+    }
 }

@@ -44,6 +44,10 @@ pub enum Step {
     HearOne,
     /// Keep the connection open and say nothing more.
     Stall,
+    /// Send these bytes one at a time, this long apart.
+    Drip(Vec<u8>, Duration),
+    /// Send this many bytes of `x` with no line end (an endless banner).
+    Endless(usize),
 }
 
 /// Runs `script` on `stream`, then closes it.
@@ -69,6 +73,22 @@ async fn play<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, script: Vec<Ste
                 }
             }
             Step::Stall => std::future::pending::<()>().await,
+            Step::Drip(bytes, every) => {
+                for byte in bytes {
+                    tokio::time::sleep(every).await;
+                    if stream.write_all(&[byte]).await.is_err() {
+                        return false;
+                    }
+                }
+            }
+            Step::Endless(count) => {
+                let chunk = vec![b'x'; 4096];
+                for _ in 0..count.div_ceil(chunk.len()) {
+                    if stream.write_all(&chunk).await.is_err() {
+                        return false;
+                    }
+                }
+            }
         }
     }
     true

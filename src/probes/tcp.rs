@@ -261,4 +261,83 @@ mod tests {
         assert_eq!(inner.state, State::Open, "{inner:?}");
         assert!(inner.evidence.summary.contains("is not HTTP"), "{inner:?}");
     }
+
+    /// Hostile peers: each ends in a defined state within the deadline, with evidence saying
+    /// what happened, and reads stay bounded.
+    #[tokio::test(start_paused = true)]
+    async fn hostile_web_peers_end_in_a_defined_state() {
+        let tick = std::time::Duration::from_millis(100);
+        let rows: [(Vec<Step>, State, &str); 4] = [
+            // A reply dripped a byte per 100 ms arrives within the 4 s deadline.
+            (
+                vec![
+                    Step::HearOne,
+                    Step::Drip(b"HTTP/1.0 200 OK\r\n\r\n".to_vec(), tick),
+                ],
+                State::Verified,
+                "HTTP 200",
+            ),
+            // One dripped past the deadline is a timeout, not a hang.
+            (
+                vec![
+                    Step::HearOne,
+                    Step::Say(b"HTTP/1.1 200 OK\r\nX: ".to_vec()),
+                    Step::Drip(vec![b'y'; 100], tick),
+                ],
+                State::Open,
+                "no answer before the timeout",
+            ),
+            // An endless head is cut at the read limit.
+            (
+                vec![
+                    Step::HearOne,
+                    Step::Say(b"HTTP/1.1 200 OK\r\nX: ".to_vec()),
+                    Step::Endless(1 << 20),
+                ],
+                State::Open,
+                "read limit",
+            ),
+            // A peer that accepts and never speaks.
+            (
+                vec![Step::Stall],
+                State::Open,
+                "no answer before the timeout",
+            ),
+        ];
+        for (script, state, why) in rows {
+            let found = http(scripted(script), "printer.test", deadline()).await;
+            assert_eq!(found.state, state, "{why}: {found:?}");
+            assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tls_peers_that_stall_or_reset_mid_handshake_are_reported() {
+        // Reads the ClientHello, then never answers.
+        let stalled = https(
+            scripted(vec![Step::HearOne, Step::Stall]),
+            "p.test",
+            deadline(),
+        )
+        .await;
+        assert_eq!(stalled.state, State::Open, "{stalled:?}");
+        assert!(
+            stalled.evidence.summary.contains("did not finish in time"),
+            "{stalled:?}"
+        );
+        // Reads the ClientHello, then closes.
+        let reset = https(scripted(vec![Step::HearOne]), "p.test", deadline()).await;
+        assert_eq!(reset.state, State::Open, "{reset:?}");
+        assert!(
+            reset.evidence.summary.contains("closed the connection"),
+            "{reset:?}"
+        );
+        // Answers the ClientHello with garbage.
+        let garbage = https(scripted(answer(&[0x15; 64])), "p.test", deadline()).await;
+        assert_eq!(garbage.state, State::Open, "{garbage:?}");
+        assert!(
+            garbage.evidence.summary.starts_with("TCP open, but"),
+            "{garbage:?}"
+        );
+    }
 }
