@@ -268,6 +268,35 @@ async fn take_turn(port: u16) -> tokio::sync::OwnedMutexGuard<()> {
 mod tests {
     use super::*;
 
+    /// A reply from another port of the same host does not count, and a flood of replies to
+    /// one datagram ends the exchange on the first with nothing else kept.
+    #[tokio::test]
+    async fn replies_from_elsewhere_do_not_count_and_a_flood_is_one_reply() {
+        let responder = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let impostor = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let peer = responder.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            let (_, from) = responder.recv_from(&mut buf).await.unwrap();
+            impostor.send_to(b"spoofed", from).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            for _ in 0..1000 {
+                let _ = responder.send_to(b"real", from).await;
+            }
+        });
+        let options = UdpOptions {
+            timeout: Duration::from_secs(2),
+            retries: 0,
+            source: SourcePort::Ephemeral,
+        };
+        let exchange = super::exchange(peer, b"probe", options, &Pacer::new(0, 0)).await;
+        match exchange.outcome {
+            UdpOutcome::Reply(bytes) => assert_eq!(bytes, b"real"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(exchange.attempts, 1);
+    }
+
     #[test]
     fn mapped_addresses_compare_equal() {
         let v4: SocketAddr = "127.0.0.1:161".parse().unwrap();
