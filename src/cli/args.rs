@@ -6,21 +6,15 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::config::Defaults;
+use super::help::{CHECK_HELP, EXIT_CODES, LISTEN_HELP, LOCAL_HELP, MERGE_HELP, SEND_HELP};
 use super::parse_duration;
 use super::profile::SnmpVersion;
 use super::targets::TargetArgs;
+use super::values::{parse_check, parse_port_override, port_flag, with_default};
 use crate::catalog::CheckId;
 use crate::clock::humanize;
 use crate::probes::{SnmpAuth, SnmpPriv};
 use crate::report::{Format, ListFormat};
-use crate::targets::parse_port;
-
-pub const EXIT_CODES: &str = "\
-Exit codes:
-  0  every required check passed (warnings allowed unless --strict)
-  1  a required check failed (or, with --strict, any check warned)
-  2  usage or configuration error: bad flag, target, port, duration or profile
-  3  internal error: the audit could not run (e.g. output could not be written)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,51 +63,6 @@ pub enum Command {
     )]
     Man,
 }
-
-const CHECK_HELP: &str = "\
-Examples:
-  mve-audit check --printers 10.1.2.0/24 --smtp mail.example.com
-  mve-audit check --profile site.toml --format html --output report.html
-  mve-audit check --printers @fleet.txt --summary
-  mve-audit check --printers 10.1.2.3 --checks snmp,raw --format json | jq .summary
-  mve-audit check --printers @fleet.txt --dry-run
-
-Exit codes:
-  0  every required check passed (warnings allowed unless --strict)
-  1  a required check failed (or, with --strict, any check warned)
-  2  usage or configuration error: bad flag, target, port, duration or profile
-  3  internal error: the audit could not run (e.g. output could not be written)";
-
-const LOCAL_HELP: &str = "\
-Examples:
-  mve-audit local
-  mve-audit local --port tcp/8443 --format json
-
-Exit codes: 0 every port can be owned, 1 one cannot, 2 usage error, 3 internal error";
-
-const LISTEN_HELP: &str = "\
-Examples:
-  mve-audit listen --duration 5m --expect 10.1.2.3,10.1.2.4
-  mve-audit listen --udp-port 9187 --tcp-port 8443 --format json
-
-Exit codes: 0 every expected source arrived, 1 one did not, 2 usage error, 3 internal error";
-
-const SEND_HELP: &str = "\
-Examples:
-  mve-audit send mve-server.example.com
-  mve-audit send 10.0.0.5 --tcp-port 8443 --timeout 5s
-
-Exit codes: 0 both paths arrived, 1 one did not, 2 usage error, 3 internal error";
-
-const MERGE_HELP: &str = "\
-Examples:
-  mve-audit merge site-a.json site-b.json
-  mve-audit merge reports/*.json --format html --output fleet.html
-
-Each row is marked with its vantage point: the report's own (check --vantage), else the
-file name without .json. A cell two vantage points see differently is listed as a conflict.
-
-Exit codes: 0 no cell fails, 1 a cell fails, 2 a report cannot be read, 3 internal error";
 
 #[derive(Debug, Args)]
 pub struct LocalArgs {
@@ -383,80 +332,6 @@ pub struct CheckArgs {
     /// exit without sending a packet or looking up a name
     #[arg(long, help_heading = "Output")]
     pub dry_run: bool,
-}
-
-/// `TEXT [default: VALUE]`: help whose default comes from `Defaults`, so it is written once.
-fn with_default(text: &str, value: impl std::fmt::Display) -> String {
-    format!("{text} [default: {value}]")
-}
-
-/// A port given as a flag: 1 to 65535.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{text}': {reason}")]
-pub struct PortFlagError {
-    text: String,
-    reason: &'static str,
-}
-
-fn port_flag(text: &str) -> Result<u16, PortFlagError> {
-    parse_port(text).map_err(|reason| PortFlagError {
-        text: text.to_string(),
-        reason,
-    })
-}
-
-fn parse_check(text: &str) -> Result<CheckId, crate::catalog::UnknownCheck> {
-    text.parse()
-}
-
-/// Why a `--port ID=PORT` was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PortOverrideError {
-    #[error("'{0}' is not ID=PORT (e.g. raw=9101)")]
-    Shape(String),
-    #[error(transparent)]
-    Check(#[from] crate::catalog::UnknownCheck),
-    #[error("'{0}' is an inbound path and has no peer port to override")]
-    Inbound(CheckId),
-    #[error("'{text}': {reason}")]
-    Port { text: String, reason: &'static str },
-}
-
-fn parse_port_override(text: &str) -> Result<(CheckId, u16), PortOverrideError> {
-    let (id, port) = text
-        .split_once('=')
-        .ok_or_else(|| PortOverrideError::Shape(text.to_string()))?;
-    let check = parse_check(id)?;
-    if check.path().peer.default_port().is_none() {
-        return Err(PortOverrideError::Inbound(check));
-    }
-    let port = parse_port(port).map_err(|reason| PortOverrideError::Port {
-        text: text.to_string(),
-        reason,
-    })?;
-    Ok((check, port))
-}
-
-// The report's formats as flag values: the binding to clap lives here, so `report` does not
-// depend on the command line.
-impl clap::ValueEnum for Format {
-    fn value_variants<'a>() -> &'a [Self] {
-        &Format::ALL
-    }
-
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        Some(clap::builder::PossibleValue::new(self.name()).help(self.help()))
-    }
-}
-
-impl clap::ValueEnum for ListFormat {
-    fn value_variants<'a>() -> &'a [Self] {
-        &ListFormat::ALL
-    }
-
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        Some(clap::builder::PossibleValue::new(self.name()))
-    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::args::{CheckArgs, ColorChoice};
-use super::profile::{Profile, ProfileError, SnmpVersion, load_profile};
+use super::profile::{Profile, ProfileError, load_profile};
+use super::snmp::SnmpProblem;
 use crate::catalog::{CheckId, Probe};
-use crate::probes::{ProbeSettings, SnmpAuth, SnmpCredentials, SnmpPriv};
+use crate::probes::{ProbeSettings, SnmpAuth, SnmpPriv};
 use crate::report::Format;
 use crate::targets::{Limits, Origin, ResolveError, TargetError, TargetSet, parse_service};
 use crate::wire::kerberos::PLACEHOLDER_REALM;
@@ -87,26 +88,6 @@ pub struct CheckConfig {
     pub verbose: u8,
 }
 
-/// What is wrong with the SNMP settings.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SnmpProblem {
-    #[error("SNMPv3 needs a user: --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user")]
-    NoUser,
-    #[error("the SNMPv3 {kind} protocol needs a key: {env} or snmp.{kind}-key")]
-    NoKey {
-        kind: &'static str,
-        env: &'static str,
-    },
-    #[error("an SNMPv3 key has at least 8 characters")]
-    ShortKey,
-    #[error("SNMPv3 privacy needs authentication too")]
-    PrivacyWithoutAuth,
-    #[error(
-        "SNMPv3 keys are set but no SNMPv3 user: set --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user (or drop the keys)"
-    )]
-    KeysWithoutUser,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(transparent)]
@@ -179,7 +160,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
             Defaults::HOST_RATE,
         ),
         kerberos_realm: realm,
-        snmp: snmp_credentials(args, profile, env, &shown)?,
+        snmp: super::snmp::credentials(args, profile, env, &shown)?,
         payloads: profile
             .payloads
             .iter()
@@ -310,130 +291,12 @@ fn merge_checks(
     Ok((selected, inbound_requested))
 }
 
-/// SNMP credentials: flags (and their environment variables) over the profile over v2c
-/// "public". Keys come only from the environment or the profile.
-fn snmp_credentials(
-    args: &CheckArgs,
-    profile: &Profile,
-    env: &Env,
-    shown: &Option<String>,
-) -> Result<SnmpCredentials, ConfigError> {
-    let p = &profile.snmp;
-    let user = args.snmp_user.clone().or_else(|| p.user.clone());
-    let version = match (args.snmp_version, p.version) {
-        (Some(v), _) | (None, Some(v)) => v,
-        (None, None) if user.is_some() => SnmpVersion::V3,
-        (None, None) => SnmpVersion::V2c,
-    };
-    let community = args
-        .snmp_community
-        .clone()
-        .or_else(|| p.community.clone().map(|s| s.0))
-        .unwrap_or_else(|| Defaults::COMMUNITY.to_string());
-    let version_origin = match args.snmp_version {
-        Some(_) => "--snmp-version".to_string(),
-        None => profile_origin(shown, "snmp.version").to_string(),
-    };
-    let keyed = env.auth_key.is_some()
-        || env.priv_key.is_some()
-        || p.auth_key.is_some()
-        || p.priv_key.is_some();
-    if keyed && user.is_none() {
-        return Err(ConfigError::Snmp {
-            origin: format!("{} / {} / snmp.*-key", Env::AUTH_KEY, Env::PRIV_KEY),
-            problem: SnmpProblem::KeysWithoutUser,
-        });
-    }
-    let user = match version {
-        SnmpVersion::V1 => return Ok(SnmpCredentials::V1 { community }),
-        SnmpVersion::V2c => return Ok(SnmpCredentials::V2c { community }),
-        SnmpVersion::V3 => user.ok_or(ConfigError::Snmp {
-            origin: version_origin,
-            problem: SnmpProblem::NoUser,
-        })?,
-    };
-    let auth = v3_secret(V3Secret {
-        kind: "auth",
-        env: Env::AUTH_KEY,
-        key: env
-            .auth_key
-            .clone()
-            .or_else(|| p.auth_key.clone().map(|s| s.0)),
-        protocol: args.snmp_auth_protocol.or(p.auth_protocol),
-        from_flag: args.snmp_auth_protocol.is_some(),
-        default: Defaults::AUTH,
-        shown,
-    })?;
-    let privacy = v3_secret(V3Secret {
-        kind: "priv",
-        env: Env::PRIV_KEY,
-        key: env
-            .priv_key
-            .clone()
-            .or_else(|| p.priv_key.clone().map(|s| s.0)),
-        protocol: args.snmp_priv_protocol.or(p.priv_protocol),
-        from_flag: args.snmp_priv_protocol.is_some(),
-        default: Defaults::PRIVACY,
-        shown,
-    })?;
-    if privacy.is_some() && auth.is_none() {
-        return Err(ConfigError::Snmp {
-            origin: format!("{} / snmp.priv-key", Env::PRIV_KEY),
-            problem: SnmpProblem::PrivacyWithoutAuth,
-        });
-    }
-    Ok(SnmpCredentials::V3 {
-        user,
-        auth,
-        privacy,
-    })
-}
-
-/// Where one SNMPv3 secret (auth or privacy) and its protocol come from.
-struct V3Secret<'a, P> {
-    /// "auth" or "priv", as in the profile keys `auth-key` / `priv-protocol`.
-    kind: &'static str,
-    env: &'static str,
-    /// From the environment, else the profile.
-    key: Option<String>,
-    /// From the flag, else the profile.
-    protocol: Option<P>,
-    from_flag: bool,
-    default: P,
-    shown: &'a Option<String>,
-}
-
-/// A protocol and its key: both or neither (the protocol has a default), the key at least 8
-/// characters (RFC 3414).
-fn v3_secret<P>(secret: V3Secret<'_, P>) -> Result<Option<(P, String)>, ConfigError> {
-    let kind = secret.kind;
-    match (secret.key, secret.protocol) {
-        (None, None) => Ok(None),
-        (None, Some(_)) => Err(ConfigError::Snmp {
-            origin: if secret.from_flag {
-                format!("--snmp-{kind}-protocol")
-            } else {
-                profile_origin(secret.shown, &format!("snmp.{kind}-protocol")).to_string()
-            },
-            problem: SnmpProblem::NoKey {
-                kind,
-                env: secret.env,
-            },
-        }),
-        (Some(key), _) if key.len() < 8 => Err(ConfigError::Snmp {
-            origin: format!("{} / snmp.{kind}-key", secret.env),
-            problem: SnmpProblem::ShortKey,
-        }),
-        (Some(key), protocol) => Ok(Some((protocol.unwrap_or(secret.default), key))),
-    }
-}
-
 /// The flag's value, else the profile's, else the default.
 fn pick<T>(flag: Option<T>, profile: Option<T>, default: T) -> T {
     flag.or(profile).unwrap_or(default)
 }
 
-fn profile_origin(file: &Option<String>, key: &str) -> Origin {
+pub(super) fn profile_origin(file: &Option<String>, key: &str) -> Origin {
     Origin::Profile {
         file: file.clone().unwrap_or_default(),
         key: key.to_string(),

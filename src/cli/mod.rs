@@ -4,14 +4,19 @@
 mod args;
 mod config;
 mod duration;
+mod help;
 mod profile;
+mod snmp;
 mod targets;
+mod values;
 
 pub use args::{
-    CatalogArgs, CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, EXIT_CODES, ListenArgs,
-    LocalArgs, MergeArgs, SendArgs,
+    CatalogArgs, CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, ListenArgs, LocalArgs,
+    MergeArgs, SendArgs,
 };
-pub use config::{CheckConfig, ConfigError, Defaults, Env, SnmpProblem, build_config, merge};
+pub use config::{CheckConfig, ConfigError, Defaults, Env, build_config, merge};
 pub use duration::parse_duration;
+pub use help::EXIT_CODES;
 pub use profile::{Profile, ProfileError, SnmpVersion, load_profile, parse_profile};
+pub use snmp::SnmpProblem;
 pub use targets::TargetArgs;

@@ -1,0 +1,146 @@
+//! SNMP credentials from flags (and their environment variables), the SNMPv3 keys read from
+//! the environment, the profile, and the defaults: which version, which community or user,
+//! which keys, and what is wrong with them. Keys have no flag: a flag shows in the process list.
+
+use super::args::CheckArgs;
+use super::config::{ConfigError, Defaults, Env, profile_origin};
+use super::profile::{Profile, SnmpVersion};
+use crate::probes::SnmpCredentials;
+
+/// What is wrong with the SNMP settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnmpProblem {
+    #[error("SNMPv3 needs a user: --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user")]
+    NoUser,
+    #[error("the SNMPv3 {kind} protocol needs a key: {env} or snmp.{kind}-key")]
+    NoKey {
+        kind: &'static str,
+        env: &'static str,
+    },
+    #[error("an SNMPv3 key has at least 8 characters")]
+    ShortKey,
+    #[error("SNMPv3 privacy needs authentication too")]
+    PrivacyWithoutAuth,
+    #[error(
+        "SNMPv3 keys are set but no SNMPv3 user: set --snmp-user, MVE_AUDIT_SNMP_V3_USER or snmp.user (or drop the keys)"
+    )]
+    KeysWithoutUser,
+}
+
+/// SNMP credentials: flags (and their environment variables) over the profile over v2c
+/// "public". Keys come only from the environment or the profile.
+pub(super) fn credentials(
+    args: &CheckArgs,
+    profile: &Profile,
+    env: &Env,
+    shown: &Option<String>,
+) -> Result<SnmpCredentials, ConfigError> {
+    let p = &profile.snmp;
+    let user = args.snmp_user.clone().or_else(|| p.user.clone());
+    let version = match (args.snmp_version, p.version) {
+        (Some(v), _) | (None, Some(v)) => v,
+        (None, None) if user.is_some() => SnmpVersion::V3,
+        (None, None) => SnmpVersion::V2c,
+    };
+    let community = args
+        .snmp_community
+        .clone()
+        .or_else(|| p.community.clone().map(|s| s.0))
+        .unwrap_or_else(|| Defaults::COMMUNITY.to_string());
+    let version_origin = match args.snmp_version {
+        Some(_) => "--snmp-version".to_string(),
+        None => profile_origin(shown, "snmp.version").to_string(),
+    };
+    let keyed = env.auth_key.is_some()
+        || env.priv_key.is_some()
+        || p.auth_key.is_some()
+        || p.priv_key.is_some();
+    if keyed && user.is_none() {
+        return Err(ConfigError::Snmp {
+            origin: format!("{} / {} / snmp.*-key", Env::AUTH_KEY, Env::PRIV_KEY),
+            problem: SnmpProblem::KeysWithoutUser,
+        });
+    }
+    let user = match version {
+        SnmpVersion::V1 => return Ok(SnmpCredentials::V1 { community }),
+        SnmpVersion::V2c => return Ok(SnmpCredentials::V2c { community }),
+        SnmpVersion::V3 => user.ok_or(ConfigError::Snmp {
+            origin: version_origin,
+            problem: SnmpProblem::NoUser,
+        })?,
+    };
+    let auth = v3_secret(V3Secret {
+        kind: "auth",
+        env: Env::AUTH_KEY,
+        key: env
+            .auth_key
+            .clone()
+            .or_else(|| p.auth_key.clone().map(|s| s.0)),
+        protocol: args.snmp_auth_protocol.or(p.auth_protocol),
+        from_flag: args.snmp_auth_protocol.is_some(),
+        default: Defaults::AUTH,
+        shown,
+    })?;
+    let privacy = v3_secret(V3Secret {
+        kind: "priv",
+        env: Env::PRIV_KEY,
+        key: env
+            .priv_key
+            .clone()
+            .or_else(|| p.priv_key.clone().map(|s| s.0)),
+        protocol: args.snmp_priv_protocol.or(p.priv_protocol),
+        from_flag: args.snmp_priv_protocol.is_some(),
+        default: Defaults::PRIVACY,
+        shown,
+    })?;
+    if privacy.is_some() && auth.is_none() {
+        return Err(ConfigError::Snmp {
+            origin: format!("{} / snmp.priv-key", Env::PRIV_KEY),
+            problem: SnmpProblem::PrivacyWithoutAuth,
+        });
+    }
+    Ok(SnmpCredentials::V3 {
+        user,
+        auth,
+        privacy,
+    })
+}
+
+/// Where one SNMPv3 secret (auth or privacy) and its protocol come from.
+struct V3Secret<'a, P> {
+    /// "auth" or "priv", as in the profile keys `auth-key` / `priv-protocol`.
+    kind: &'static str,
+    env: &'static str,
+    /// From the environment, else the profile.
+    key: Option<String>,
+    /// From the flag, else the profile.
+    protocol: Option<P>,
+    from_flag: bool,
+    default: P,
+    shown: &'a Option<String>,
+}
+
+/// A protocol and its key: both or neither (the protocol has a default), the key at least 8
+/// characters (RFC 3414).
+fn v3_secret<P>(secret: V3Secret<'_, P>) -> Result<Option<(P, String)>, ConfigError> {
+    let kind = secret.kind;
+    match (secret.key, secret.protocol) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(ConfigError::Snmp {
+            origin: if secret.from_flag {
+                format!("--snmp-{kind}-protocol")
+            } else {
+                profile_origin(secret.shown, &format!("snmp.{kind}-protocol")).to_string()
+            },
+            problem: SnmpProblem::NoKey {
+                kind,
+                env: secret.env,
+            },
+        }),
+        (Some(key), _) if key.len() < 8 => Err(ConfigError::Snmp {
+            origin: format!("{} / snmp.{kind}-key", secret.env),
+            problem: SnmpProblem::ShortKey,
+        }),
+        (Some(key), protocol) => Ok(Some((protocol.unwrap_or(secret.default), key))),
+    }
+}
