@@ -71,9 +71,10 @@ pub fn tls_failure<S>(outcome: Handshake<S>) -> Finding {
             "TLS present but incompatible ({why}): the device may only offer TLS 1.0 or RSA key \
              exchange; update its firmware or enable TLS 1.2 on it."
         )),
-        Handshake::NotTls(why) => {
-            Finding::new(State::Open, Evidence::new(format!("TCP open, but {why}")))
-        }
+        Handshake::NotTls(why) => Finding::new(
+            State::Open,
+            Evidence::new(format!("TCP open, but the reply is not TLS ({why:?})")),
+        ),
         Handshake::Failed(why) => Finding::new(
             State::Open,
             Evidence::new(format!("TCP open, but the TLS handshake failed: {why}")),

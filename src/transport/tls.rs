@@ -33,11 +33,37 @@ pub enum Handshake<S> {
     Done(Box<TlsStream<S>>, TlsFacts),
     /// The peer speaks TLS but not a version or cipher we share (old firmware: TLS 1.0 only,
     /// RSA key exchange), or refused us with an alert.
-    Incompatible(String),
+    Incompatible(Refusal),
     /// What came back is not TLS at all.
-    NotTls(String),
+    NotTls(rustls::InvalidMessage),
     /// The connection broke or timed out.
-    Failed(String),
+    Failed(Failure),
+}
+
+/// Why a TLS peer refused us.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("the server refused the handshake with alert {0:?}")]
+    Alert(rustls::AlertDescription),
+    #[error("no common TLS version or cipher ({0:?})")]
+    NothingShared(rustls::PeerIncompatible),
+    #[error("{0}")]
+    Other(rustls::Error),
+    #[error("the server closed the connection during the handshake")]
+    Closed,
+}
+
+/// Why a handshake did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("no TLS protocol version could be configured")]
+    NoConfig,
+    #[error("'{0}' cannot be sent as SNI")]
+    ServerName(String),
+    #[error("the TLS handshake did not finish in time")]
+    Timeout,
+    #[error("{0}")]
+    Io(io::Error),
 }
 
 #[derive(Debug)]
@@ -112,17 +138,17 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let Some(connector) = connector() else {
-        return Handshake::Failed("no TLS protocol version could be configured".into());
+        return Handshake::Failed(Failure::NoConfig);
     };
     let server_name = match name.parse::<IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => match ServerName::try_from(name.to_string()) {
             Ok(server_name) => server_name,
-            Err(_) => return Handshake::Failed(format!("'{name}' cannot be sent as SNI")),
+            Err(_) => return Handshake::Failed(Failure::ServerName(name.to_string())),
         },
     };
     let tls = match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await {
-        Err(_) => return Handshake::Failed("the TLS handshake did not finish in time".into()),
+        Err(_) => return Handshake::Failed(Failure::Timeout),
         Ok(Err(err)) => return classify(err),
         Ok(Ok(tls)) => tls,
     };
@@ -151,25 +177,20 @@ where
 }
 
 fn classify<S>(err: io::Error) -> Handshake<S> {
-    let text = err.to_string();
     let tls_error = err
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         .cloned();
     match tls_error {
-        Some(rustls::Error::AlertReceived(alert)) => Handshake::Incompatible(format!(
-            "the server refused the handshake with alert {alert:?}"
-        )),
+        Some(rustls::Error::AlertReceived(alert)) => Handshake::Incompatible(Refusal::Alert(alert)),
         Some(rustls::Error::PeerIncompatible(why)) => {
-            Handshake::Incompatible(format!("no common TLS version or cipher ({why:?})"))
+            Handshake::Incompatible(Refusal::NothingShared(why))
         }
-        Some(rustls::Error::InvalidMessage(why)) => {
-            Handshake::NotTls(format!("the reply is not TLS ({why:?})"))
-        }
-        Some(other) => Handshake::Incompatible(other.to_string()),
+        Some(rustls::Error::InvalidMessage(why)) => Handshake::NotTls(why),
+        Some(other) => Handshake::Incompatible(Refusal::Other(other)),
         None if err.kind() == io::ErrorKind::UnexpectedEof => {
-            Handshake::Incompatible("the server closed the connection during the handshake".into())
+            Handshake::Incompatible(Refusal::Closed)
         }
-        None => Handshake::Failed(text),
+        None => Handshake::Failed(Failure::Io(err)),
     }
 }
