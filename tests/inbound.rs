@@ -227,6 +227,16 @@ fn local_names_the_holder_and_its_pid_and_reports_free_ports() {
 
 #[test]
 fn sigint_during_listen_prints_the_summary_so_far_and_exits_with_its_code() {
+    listen_stops_on("-INT");
+}
+
+#[test]
+fn sigterm_during_listen_does_what_sigint_does() {
+    listen_stops_on("-TERM");
+}
+
+/// `listen` gets `signal` while it waits: it stops at once and reports what arrived.
+fn listen_stops_on(signal: &str) {
     let Some(ns) = Netns::create(&[]) else { return };
     let listener = start_listen(
         &ns,
@@ -247,7 +257,7 @@ fn sigint_during_listen_prints_the_summary_so_far_and_exits_with_its_code() {
     let started = Instant::now();
     // `ip netns exec` execs the program, so the child's PID is mve-audit's.
     let status = std::process::Command::new("kill")
-        .args(["-INT", &listener.id().to_string()])
+        .args([signal, &listener.id().to_string()])
         .status()
         .unwrap();
     let (code, heard) = finish(listener);
