@@ -240,7 +240,7 @@ mod tests {
     #[test]
     fn blocks_keep_every_cell_and_interleave_within_a_block() {
         let selected = BTreeSet::from([CheckId::Snmp, CheckId::Raw]);
-        let targets = set("10.1.0.0/20", None);
+        let targets = set("127.1.0.0/20", None);
         let plan = build_plan(targets.roles(), &selected, &BTreeMap::new());
         let work = probes(&all_work(&plan, &targets));
         assert_eq!(work.len(), 4094 * 2);

@@ -348,21 +348,21 @@ fn a_fleet_summary_groups_failures_into_ranges() {
     let fails: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL ")).collect();
     assert_eq!(fails.len(), 3, "{text}");
     assert!(text.contains(
-        "256 printers 10.77.1.0–10.77.1.255: no answer on any port: host down, wrong address, \
+        "256 printers 127.77.1.0–127.77.1.255: no answer on any port: host down, wrong address, \
          or everything dropped on the way"
     ));
-    assert!(text.contains("256 printers 10.77.2.0–10.77.2.255: up, every MVE service off"));
-    assert!(text.contains("256 printers 10.77.3.0–10.77.3.255: snmp open|filtered, raw filtered"));
+    assert!(text.contains("256 printers 127.77.2.0–127.77.2.255: up, every MVE service off"));
+    assert!(text.contains("256 printers 127.77.3.0–127.77.3.255: snmp open|filtered, raw filtered"));
     assert!(text.contains("256 hosts passed every check."));
 }
 
-/// 1,024 printers from 10.77.0.0: a quarter fine, a quarter dark, a quarter with every
+/// 1,024 printers from 127.77.0.0: a quarter fine, a quarter dark, a quarter with every
 /// service off, a quarter with SNMP and RAW dropped.
 fn fleet_of(count: u32) -> Matrix {
     let columns = [CheckId::Snmp, CheckId::Http, CheckId::Raw];
     let mut collector = Collector::new(&columns, &[], Format::Table, false);
     for index in 0..count {
-        let address = IpAddr::from(std::net::Ipv4Addr::from(0x0a4d_0000 + index));
+        let address = IpAddr::from(std::net::Ipv4Addr::from(0x7f4d_0000 + index));
         for check in columns {
             let quarter = index / (count / 4);
             let state = match (quarter, check) {

@@ -30,7 +30,7 @@ fn hosts(value: &str) -> Vec<String> {
 #[test]
 fn printer_forms_parse() {
     let cases: &[(&str, &[&str])] = &[
-        ("10.1.2.3", &["10.1.2.3"]),
+        ("127.1.2.3", &["127.1.2.3"]),
         ("printer-1.example.test", &["printer-1.example.test"]),
         ("2001:db8::5", &["2001:db8::5"]),
         ("[2001:db8::5]", &["2001:db8::5"]),
@@ -56,9 +56,9 @@ fn a_slash_24_skips_network_and_broadcast() {
 #[test]
 fn bad_printer_values_name_the_value_and_reason() {
     let cases = [
-        ("10.0.0.0/33", "at most 32"),
-        ("10.0.0.0/x", "not a number"),
-        ("10.0.0.300/24", "not an IP address"),
+        ("127.0.0.0/33", "at most 32"),
+        ("127.0.0.0/x", "not a number"),
+        ("127.0.0.300/24", "not an IP address"),
         ("printer:9100", "take no port"),
         ("bad host", "letters, digits"),
         ("-lead.example", "start or end"),
@@ -75,18 +75,18 @@ fn bad_printer_values_name_the_value_and_reason() {
 
 #[test]
 fn large_ranges_need_allow_large() {
-    let err = printers("10.0.0.0/15").unwrap_err().to_string();
+    let err = printers("127.0.0.0/15").unwrap_err().to_string();
     assert!(err.contains("131072 addresses"), "{err}");
     assert!(err.contains("--allow-large"), "{err}");
-    assert_eq!(printers("10.0.0.0/16").unwrap().len(), 65_534);
+    assert_eq!(printers("127.0.0.0/16").unwrap().len(), 65_534);
     let err = printers("2001:db8::/64").unwrap_err().to_string();
     assert!(err.contains("over the limit"), "{err}");
     let big = Limits { allow_large: true };
     assert_eq!(
-        printers_with("10.0.0.0/15", None, big).unwrap().len(),
+        printers_with("127.0.0.0/15", None, big).unwrap().len(),
         131_070
     );
-    let err = printers_with("10.0.0.0/7", None, big).unwrap_err();
+    let err = printers_with("127.0.0.0/7", None, big).unwrap_err();
     assert!(!err.to_string().contains("--allow-large"), "{err}");
 }
 
@@ -97,14 +97,14 @@ fn list_files_skip_comments_and_report_line_numbers() {
     let list = dir.join("fleet.txt");
     std::fs::write(
         &list,
-        "# fleet\n\n10.0.0.1  # lobby\nprinter2\n10.0.0.0/40\n",
+        "# fleet\n\n127.0.0.1  # lobby\nprinter2\n127.0.0.0/40\n",
     )
     .unwrap();
     let err = printers_with("@fleet.txt", Some(&dir), SMALL).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("fleet.txt:5"), "{text}");
-    assert!(text.contains("'10.0.0.0/40'"), "{text}");
-    std::fs::write(&list, "10.0.0.1\n").unwrap();
+    assert!(text.contains("'127.0.0.0/40'"), "{text}");
+    std::fs::write(&list, "127.0.0.1\n").unwrap();
     let read = printers_with("@fleet.txt", Some(&dir), SMALL).unwrap();
     assert_eq!(read.len(), 1);
     let missing = printers_with("@nope.txt", Some(&dir), SMALL);
@@ -155,15 +155,15 @@ fn bad_service_ports_are_named() {
 #[test]
 fn last_octet_ranges_expand_and_bad_ones_are_refused() {
     let origin = Origin::Flag("--printers");
-    let Item::Span(span) = parse_printer_item("10.1.2.1-40", &origin, Limits::default()).unwrap()
+    let Item::Span(span) = parse_printer_item("127.1.2.1-40", &origin, Limits::default()).unwrap()
     else {
         panic!("a range")
     };
     assert_eq!(span.last - span.first, 39);
     for (bad, why) in [
-        ("10.1.2.9-3", "smaller"),
-        ("10.1.2.1-256", "last octet"),
-        ("10.1.2.1-x", "last octet"),
+        ("127.1.2.9-3", "smaller"),
+        ("127.1.2.1-256", "last octet"),
+        ("127.1.2.1-x", "last octet"),
     ] {
         let err = parse_printer_item(bad, &origin, Limits::default()).unwrap_err();
         assert!(err.to_string().contains(why), "{bad}: {err}");

@@ -378,7 +378,7 @@ mod tests {
 
     #[test]
     fn a_range_inside_one_already_walked_adds_nothing() {
-        let all = hosts(&["10.9.0.0/16", "10.9.4.0/24", "10.9.4.7"]);
+        let all = hosts(&["127.9.0.0/16", "127.9.4.0/24", "127.9.4.7"]);
         assert_eq!(all.len(), 65_534);
         assert_eq!(all.iter().collect::<HashSet<_>>().len(), 65_534);
     }
@@ -390,15 +390,15 @@ mod tests {
         let list = dir.join("fleet.txt");
         std::fs::write(
             &list,
-            "# fleet\n10.0.0.1\n10.0.0.0/30 # two\nprinter.test\n10.0.0.1\n",
+            "# fleet\n127.8.0.1\n127.8.0.0/30 # two\nprinter.test\n127.8.0.1\n",
         )
         .unwrap();
         let mut set = TargetSet::new(Limits::default());
-        set.add_printers("10.0.0.2", &FLAG, None).unwrap();
+        set.add_printers("127.8.0.2", &FLAG, None).unwrap();
         set.add_printers("@fleet.txt", &FLAG, Some(&dir)).unwrap();
         assert_eq!(set.names().collect::<Vec<_>>(), ["printer.test"]);
         let all: Vec<String> = set.iter().map(|t| t.host.to_string()).collect();
-        assert_eq!(all, ["10.0.0.2", "10.0.0.1", "printer.test"]);
+        assert_eq!(all, ["127.8.0.2", "127.8.0.1", "printer.test"]);
         // A second walk gives the same targets: nothing was consumed.
         assert_eq!(set.iter().count(), 3);
     }
