@@ -117,11 +117,7 @@ fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "<th>vantage</th>")?;
     }
     for check in &matrix.columns {
-        let port = matrix
-            .cells
-            .iter()
-            .find(|c| c.check == *check)
-            .map_or(0, |c| c.port);
+        let port = matrix.port_of(*check);
         writeln!(
             out,
             "<th>{check}<br><small>{}/{port}</small></th>",

@@ -22,11 +22,7 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     }
     header.extend(matrix.columns.iter().map(|c| c.to_string()));
     ports.extend(matrix.columns.iter().map(|check| {
-        let port = matrix
-            .cells
-            .iter()
-            .find(|c| c.check == *check)
-            .map_or(0, |c| c.port);
+        let port = matrix.port_of(*check);
         format!("*{}/{port}*", check.path().transport)
     }));
     writeln!(out, "| {} |", header.join(" | "))?;

@@ -253,6 +253,15 @@ impl Matrix {
         summary
     }
 
+    /// The peer port `check` was probed on (its first cell's; a column has one port, or an
+    /// override per run). Cells are in row order, so the first row finds it.
+    pub fn port_of(&self, check: CheckId) -> u16 {
+        self.cells
+            .iter()
+            .find(|c| c.check == check)
+            .map_or(0, |c| c.port)
+    }
+
     /// Names the vantage point every row was probed from.
     pub fn with_vantage(mut self, vantage: Option<&str>) -> Matrix {
         if let Some(name) = vantage {

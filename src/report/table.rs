@@ -46,11 +46,7 @@ pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result
     table.set_header(["check", "port", "pass", "warn", "fail", "states"]);
     for counts in &fleet.by_check {
         let Some(check) = counts.check else { continue };
-        let port = matrix
-            .cells
-            .iter()
-            .find(|c| c.check == check)
-            .map_or(0, |c| c.port);
+        let port = matrix.port_of(check);
         let states: Vec<String> = counts
             .states
             .iter()
@@ -147,16 +143,12 @@ fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<usize>
 
 /// The header row: each check with its transport and port.
 fn header(matrix: &Matrix) -> Vec<TableCell> {
-    let mut port_of: HashMap<_, u16> = HashMap::new();
-    for cell in &matrix.cells {
-        port_of.entry(cell.check).or_insert(cell.port);
-    }
     let mut header = vec![TableCell::new("target")];
     if matrix.has_vantages() {
         header.push(TableCell::new("vantage"));
     }
     for check in &matrix.columns {
-        let port = port_of.get(check).copied().unwrap_or_default();
+        let port = matrix.port_of(*check);
         header.push(TableCell::new(format!(
             "{check}\n{}/{port}",
             check.path().transport

@@ -352,7 +352,9 @@ fn a_fleet_summary_groups_failures_into_ranges() {
          or everything dropped on the way"
     ));
     assert!(text.contains("256 printers 127.77.2.0–127.77.2.255: up, every MVE service off"));
-    assert!(text.contains("256 printers 127.77.3.0–127.77.3.255: snmp open|filtered, raw filtered"));
+    assert!(
+        text.contains("256 printers 127.77.3.0–127.77.3.255: snmp open|filtered, raw filtered")
+    );
     assert!(text.contains("256 hosts passed every check."));
 }
 
