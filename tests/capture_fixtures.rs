@@ -4,6 +4,8 @@
 //! ```sh
 //! cargo test --test capture_fixtures -- --ignored
 //! ```
+// Network namespaces and setns are Linux-only; on other platforms this file builds empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -3,10 +3,12 @@
 
 mod support;
 
+#[cfg(target_os = "linux")]
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 
 use assert_cmd::Command as Cmd;
+#[cfg(target_os = "linux")]
 use support::{Netns, cell, json_in, run_in};
 
 fn mve() -> Cmd {
@@ -193,6 +195,7 @@ fn shipped_profiles_parse_and_only_lack_targets() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // probes run inside a network namespace
 fn table_output_shows_matrix_failures_hints_and_summary() {
     let Some(ns) = Netns::create(&[]) else { return };
     let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
@@ -244,6 +247,7 @@ fn table_output_shows_matrix_failures_hints_and_summary() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // probes run inside a network namespace
 fn exit_code_0_when_required_checks_pass_and_strict_turns_warnings_into_1() {
     let Some(ns) = Netns::create(&[]) else { return };
     let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
@@ -275,6 +279,7 @@ fn exit_code_0_when_required_checks_pass_and_strict_turns_warnings_into_1() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // probes run inside a network namespace
 fn unresolvable_names_become_error_cells_and_lab_names_resolve() {
     // The namespace's resolver is its own loopback, where nothing answers; its hosts file
     // names one printer.
@@ -316,6 +321,7 @@ fn unresolvable_names_become_error_cells_and_lab_names_resolve() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // probes run inside a network namespace
 fn readme_example_checks_raw_and_snmp_on_loopback() {
     let Some(ns) = Netns::create(&[]) else { return };
     let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
@@ -352,6 +358,7 @@ fn readme_example_checks_raw_and_snmp_on_loopback() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // probes run inside a network namespace
 fn profile_supplies_targets_and_flags_override_it() {
     let Some(ns) = Netns::create(&[]) else { return };
     let temp = tempfile::tempdir().unwrap();
@@ -388,6 +395,7 @@ fn profile_supplies_targets_and_flags_override_it() {
 }
 
 #[test]
+#[cfg(unix)] // /dev/full
 fn unwritable_output_exits_3() {
     let devfull = std::fs::OpenOptions::new()
         .write(true)

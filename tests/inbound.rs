@@ -1,4 +1,6 @@
 //! The paths back to the server: `local`, `listen` and `send`, in namespaces the tests create.
+// Network namespaces and setns are Linux-only; on other platforms this file builds empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

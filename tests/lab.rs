@@ -2,6 +2,8 @@
 //! firewalls, real ICMP from other hosts. The expected matrix lives in tests/lab/expected.txt
 //! (one `target check state verdict` line per cell); a mismatch fails with a diff of the cells.
 //! `MVE_AUDIT_BLESS=1` rewrites the file from a run, for review in the diff.
+// Network namespaces and setns are Linux-only; on other platforms this file builds empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

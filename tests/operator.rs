@@ -1,6 +1,8 @@
 //! What an operator meets at a terminal, in a ticket and in CI (issue 11): merged reports,
 //! completions and the man page, the progress bar on a terminal only, `--output`, and the
 //! summary of a fleet. Anything that probes runs inside a namespace the test creates.
+// Network namespaces and setns are Linux-only; on other platforms this file builds empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,6 +1,8 @@
 //! Fleet-scale behaviour, inside namespaces the tests create: a run under a tight open-file
 //! limit over a thousand targets, jsonl cells streaming before the run ends, and a dry run
 //! that sends nothing. (Speed and memory are measured by `bench/fleet`, not asserted here.)
+// Network namespaces and setns are Linux-only; on other platforms this file builds empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

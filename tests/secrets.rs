@@ -2,6 +2,8 @@
 //! in any output format, at any verbosity, or in any error, including the parse error of the
 //! field that holds it. Each source gets a unique secret and every output is searched for it.
 //! Probes run inside a namespace the test creates (loopback only).
+// Network namespaces and setns are Linux-only; on other platforms this file builds empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

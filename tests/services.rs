@@ -1,6 +1,8 @@
 //! Protocol verification against real daemons from Debian packages, each started inside a
 //! namespace the test creates, on loopback and overridden ports. Stand-ins appear only where
 //! no real implementation exists (SQL Server, the Lexmark protocols) and say so.
+// Network namespaces and setns are Linux-only; on other platforms this file builds empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

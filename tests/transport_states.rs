@@ -1,5 +1,7 @@
 //! Each probe state made to really happen, inside a namespace the test creates, with the
 //! evidence that decided it.
+// Network namespaces and setns are Linux-only; on other platforms this file builds empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -3,7 +3,6 @@
 //! so a reader (or a CI step) never sees half a report and an interrupted run leaves the old
 //! file as it was.
 
-use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -63,7 +62,7 @@ impl Output {
 #[cfg(unix)]
 fn set_readable(path: &Path) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o644))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
 }
 
 #[cfg(not(unix))]
@@ -90,6 +89,7 @@ impl Write for Output {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn a_report_appears_whole_or_not_at_all() {

@@ -7,6 +7,8 @@
 //! in CI (`CI` set) it fails loudly instead.
 
 #![allow(dead_code)]
+// Network namespaces and setns are Linux-only: the test files that use them are gated too.
+#![cfg(target_os = "linux")]
 
 pub mod daemons;
 pub mod lab;
