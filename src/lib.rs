@@ -4,7 +4,8 @@
 //! The data flows one way: catalog → plan → engine → probes → results → report.
 //! `run` is the whole program; `main.rs` only maps its outcome to an exit code.
 //!
-//! `unsafe` is denied everywhere but the Linux socket calls in `transport/sys.rs`.
+//! `unsafe` is denied everywhere but the socket calls in `transport/sys.rs` and the Windows
+//! system calls in `platform/windows.rs`.
 
 #![deny(unsafe_code)]
 
@@ -15,6 +16,7 @@ pub mod commands;
 pub mod engine;
 pub mod fuzzing;
 pub mod inbound;
+pub mod platform;
 pub mod probes;
 pub mod report;
 pub mod results;

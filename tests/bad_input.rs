@@ -337,7 +337,13 @@ const CASES: &[(Input, &[&str])] = &[
         &["site.toml:2:"],
     ),
     // target files
-    (List(b"\xff\xfe1\x002\x007\x00"), &["UTF-16", "UTF-8"]),
+    // Notepad's "Unicode" (UTF-16 LE, BOM, CRLF) is read: the bad name on line 2 is found.
+    (
+        List(b"\xff\xfe1\x002\x007\x00.\x000\x00.\x000\x00.\x001\x00\r\x00\n\x00b\x00a\x00d\x00.\x00.\x00n\x00\r\x00\n\x00"),
+        &["list.txt:2", "'bad..n'"],
+    ),
+    // A lone surrogate on line 1 of a UTF-16 list.
+    (List(b"\xff\xfe1\x00\x00\xdc\n\x00"), &["list.txt", "line 1", "UTF-16 LE"]),
     (
         List(b"127.0.0.1\nbad..name\n"),
         &["list.txt:2", "'bad..name'"],

@@ -428,3 +428,57 @@ fn a_closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// What Notepad saves as "Unicode": UTF-16 LE with a byte-order mark and CRLF line ends.
+fn notepad_unicode(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xff, 0xfe];
+    bytes.extend(
+        text.replace('\n', "\r\n")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    bytes
+}
+
+#[test]
+fn notepad_unicode_profiles_and_target_lists_read_as_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.txt"),
+        notepad_unicode("# lobby\n127.0.0.1\n127.0.0.2 # second floor\n"),
+    )
+    .unwrap();
+    let profile = dir.path().join("site.toml");
+    std::fs::write(
+        &profile,
+        notepad_unicode("[targets]\nprinters = [\"@fleet.txt\", \"127.0.0.3\"]\n"),
+    )
+    .unwrap();
+    let out = mve()
+        .args(["check", "--dry-run", "--format", "json", "--profile"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["targets"], 3, "both list lines and the profile's own");
+
+    // A Notepad profile with a mistake is reported at its line, as a UTF-8 one would be.
+    std::fs::write(
+        &profile,
+        notepad_unicode("[targets]\n\nprinters = [\"@fleet.txt\"]\n[timing]\nretries = 99\n"),
+    )
+    .unwrap();
+    let (code, stderr) = stderr_of(
+        mve()
+            .args(["check", "--dry-run", "--profile"])
+            .arg(&profile),
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("site.toml:5:"), "{stderr}");
+}

@@ -1,6 +1,7 @@
 //! TOML profiles: targets by role, checks, port overrides and timing. Unknown keys and bad
 //! values are errors that name the file, line and column.
 
+use crate::platform::text::{self, Encoding};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -224,10 +225,11 @@ pub enum ProfileError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: the profile is UTF-16: save it as UTF-8")]
-    Utf16 { path: PathBuf },
-    #[error("{path}: the profile is not UTF-8 text: save it as UTF-8")]
-    NotUtf8 { path: PathBuf },
+    #[error(
+        "{path}: the profile is not {} text: save it as UTF-8 (or UTF-16, Notepad's \"Unicode\")",
+        .encoding.name()
+    )]
+    NotText { path: PathBuf, encoding: Encoding },
     #[error("{path}:{line}:{column}: {}", .source.message().trim())]
     Invalid {
         path: PathBuf,
@@ -248,16 +250,12 @@ pub fn load_profile(path: &Path) -> Result<Profile, ProfileError> {
         path: path.to_path_buf(),
         source,
     })?;
-    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-        return Err(ProfileError::Utf16 {
-            path: path.to_path_buf(),
-        });
-    }
-    let text = String::from_utf8(bytes).map_err(|_| ProfileError::NotUtf8 {
+    // UTF-8 or UTF-16 as Windows editors save them; the byte-order mark is not TOML.
+    let (text, _) = text::read_to_string(&bytes).map_err(|encoding| ProfileError::NotText {
         path: path.to_path_buf(),
+        encoding,
     })?;
-    // A byte-order mark from a Windows editor is not part of the TOML.
-    parse_profile(text.strip_prefix('\u{feff}').unwrap_or(&text), path)
+    parse_profile(&text, path)
 }
 
 pub fn parse_profile(text: &str, path: &Path) -> Result<Profile, ProfileError> {

@@ -13,6 +13,7 @@ use crate::catalog::CheckId;
 use crate::cli::{CheckArgs, CheckConfig, build_config};
 use crate::engine::estimate::{self, Estimate, Timing};
 use crate::engine::{self, Plan, build_plan};
+use crate::platform::signals::Interrupt;
 use crate::probes::NetworkProber;
 use crate::report::{Collector, Sink, Streamer, Style, Summary};
 use crate::results::{State, Verdict};
@@ -89,7 +90,7 @@ fn probe_and_report(
     plan: &Plan,
     slots: usize,
     total: u64,
-) -> Result<(Summary, Option<&'static str>), RunError> {
+) -> Result<(Summary, Option<Interrupt>), RunError> {
     let out = Output::open(config.output.as_deref())?;
     let terminal = out.is_terminal();
     let size = if terminal {
@@ -164,7 +165,7 @@ async fn audit(
     slots: usize,
     progress: &Progress,
     sink: &mut dyn Sink,
-) -> io::Result<Option<&'static str>> {
+) -> io::Result<Option<Interrupt>> {
     let addresses =
         targets::resolve_names(config.targets.names(), RESOLVE_PARALLEL, RESOLVE_LIMIT).await;
     let work = plan.work(plan.rows(config.targets.iter(), &addresses));
@@ -199,7 +200,7 @@ async fn audit(
     // reached the sink is the partial report.
     tokio::select! {
         ((), consumed) = async { tokio::join!(engine, consume) } => consumed.map(|()| None),
-        signal = super::interrupted() => {
+        signal = crate::platform::signals::interrupted() => {
             progress.finish();
             Ok(Some(signal))
         }

@@ -38,7 +38,7 @@ pub fn listen(args: &ListenArgs) -> Result<Outcome, RunError> {
         loop {
             tokio::select! {
                 _ = &mut stop => break,
-                signal = super::interrupted() => {
+                signal = crate::platform::signals::interrupted() => {
                     eprintln!("mve-audit: {signal}; summary so far:");
                     break;
                 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::catalog::CheckId;
 use crate::cli::{self, ColorChoice};
+use crate::platform::signals::Interrupt;
 use crate::report::{Collector, Format, Matrix, Sink, Style};
 use crate::results::Done;
 
@@ -37,8 +38,9 @@ pub enum Outcome {
     Usage,
     /// The audit could not run.
     Internal,
-    /// A signal cut the run short; a partial report was written.
-    Interrupted(&'static str),
+    /// A request to stop (a signal, a console event) cut the run short; a partial report
+    /// was written.
+    Interrupted(Interrupt),
 }
 
 impl Outcome {
@@ -48,9 +50,7 @@ impl Outcome {
             Outcome::Failed => 1,
             Outcome::Usage => 2,
             Outcome::Internal => 3,
-            // The shell's convention: 128 + the signal's number.
-            Outcome::Interrupted("SIGTERM") => 143,
-            Outcome::Interrupted(_) => 130,
+            Outcome::Interrupted(interrupt) => interrupt.exit_code(),
         }
     }
 }
@@ -103,12 +103,17 @@ pub(crate) fn runtime() -> io::Result<tokio::runtime::Runtime> {
 
 pub(crate) fn wants_color(choice: ColorChoice, terminal: bool) -> bool {
     match choice {
-        ColorChoice::Always => true,
+        ColorChoice::Always => {
+            // Asked for all the same; on an old Windows console the escapes show as text.
+            let _ = crate::platform::console::ansi_colors_ready();
+            true
+        }
         ColorChoice::Never => false,
         ColorChoice::Auto => {
             terminal
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                && crate::platform::console::ansi_colors_ready()
         }
     }
 }
@@ -152,28 +157,4 @@ pub(crate) fn terminal_size() -> Option<(u16, u16)> {
 
 pub(crate) fn terminal_width() -> Option<u16> {
     terminal_size().map(|(w, _)| w)
-}
-
-/// Waits for SIGINT (Ctrl-C) or SIGTERM and says which; a run that gets one stops probing and
-/// writes what it has.
-pub(crate) async fn interrupted() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
-    }
 }

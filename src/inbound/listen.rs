@@ -76,6 +76,8 @@ pub async fn bind(settings: &ListenSettings) -> Result<Listener, ListenError> {
             addr: udp_addr,
             source,
         })?;
+    // Best effort: without it a reply to a sender that left costs a receive error on Windows.
+    let _ = crate::transport::sys::ignore_icmp_errors(socket2::SockRef::from(&udp));
     let tcp = TcpListener::bind(tcp_addr)
         .await
         .map_err(|source| ListenError::Bind {

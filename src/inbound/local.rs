@@ -8,8 +8,8 @@ use serde::Serialize;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::PortSpec;
-use super::holders::{Holder, ephemeral_range, holders};
 use crate::catalog::Transport;
+use crate::platform::ports::{Holder, ephemeral_range, holders};
 use crate::results::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -128,10 +128,21 @@ pub fn check(needs: &[(PortSpec, String)]) -> LocalReport {
     let ports: Vec<PortCheck> = needs
         .iter()
         .map(|(spec, role)| {
-            let (state, holders, summary, hint) = match try_bind(*spec) {
-                Ok(()) => (LocalState::Free, Vec::new(), format!("{spec} can be bound"), None),
-                Err(err) if err.kind() == io::ErrorKind::AddrInUse => {
-                    let holders = holders(spec.transport, spec.port);
+            let refused = try_bind(*spec).err();
+            // Windows refuses a port bound with SO_EXCLUSIVEADDRUSE (as services do) with
+            // WSAEACCES, not WSAEADDRINUSE: a named holder tells "taken" from "no privilege".
+            let kind = refused.as_ref().map(io::Error::kind);
+            let found = match kind {
+                Some(io::ErrorKind::AddrInUse | io::ErrorKind::PermissionDenied) => {
+                    holders(spec.transport, spec.port)
+                }
+                _ => Vec::new(),
+            };
+            let held = kind == Some(io::ErrorKind::AddrInUse) || !found.is_empty();
+            let (state, holders, summary, hint) = match refused {
+                None => (LocalState::Free, Vec::new(), format!("{spec} can be bound"), None),
+                Some(_) if held => {
+                    let holders = found;
                     let who = if holders.is_empty() {
                         "a process this host does not name (or one we may not inspect)".to_string()
                     } else {
@@ -151,13 +162,13 @@ pub fn check(needs: &[(PortSpec, String)]) -> LocalReport {
                         )),
                     )
                 }
-                Err(err) if err.kind() == io::ErrorKind::PermissionDenied => (
+                Some(err) if err.kind() == io::ErrorKind::PermissionDenied => (
                     LocalState::NeedsPrivilege,
                     Vec::new(),
                     format!("{spec} needs privilege to bind ({err})"),
                     Some("Run as an administrator (the MVE service has the privilege); this check could not tell whether the port is free.".into()),
                 ),
-                Err(err) => (
+                Some(err) => (
                     LocalState::Error,
                     Vec::new(),
                     format!("{spec} could not be tested: {err}"),

@@ -1,8 +1,7 @@
 //! The paths back to the MVE server: can this host own the ports MVE listens on (`local`),
 //! what arrives on them (`listen`), and a paired sender that proves both paths end to end
-//! (`send`). Platform-specific lookups (who holds a port) live in `holders`.
+//! (`send`). Who holds a port is asked of `platform::ports`.
 
-pub mod holders;
 pub mod listen;
 pub mod local;
 pub mod send;

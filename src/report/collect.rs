@@ -204,7 +204,11 @@ impl Collector {
     }
 
     /// The matrix, rows in the order targets were given and cells in row and column order.
-    pub fn finish(self, duration: Duration, interrupted: Option<&'static str>) -> Matrix {
+    pub fn finish(
+        self,
+        duration: Duration,
+        interrupted: Option<crate::platform::signals::Interrupt>,
+    ) -> Matrix {
         let Collector {
             columns,
             rows,
@@ -295,7 +299,7 @@ impl<W: Write> Streamer<W> {
     pub fn finish(
         mut self,
         duration: Duration,
-        interrupted: Option<&'static str>,
+        interrupted: Option<crate::platform::signals::Interrupt>,
     ) -> io::Result<W> {
         match self.format {
             Format::Jsonl => {

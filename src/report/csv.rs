@@ -66,7 +66,10 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
 
 /// A partial report ends with a comment line saying so (CSV has no other place for it; most
 /// readers take `#` lines as comments, and a strict one fails loudly instead of silently).
-pub fn write_end(interrupted: Option<&'static str>, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_end(
+    interrupted: Option<crate::platform::signals::Interrupt>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match interrupted {
         Some(signal) => writeln!(out, "# {}", super::partial_text(signal)),
         None => Ok(()),

@@ -14,7 +14,7 @@ struct Report<'a> {
     version: &'static str,
     duration_ms: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
-    interrupted: Option<&'static str>,
+    interrupted: Option<crate::platform::signals::Interrupt>,
     summary: Summary,
     checks: &'a [CheckId],
     targets: &'a [TargetRow],

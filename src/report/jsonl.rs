@@ -16,7 +16,7 @@ struct SummaryLine {
     summary: Summary,
     duration_ms: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
-    interrupted: Option<&'static str>,
+    interrupted: Option<crate::platform::signals::Interrupt>,
 }
 
 pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
@@ -27,7 +27,7 @@ pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
 pub fn write_summary(
     summary: Summary,
     duration: Duration,
-    interrupted: Option<&'static str>,
+    interrupted: Option<crate::platform::signals::Interrupt>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let line = SummaryLine {

@@ -222,11 +222,11 @@ pub struct Matrix {
     pub duration: Duration,
     /// The signal that cut the run short (`SIGINT`, `SIGTERM`): the report is partial, and a
     /// cell that is missing was not probed.
-    pub interrupted: Option<&'static str>,
+    pub interrupted: Option<crate::platform::signals::Interrupt>,
 }
 
 /// The banner a partial report starts with.
-pub(crate) fn partial_text(signal: &str) -> String {
+pub(crate) fn partial_text(signal: crate::platform::signals::Interrupt) -> String {
     format!("PARTIAL REPORT: interrupted by {signal}; cells not shown were not probed")
 }
 

@@ -2,6 +2,8 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+
+use crate::platform::text::TextReader;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
@@ -66,15 +68,14 @@ pub enum TargetError {
         source: std::io::Error,
     },
     #[error(
-        "{origin}: target list '{path}' is UTF-16 (as Notepad saves \"Unicode\"): save it as \
-         UTF-8, e.g. in PowerShell: Get-Content {path} | Set-Content -Encoding utf8 fleet.txt"
+        "{origin}: target list '{path}', line {line}: not {encoding} text; save the list as \
+         UTF-8 or UTF-16 (Notepad's \"Unicode\")"
     )]
-    Utf16 { origin: Origin, path: String },
-    #[error("{origin}: target list '{path}', line {line}: not UTF-8 text; save the list as UTF-8")]
-    NotUtf8 {
+    NotText {
         origin: Origin,
         path: String,
         line: usize,
+        encoding: &'static str,
     },
     #[error("{origin}: target list '{path}' may not name another list ('{value}')")]
     NestedList {
@@ -129,20 +130,17 @@ pub(super) fn check_list_file(
         path: shown.clone(),
         source,
     };
-    let mut reader = BufReader::new(File::open(&path).map_err(list_error)?);
-    let head = reader.fill_buf().map_err(list_error)?;
-    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
-        return Err(TargetError::Utf16 {
-            origin: origin.clone(),
-            path: shown,
-        });
-    }
-    for (index, raw) in reader.lines().enumerate() {
+    // UTF-8 or, as Notepad saves "Unicode", UTF-16 with a byte-order mark.
+    let file = File::open(&path).map_err(list_error)?;
+    let text = TextReader::new(BufReader::new(file)).map_err(list_error)?;
+    let encoding = text.encoding().name();
+    for (index, raw) in BufReader::new(text).lines().enumerate() {
         let raw = raw.map_err(|source| match source.kind() {
-            std::io::ErrorKind::InvalidData => TargetError::NotUtf8 {
+            std::io::ErrorKind::InvalidData => TargetError::NotText {
                 origin: origin.clone(),
                 path: shown.clone(),
                 line: index + 1,
+                encoding,
             },
             _ => list_error(source),
         })?;

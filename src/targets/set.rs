@@ -11,6 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Lines};
+
+use crate::platform::text::TextReader;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -130,7 +132,7 @@ enum Cursor {
 }
 
 struct ListCursor {
-    lines: Lines<BufReader<File>>,
+    lines: Lines<BufReader<TextReader<BufReader<File>>>>,
     /// A range named on the current line, being walked.
     span: Option<(Span, Option<u128>)>,
 }
@@ -160,13 +162,17 @@ impl Iterator for Targets<'_> {
                         Source::Span(span) => self.seen.start_span(*span),
                         // The file was read moments ago when it was checked; if it has gone
                         // since, it adds nothing rather than stopping the run.
-                        Source::List(path) => match File::open(path) {
-                            Ok(file) => Cursor::List(ListCursor {
-                                lines: BufReader::new(file).lines(),
-                                span: None,
-                            }),
-                            Err(_) => Cursor::Idle,
-                        },
+                        Source::List(path) => {
+                            match File::open(path)
+                                .and_then(|file| TextReader::new(BufReader::new(file)))
+                            {
+                                Ok(text) => Cursor::List(ListCursor {
+                                    lines: BufReader::new(text).lines(),
+                                    span: None,
+                                }),
+                                Err(_) => Cursor::Idle,
+                            }
+                        }
                     };
                 }
                 Cursor::Span { span, next } => {

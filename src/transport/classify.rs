@@ -4,6 +4,11 @@
 //! port unreachable → ECONNREFUSED (WSAECONNRESET on Windows UDP), host unreachable or
 //! administratively prohibited (type 3 code 13, nftables `reject with icmp admin-prohibited`)
 //! → EHOSTUNREACH. The errno cannot tell those two ICMP codes apart, so the evidence names both.
+//!
+//! Windows socket errors (WSAE*, 10000–11999) are read by their code, whatever platform runs
+//! the tests: the same decisions as Linux, and the names a Windows admin searches for
+//! (WSAECONNRESET, not ECONNRESET). WSAENETRESET on UDP is an ICMP time exceeded (a TTL that
+//! ran out in a routing loop), with SIO_UDP_NETRESET on.
 
 use std::io::{self, ErrorKind};
 
@@ -106,8 +111,24 @@ const HOST_OR_PROHIBITED: &str =
 const NET_UNREACHABLE: &str = "destination unreachable: network unreachable (type 3)";
 
 pub fn classify(err: &io::Error, context: Context) -> Classified {
-    let errno = errno_name(err);
-    let (state, icmp, summary) = match (err.kind(), context) {
+    let (kind, errno) = match err.raw_os_error().and_then(windows_error) {
+        Some(WindowsError::NetReset) if context != Context::TcpConnect => {
+            return Classified {
+                state: State::Filtered,
+                errno: "WSAENETRESET",
+                icmp: Some("time exceeded in transit (type 11)"),
+                icmp_from: None,
+                summary: "ICMP time exceeded: the datagram's TTL ran out on the way (a routing \
+                          loop or a path longer than its hop limit)"
+                    .to_string(),
+            };
+        }
+        // On TCP a dropped connection: nothing a connect probe can conclude from.
+        Some(WindowsError::NetReset) => (ErrorKind::ConnectionAborted, "WSAENETRESET"),
+        Some(WindowsError::Known(kind, name)) => (kind, name),
+        None => (err.kind(), errno_name(err)),
+    };
+    let (state, icmp, summary) = match (kind, context) {
         (ErrorKind::ConnectionRefused, Context::TcpConnect) => (
             State::Closed,
             None,
@@ -181,6 +202,37 @@ pub fn with_icmp(mut found: Classified, detail: Option<super::sys::IcmpDetail>) 
     found
 }
 
+/// A Windows Sockets error code, as `classify` reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WindowsError {
+    Known(ErrorKind, &'static str),
+    /// WSAENETRESET: on UDP an ICMP time exceeded, on TCP a connection dropped by keep-alive.
+    NetReset,
+}
+
+/// The WSAE* codes that decide a probe's state (winerror.h), by number, so that Linux tests
+/// cover the Windows mapping.
+fn windows_error(code: i32) -> Option<WindowsError> {
+    use ErrorKind::*;
+    let (kind, name) = match code {
+        10013 => (PermissionDenied, "WSAEACCES"),
+        10022 => (InvalidInput, "WSAEINVAL"),
+        10048 => (AddrInUse, "WSAEADDRINUSE"),
+        10049 => (AddrNotAvailable, "WSAEADDRNOTAVAIL"),
+        10050 => (NetworkDown, "WSAENETDOWN"),
+        10051 => (NetworkUnreachable, "WSAENETUNREACH"),
+        10052 => return Some(WindowsError::NetReset),
+        10053 => (ConnectionAborted, "WSAECONNABORTED"),
+        10054 => (ConnectionReset, "WSAECONNRESET"),
+        10060 => (TimedOut, "WSAETIMEDOUT"),
+        10061 => (ConnectionRefused, "WSAECONNREFUSED"),
+        10064 => (HostUnreachable, "WSAEHOSTDOWN"),
+        10065 => (HostUnreachable, "WSAEHOSTUNREACH"),
+        _ => return None,
+    };
+    Some(WindowsError::Known(kind, name))
+}
+
 /// The conventional name of an error, for evidence that a person can search for.
 fn errno_name(err: &io::Error) -> &'static str {
     match err.kind() {
@@ -200,6 +252,61 @@ fn errno_name(err: &io::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Windows codes decide as their Linux counterparts do, and keep their own names.
+    #[test]
+    fn windows_socket_errors_map_like_their_linux_counterparts() {
+        use Context::*;
+        let rows = [
+            // ICMP port unreachable on a connected UDP socket (SIO_UDP_CONNRESET on).
+            (
+                10054,
+                UdpAfterSend,
+                State::Closed,
+                "WSAECONNRESET",
+                Some(PORT_UNREACHABLE),
+            ),
+            (10061, TcpConnect, State::Closed, "WSAECONNREFUSED", None),
+            (10060, TcpConnect, State::Filtered, "WSAETIMEDOUT", None),
+            (
+                10065,
+                UdpAfterSend,
+                State::Filtered,
+                "WSAEHOSTUNREACH",
+                Some(HOST_OR_PROHIBITED),
+            ),
+            (10065, UdpFirstSend, State::Error, "WSAEHOSTUNREACH", None),
+            (
+                10051,
+                UdpAfterSend,
+                State::Filtered,
+                "WSAENETUNREACH",
+                Some(NET_UNREACHABLE),
+            ),
+            (10051, TcpConnect, State::Error, "WSAENETUNREACH", None),
+            (10013, UdpFirstSend, State::Filtered, "WSAEACCES", None),
+            (10049, TcpConnect, State::Error, "WSAEADDRNOTAVAIL", None),
+            (
+                10052,
+                UdpAfterSend,
+                State::Filtered,
+                "WSAENETRESET",
+                Some("time exceeded in transit (type 11)"),
+            ),
+            (10052, TcpConnect, State::Error, "WSAENETRESET", None),
+        ];
+        for (code, context, state, name, icmp) in rows {
+            let found = classify(&io::Error::from_raw_os_error(code), context);
+            assert_eq!(
+                (found.state, found.errno, found.icmp),
+                (state, name, icmp),
+                "{code} in {context:?}"
+            );
+        }
+        // Linux's own codes are never read as Windows ones.
+        let refused = classify(&io::Error::from_raw_os_error(111), Context::UdpAfterSend);
+        assert_eq!(refused.errno, "ECONNREFUSED");
+    }
 
     #[test]
     fn errors_map_to_states() {

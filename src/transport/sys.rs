@@ -92,7 +92,65 @@ pub fn enable_icmp_details(socket: &Socket, v6: bool) -> io::Result<()> {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+/// Windows reports an ICMP port unreachable on a UDP socket as WSAECONNRESET from the next
+/// receive, but only while SIO_UDP_CONNRESET is on (the default, set here all the same so a
+/// closed port can never read as silence), and an ICMP time exceeded as WSAENETRESET only
+/// while SIO_UDP_NETRESET is on (off by default). Windows gives no ICMP type, code or sender
+/// for UDP: the error code alone decides (`classify`), and `read_icmp_detail` has nothing to
+/// add.
+#[cfg(windows)]
+pub fn enable_icmp_details(socket: &Socket, _v6: bool) -> io::Result<()> {
+    use windows_sys::Win32::Networking::WinSock::{SIO_UDP_CONNRESET, SIO_UDP_NETRESET};
+    udp_control(socket, SIO_UDP_CONNRESET, true)?;
+    udp_control(socket, SIO_UDP_NETRESET, true)
+}
+
+/// For a listening (unconnected) UDP socket: Windows would fail its next receive with
+/// WSAECONNRESET whenever one of its replies drew an ICMP port unreachable (a sender that
+/// left), so that report is turned off. Linux gives an unconnected socket no such error.
+#[cfg(windows)]
+pub fn ignore_icmp_errors(socket: socket2::SockRef<'_>) -> io::Result<()> {
+    use windows_sys::Win32::Networking::WinSock::SIO_UDP_CONNRESET;
+    udp_control(&socket, SIO_UDP_CONNRESET, false)
+}
+
+#[cfg(not(windows))]
+pub fn ignore_icmp_errors(_socket: socket2::SockRef<'_>) -> io::Result<()> {
+    Ok(())
+}
+
+/// Turns one of Windows' UDP error-report controls on or off.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+fn udp_control(socket: &Socket, control: u32, on: bool) -> io::Result<()> {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{SOCKET, WSAIoctl};
+    let value = u32::from(on);
+    let mut returned: u32 = 0;
+    // SAFETY: the socket is open for the duration of the call (borrowed from `socket`); the
+    // input is a u32 whose size is passed with it, there is no output buffer, and no
+    // OVERLAPPED (a synchronous call).
+    let rc = unsafe {
+        WSAIoctl(
+            socket.as_raw_socket() as SOCKET,
+            control,
+            (&value as *const u32).cast(),
+            std::mem::size_of::<u32>() as u32,
+            std::ptr::null_mut(),
+            0,
+            &mut returned,
+            std::ptr::null_mut(),
+            None,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 pub fn enable_icmp_details(_socket: &Socket, _v6: bool) -> io::Result<()> {
     Ok(())
 }
@@ -179,6 +237,7 @@ unsafe fn offender_addr(addr: *const libc::sockaddr) -> Option<std::net::IpAddr>
     }
 }
 
+/// Elsewhere (Windows among them) the OS reports no ICMP detail for UDP beyond the error code.
 #[cfg(not(target_os = "linux"))]
 pub fn read_icmp_detail(_socket: &tokio::net::UdpSocket) -> Option<IcmpDetail> {
     None
