@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::catalog::{CheckId, Probe, Requirement, Role};
 
-/// Exactly one per probe (DESIGN.md §2).
+/// Exactly one per probe (README "States").
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
 )]

@@ -52,22 +52,11 @@ impl Output {
                 temp.as_file().sync_all()?;
                 temp.persist(&path).map_err(|err| err.error)?;
                 // A report is as readable as any file the user makes (NamedTempFile is 0600).
-                let _ = set_readable(&path);
+                let _ = crate::platform::files::make_readable(&path);
                 Ok(())
             }
         }
     }
-}
-
-#[cfg(unix)]
-fn set_readable(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn set_readable(_: &Path) -> io::Result<()> {
-    Ok(())
 }
 
 impl Write for Output {

@@ -1,7 +1,6 @@
 //! The Linux side of `ports`: `/proc`, read as the running user may.
 
-use super::parse::{inodes_in_table, port_range};
-use super::ports::Holder;
+use super::parse::{Holder, inodes_in_table, port_range};
 use crate::catalog::Transport;
 
 pub fn holders(transport: Transport, port: u16) -> Vec<Holder> {

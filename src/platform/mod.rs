@@ -6,7 +6,8 @@
 //! - [`signals`]: the requests to stop (SIGINT/SIGTERM/SIGHUP, Ctrl-C/Ctrl-Break/console
 //!   close) that end a run with a partial report;
 //! - [`text`]: text files as Windows editors save them (UTF-16 with a byte-order mark);
-//! - [`console`]: colour escapes on a Windows console.
+//! - [`console`]: colour escapes on a Windows console;
+//! - [`files`]: the permissions of a written report.
 //!
 //! Socket options (IP_RECVERR on Linux, SIO_UDP_CONNRESET on Windows) stay with the sockets in
 //! `transport/sys.rs`, and the Windows socket error codes with the errno table in
@@ -15,6 +16,7 @@
 //! Windows parts too; only the system calls are behind `cfg`.
 
 pub mod console;
+pub mod files;
 pub mod parse;
 pub mod ports;
 pub mod signals;

@@ -3,7 +3,16 @@
 //! Helper's owner-PID tables, Toolhelp's process names and `netsh`'s dynamic port range
 //! (Windows). Each takes what the OS gave as untrusted bytes or text and never panics.
 
+use serde::Serialize;
+
 use crate::catalog::Transport;
+
+/// A process holding a socket, as either OS names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    pub pid: u32,
+    pub name: String,
+}
 
 /// Socket inodes bound to `port` in one /proc/net table's text. TCP counts only listeners.
 pub fn inodes_in_table(text: &str, transport: Transport, port: u16) -> Vec<u64> {

@@ -7,16 +7,8 @@
 //!   listener), a Toolhelp process snapshot for the names; `netsh int ipv4 show dynamicport`.
 //! - Elsewhere neither is known, and the report says so.
 
-use serde::Serialize;
-
+pub use super::parse::Holder;
 use crate::catalog::Transport;
-
-/// A process holding a socket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Holder {
-    pub pid: u32,
-    pub name: String,
-}
 
 /// The processes holding `port` (listening, for TCP). Empty when none is found or the
 /// platform cannot tell.

@@ -21,9 +21,9 @@ use windows_sys::Win32::System::Diagnostics::ToolHelp::{
 };
 
 use super::parse::{
-    RowLayout, TCP4_ROW, TCP6_ROW, UDP4_ROW, UDP6_ROW, exe_name, netsh_dynamic_ports, owner_pids,
+    Holder, RowLayout, TCP4_ROW, TCP6_ROW, UDP4_ROW, UDP6_ROW, exe_name, netsh_dynamic_ports,
+    owner_pids,
 };
-use super::ports::Holder;
 use crate::catalog::Transport;
 
 // The layouts `parse` reads are the ones windows-sys declares: checked when this compiles.

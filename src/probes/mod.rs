@@ -1,6 +1,6 @@
 //! Thin async drivers: a transport exchange plus a codec, turned into one finding with its
 //! evidence. Each check speaks just enough of its protocol to reach `verified` when a real
-//! service answers (DESIGN.md §2).
+//! service answers (README "What each check proves"; ARCHITECTURE.md).
 
 // Network input is hostile: no unwrap, expect or unchecked indexing outside tests.
 #![cfg_attr(
