@@ -292,4 +292,9 @@ fn a_signal_ends_the_run_with_a_partial_report_in_every_format() {
         csv.trim_end().ends_with("cells not shown were not probed"),
         "{csv}"
     );
+    // The terminal or ssh session going away (SIGHUP) ends the run the same way, exit 129.
+    let (code, json) = interrupted_run(&ns, "json", libc::SIGHUP);
+    assert_eq!(code, Some(129), "{json}");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["interrupted"], "SIGHUP");
 }
