@@ -1,12 +1,14 @@
 //! The rows of the vendor table, in the vendor's order (the same order as `CheckId::ALL`).
 
-use super::{CheckId, Direction, MveSide, Path, PeerSide, Probe, Requirement, Role, Transport};
+use super::{
+    CheckId, Direction, Driver, Hints, MveSide, Path, PeerSide, Requirement, Role, Transport,
+};
 
 const ALERTS_NOTE: &str = "UDP 9187 has two roles: the source port of NPAP/XMLNT requests and the \
 destination of printer alerts. A stateful firewall passes the replies to requests but not \
 unsolicited alerts: those need their own inbound rule.";
 
-pub static CATALOG: [Path; 18] = [
+pub static CATALOG: [Path; CheckId::ALL.len()] = [
     Path {
         id_str: "npap",
         check: CheckId::Npap,
@@ -18,11 +20,13 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 9300 },
         used_for: "communicating with Lexmark network printers",
         requirement: Requirement::Required,
-        probe: Probe::UdpBlind,
+        driver: Driver::Blind,
         notes: &[
             "No public wire format: mve-audit sends a minimal datagram, never a command.",
             ALERTS_NOTE,
         ],
+        short_name: "NPAP",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "xmlnt",
@@ -35,8 +39,10 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 6000 },
         used_for: "communicating with some Lexmark network printers",
         requirement: Requirement::SomePrinters,
-        probe: Probe::UdpBlind,
+        driver: Driver::Blind,
         notes: &["No public wire format: mve-audit sends a minimal datagram, never a command."],
+        short_name: "XMLNT",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "lst",
@@ -49,11 +55,13 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 6100 },
         used_for: "communicating securely with some Lexmark network printers",
         requirement: Requirement::SomePrinters,
-        probe: Probe::UdpBlind,
+        driver: Driver::Blind,
         notes: &[
             "No public wire format: mve-audit sends a minimal datagram, never a command.",
             "A fleet of secured printers needs LST: mark it required in the profile.",
         ],
+        short_name: "Lexmark Secure Transport",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "lst-handshake",
@@ -66,8 +74,10 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 6110 },
         used_for: "LST handshaking with some Lexmark network printers",
         requirement: Requirement::SomePrinters,
-        probe: Probe::Connect,
+        driver: Driver::Connect,
         notes: &[],
+        short_name: "Lexmark Secure Transport",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "mdns",
@@ -80,8 +90,13 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 5353 },
         used_for: "discovering printers and their security capabilities (needed for secured printers)",
         requirement: Requirement::Required,
-        probe: Probe::UdpRequest,
+        driver: Driver::Mdns,
         notes: &["The vendor says this port is required to communicate with secured printers."],
+        short_name: "mDNS",
+        hints: Hints {
+            always: Some("Secured printers need mDNS for MVE to read their security state."),
+            ..Hints::NONE
+        },
     },
     Path {
         id_str: "snmp",
@@ -94,8 +109,13 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 161 },
         used_for: "discovering and communicating with Lexmark and third-party printers",
         requirement: Requirement::Required,
-        probe: Probe::UdpRequest,
+        driver: Driver::Snmp,
         notes: &["Probed with an SNMPv3 engine discovery, which needs no credentials."],
+        short_name: "SNMP",
+        hints: Hints {
+            always: Some("MVE discovers printers with SNMP: the agent must be on."),
+            ..Hints::NONE
+        },
     },
     Path {
         id_str: "ftp",
@@ -108,11 +128,16 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 21 },
         used_for: "deploying files",
         requirement: Requirement::Required,
-        probe: Probe::Connect,
+        driver: Driver::Ftp,
         notes: &[
             "The vendor also lists TCP 20, the active-mode data port: reaching 21 does not prove \
              file deployment works.",
         ],
+        short_name: "FTP",
+        hints: Hints {
+            always: Some("File deployment also needs TCP 20 for active-mode data."),
+            ..Hints::NONE
+        },
     },
     Path {
         id_str: "http",
@@ -125,8 +150,10 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 80 },
         used_for: "deploying files or enforcing configurations",
         requirement: Requirement::Required,
-        probe: Probe::Connect,
+        driver: Driver::Http,
         notes: &["The vendor's HTTP row also lists TCP 443, which the https check covers."],
+        short_name: "HTTP",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "https",
@@ -139,11 +166,13 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 443 },
         used_for: "deploying files or enforcing configurations",
         requirement: Requirement::Required,
-        probe: Probe::Connect,
+        driver: Driver::Https,
         notes: &[
             "The vendor table lists HTTPS on \"TCP 161\" as well as TCP 443; 161 is SNMP's UDP \
              port and almost certainly a typo, so only 443 is probed.",
         ],
+        short_name: "HTTPS",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "raw",
@@ -156,8 +185,10 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 9100 },
         used_for: "deploying files or enforcing configurations",
         requirement: Requirement::Required,
-        probe: Probe::Connect,
+        driver: Driver::Connect,
         notes: &["Connect only: mve-audit never sends a byte to 9100, so nothing prints."],
+        short_name: "the RAW (9100) port",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "npap-alerts",
@@ -170,11 +201,20 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::From { port: 9300 },
         used_for: "generating and receiving printer alerts",
         requirement: Requirement::Required,
-        probe: Probe::Inbound,
+        driver: Driver::Inbound,
         notes: &[
             ALERTS_NOTE,
             "Inbound: tested with `mve-audit listen`, not `check`.",
         ],
+        short_name: "NPAP alerts",
+        hints: Hints {
+            inbound: Some(
+                "Allow UDP {port} inbound to the MVE server from the printers (source port \
+                 9300); a stateful firewall passes replies to MVE's requests but not \
+                 unsolicited alerts.",
+            ),
+            ..Hints::NONE
+        },
     },
     Path {
         id_str: "sqlserver",
@@ -187,11 +227,16 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::UserDefined { default: 1433 },
         used_for: "the SQL Server database",
         requirement: Requirement::WhenConfigured,
-        probe: Probe::Connect,
+        driver: Driver::Tds,
         notes: &[
             "Named instances use the SQL Browser on UDP 1434 and a dynamic TCP port: give the \
              instance's real port as HOST:PORT.",
         ],
+        short_name: "SQL Server TCP/IP",
+        hints: Hints {
+            unreachable: Some("A named instance listens on a dynamic port: give it as HOST:PORT."),
+            ..Hints::NONE
+        },
     },
     Path {
         id_str: "firebird",
@@ -204,8 +249,10 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Fixed { port: 3050 },
         used_for: "the Firebird database",
         requirement: Requirement::WhenConfigured,
-        probe: Probe::Connect,
+        driver: Driver::Firebird,
         notes: &[],
+        short_name: "the Firebird server",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "console",
@@ -218,8 +265,15 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::Any,
         used_for: "browsers reaching the MVE web console",
         requirement: Requirement::Required,
-        probe: Probe::Inbound,
+        driver: Driver::Inbound,
         notes: &["Inbound: tested with `mve-audit listen`, not `check`."],
+        short_name: "the console",
+        hints: Hints {
+            inbound: Some(
+                "Allow TCP {port} inbound to the MVE server from the browsers' networks.",
+            ),
+            ..Hints::NONE
+        },
     },
     Path {
         id_str: "smtp",
@@ -232,8 +286,10 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::UserDefined { default: 25 },
         used_for: "e-mail alerts",
         requirement: Requirement::WhenConfigured,
-        probe: Probe::Connect,
+        driver: Driver::Smtp,
         notes: &[],
+        short_name: "the mail server",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "ldap",
@@ -246,8 +302,10 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::UserDefined { default: 389 },
         used_for: "authenticating MVE users against a directory",
         requirement: Requirement::WhenConfigured,
-        probe: Probe::Connect,
+        driver: Driver::Ldap,
         notes: &[],
+        short_name: "the directory server",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "ldaps",
@@ -260,8 +318,10 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::UserDefined { default: 636 },
         used_for: "authenticating MVE users against a directory over TLS",
         requirement: Requirement::WhenConfigured,
-        probe: Probe::Connect,
+        driver: Driver::Ldaps,
         notes: &[],
+        short_name: "the directory server",
+        hints: Hints::NONE,
     },
     Path {
         id_str: "kerberos",
@@ -274,7 +334,9 @@ pub static CATALOG: [Path; 18] = [
         peer: PeerSide::UserDefined { default: 88 },
         used_for: "authenticating MVE users with Kerberos",
         requirement: Requirement::WhenConfigured,
-        probe: Probe::UdpRequest,
+        driver: Driver::Kerberos,
         notes: &["Kerberos falls back to TCP 88 for large replies; only UDP 88 is probed."],
+        short_name: "the KDC",
+        hints: Hints::NONE,
     },
 ];

@@ -2,6 +2,7 @@
 //! "Understanding ports and protocols" page, with its oddities kept visible.
 
 mod data;
+mod driver;
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,11 +10,26 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use data::CATALOG;
+pub use driver::{CONVERSATION_TIMEOUTS, CostModel, Driver};
 
-/// A catalog id, the name users type in `--checks`, `--skip` and `--port`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CheckId {
+/// Declares `CheckId` and `CheckId::ALL` from one list, in catalog order.
+macro_rules! check_ids {
+    ($($variant:ident,)*) => {
+        /// A catalog id, the name users type in `--checks`, `--skip` and `--port`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum CheckId {
+            $($variant,)*
+        }
+
+        impl CheckId {
+            /// Every id, in catalog order.
+            pub const ALL: [CheckId; [$(CheckId::$variant,)*].len()] = [$(CheckId::$variant,)*];
+        }
+    };
+}
+
+check_ids! {
     Npap,
     Xmlnt,
     Lst,
@@ -35,28 +51,6 @@ pub enum CheckId {
 }
 
 impl CheckId {
-    /// Every id, in catalog order.
-    pub const ALL: [CheckId; 18] = [
-        CheckId::Npap,
-        CheckId::Xmlnt,
-        CheckId::Lst,
-        CheckId::LstHandshake,
-        CheckId::Mdns,
-        CheckId::Snmp,
-        CheckId::Ftp,
-        CheckId::Http,
-        CheckId::Https,
-        CheckId::Raw,
-        CheckId::NpapAlerts,
-        CheckId::Sqlserver,
-        CheckId::Firebird,
-        CheckId::Console,
-        CheckId::Smtp,
-        CheckId::Ldap,
-        CheckId::Ldaps,
-        CheckId::Kerberos,
-    ];
-
     pub fn as_str(self) -> &'static str {
         self.path().id_str
     }
@@ -254,7 +248,7 @@ impl Requirement {
     }
 }
 
-/// What the probe sends, which decides how silence is read.
+/// The kind of probe a driver makes, which decides how silence is read (`Driver::probe`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Probe {
@@ -270,7 +264,8 @@ pub enum Probe {
     Inbound,
 }
 
-/// One path of the vendor table.
+/// One path of the vendor table, and everything about its check: a new check is one of these
+/// rows (and its id above), a driver and its codec.
 #[derive(Debug, Clone, Serialize)]
 pub struct Path {
     #[serde(rename = "id")]
@@ -279,14 +274,58 @@ pub struct Path {
     pub check: CheckId,
     pub protocol: &'static str,
     pub direction: Direction,
+    /// The kind of target the check is aimed at, and so the flag that names one.
     pub role: Role,
     pub transport: Transport,
     pub mve_side: MveSide,
     pub peer: PeerSide,
     pub used_for: &'static str,
     pub requirement: Requirement,
-    pub probe: Probe,
+    /// The code that probes it; the catalog's JSON shows the driver's kind of probe.
+    #[serde(rename = "probe", serialize_with = "probe_of")]
+    pub driver: Driver,
     pub notes: &'static [&'static str],
+    /// What the fix hints call the service ("SQL Server TCP/IP", "the KDC").
+    #[serde(skip)]
+    pub short_name: &'static str,
+    #[serde(skip)]
+    pub hints: Hints,
+}
+
+impl Path {
+    /// The kind of probe its driver makes.
+    pub fn probe(&self) -> Probe {
+        self.driver.probe()
+    }
+
+    /// Whether `check` runs it (paths toward the server are `listen`'s).
+    pub fn is_outbound(&self) -> bool {
+        self.probe() != Probe::Inbound
+    }
+}
+
+fn probe_of<S: serde::Serializer>(driver: &Driver, s: S) -> Result<S::Ok, S::Error> {
+    driver.probe().serialize(s)
+}
+
+/// A check's own sentences for its fix hints, added to the general one of the cell's state.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hints {
+    /// Added to every hint of the check.
+    pub always: Option<&'static str>,
+    /// Added when nothing listens or a firewall stops it (closed, filtered).
+    pub unreachable: Option<&'static str>,
+    /// For a path toward the server: the whole hint, `{port}` standing for its port.
+    pub inbound: Option<&'static str>,
+}
+
+impl Hints {
+    /// No sentences of its own.
+    pub const NONE: Hints = Hints {
+        always: None,
+        unreachable: None,
+        inbound: None,
+    };
 }
 
 #[cfg(test)]
@@ -326,7 +365,7 @@ mod tests {
     #[test]
     fn only_inbound_paths_lack_a_port_to_probe() {
         for path in CATALOG.iter() {
-            let inbound = path.probe == Probe::Inbound;
+            let inbound = path.probe() == Probe::Inbound;
             assert_eq!(
                 path.peer.default_port().is_none(),
                 inbound,

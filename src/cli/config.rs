@@ -10,7 +10,8 @@ use std::time::Duration;
 use super::args::{CheckArgs, ColorChoice};
 use super::profile::{Profile, ProfileError, load_profile};
 use super::snmp::SnmpProblem;
-use crate::catalog::{CheckId, Probe};
+use crate::catalog::CheckId;
+use crate::engine::Timing;
 use crate::probes::{ProbeSettings, SnmpAuth, SnmpPriv};
 use crate::report::Format;
 use crate::targets::{Limits, Origin, ResolveError, TargetError, TargetSet, parse_service};
@@ -151,14 +152,16 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         (None, None) => PLACEHOLDER_REALM.to_string(),
     };
     let probe = ProbeSettings {
-        timeout: pick(args.timeout, timing.timeout.map(|d| d.0), Defaults::TIMEOUT),
-        retries: pick(args.retries, timing.retries.map(|r| r.0), Defaults::RETRIES),
-        rate: pick(args.rate, timing.rate.map(|r| r.0), Defaults::RATE),
-        host_rate: pick(
-            args.host_rate,
-            timing.host_rate.map(|r| r.0),
-            Defaults::HOST_RATE,
-        ),
+        timing: Timing {
+            timeout: pick(args.timeout, timing.timeout.map(|d| d.0), Defaults::TIMEOUT),
+            retries: pick(args.retries, timing.retries.map(|r| r.0), Defaults::RETRIES),
+            rate: pick(args.rate, timing.rate.map(|r| r.0), Defaults::RATE),
+            host_rate: pick(
+                args.host_rate,
+                timing.host_rate.map(|r| r.0),
+                Defaults::HOST_RATE,
+            ),
+        },
         kerberos_realm: realm,
         snmp: super::snmp::credentials(args, profile, env, &shown)?,
         payloads: profile
@@ -269,12 +272,12 @@ fn merge_checks(
     let inbound_requested = only
         .unwrap_or_default()
         .into_iter()
-        .filter(|c| c.path().probe == Probe::Inbound)
+        .filter(|c| !c.path().is_outbound())
         .collect();
     let roles = targets.roles();
     let applies = selected
         .iter()
-        .any(|c| c.path().probe != Probe::Inbound && roles.contains(&c.path().role));
+        .any(|c| c.path().is_outbound() && roles.contains(&c.path().role));
     if !applies {
         let list = |items: Vec<String>| {
             if items.is_empty() {

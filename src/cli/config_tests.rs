@@ -24,7 +24,7 @@ fn timing(config: &CheckConfig) -> String {
     let p = &config.probe;
     format!(
         "timeout={:?} retries={} rate={} host_rate={} concurrency={:?}",
-        p.timeout, p.retries, p.rate, p.host_rate, config.concurrency
+        p.timing.timeout, p.timing.retries, p.timing.rate, p.timing.host_rate, config.concurrency
     )
 }
 

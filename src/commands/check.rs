@@ -11,7 +11,7 @@ use super::output::Output;
 use super::{Outcome, RunError, runtime, wants_color};
 use crate::catalog::CheckId;
 use crate::cli::{CheckArgs, CheckConfig, build_config};
-use crate::engine::estimate::{self, Estimate, Timing};
+use crate::engine::estimate::{self, Estimate};
 use crate::engine::{self, Plan, build_plan};
 use crate::platform::signals::Interrupt;
 use crate::probes::NetworkProber;
@@ -35,11 +35,7 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     // Before sizing the slots: the descriptors a fleet run needs, as many as the system allows.
     let fd_limit = transport::sys::raise_fd_limit();
     let plan = build_plan(config.targets.roles(), &config.selected, &config.ports);
-    let timing = Timing {
-        timeout: config.probe.timeout,
-        retries: config.probe.retries,
-        rate: config.probe.rate,
-    };
+    let timing = config.probe.timing;
     let slots = estimate::slots(&plan.columns, timing, fd_limit, config.concurrency);
     let (targets, probes) = count(&plan, &config.targets);
     let estimate = Estimate::new(targets, &probes, timing, slots);
@@ -59,10 +55,10 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
         eprintln!(
             "mve-audit: timeout {}, {} retries, rate {} pps, host rate {}/s, {slots} slots, \
              SNMP {} ({}), checks: {}",
-            crate::clock::humanize(p.timeout),
-            p.retries,
-            p.rate,
-            p.host_rate,
+            crate::clock::humanize(p.timing.timeout),
+            p.timing.retries,
+            p.timing.rate,
+            p.timing.host_rate,
             p.snmp.version(),
             p.snmp.level(),
             plan.columns

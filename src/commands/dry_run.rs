@@ -160,6 +160,7 @@ mod tests {
             timeout: Duration::from_secs(2),
             retries: 2,
             rate: 1000,
+            host_rate: 1,
         };
         let probes = [(CheckId::Snmp, 1000), (CheckId::Raw, 1000)];
         let estimate = Estimate::new(1000, &probes, timing, 6000);

@@ -4,15 +4,20 @@
 
 use std::time::Duration;
 
-use crate::catalog::{CheckId, Probe};
+use crate::catalog::{CheckId, CostModel};
 
-/// Timing that decides cost.
+/// The timing of a run: what probes wait and resend, and how fast they go. One struct from
+/// the command line to the probes and the estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
+    /// Per connect, and per datagram's wait for an answer.
     pub timeout: Duration,
+    /// UDP datagrams re-sent after a silent first one.
     pub retries: u32,
     /// Packets per second across all probes; 0 for no limit.
     pub rate: u32,
+    /// UDP datagrams per second per host after a short burst; 0 for no limit.
+    pub host_rate: u32,
 }
 
 /// At worst, what one probe of a check sends and how long it waits.
@@ -32,39 +37,19 @@ pub const FDS_RESERVED: usize = 32;
 /// Slots when the rate is unlimited and no `--concurrency` is given.
 pub const UNLIMITED_SLOTS: usize = 4096;
 
+/// What one probe of `check` costs at worst: its driver's cost model at this timing.
 pub fn cost(check: CheckId, timing: Timing) -> Cost {
     let attempts = 1 + timing.retries;
-    let all_attempts = timing.timeout * attempts;
-    match (check.path().probe, check) {
-        // SNMP: discovery, then one GET; the network prober overlaps a GET after silence
-        // with the discovery retries.
-        (_, CheckId::Snmp) => Cost {
-            packets: attempts + 1,
-            wait: all_attempts,
+    match check.path().driver.cost() {
+        CostModel::Datagrams { extra, at_least } => Cost {
+            packets: (attempts + extra).max(at_least),
+            wait: timing.timeout * attempts,
         },
-        // DNS-SD: up to three queries when a Lexmark printer answers.
-        (_, CheckId::Mdns) => Cost {
-            packets: attempts.max(3),
-            wait: all_attempts,
-        },
-        (Probe::UdpBlind, _) => Cost {
-            packets: attempts + 1,
-            wait: all_attempts,
-        },
-        (Probe::UdpRequest, _) => Cost {
-            packets: attempts,
-            wait: all_attempts,
-        },
-        // A connect, then a conversation with its own budget of two timeouts.
-        (Probe::Connect, CheckId::Raw | CheckId::LstHandshake) => Cost {
+        CostModel::Connect { conversation } => Cost {
             packets: 1,
-            wait: timing.timeout,
+            wait: timing.timeout * (1 + conversation),
         },
-        (Probe::Connect, _) => Cost {
-            packets: 1,
-            wait: timing.timeout * 3,
-        },
-        (Probe::Inbound, _) => Cost {
+        CostModel::Nothing => Cost {
             packets: 0,
             wait: Duration::ZERO,
         },
@@ -163,6 +148,7 @@ mod tests {
         timeout: Duration::from_secs(2),
         retries: 2,
         rate: 1000,
+        host_rate: 1,
     };
 
     #[test]

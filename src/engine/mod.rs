@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 use crate::catalog::CheckId;
 use crate::results::{Done, Evidence, Finding, State};
 
+pub use estimate::Timing;
 pub use plan::{BLOCK, Plan, Row, Schedule, Work, build_plan};
 
 /// Something that can probe one path. The network prober is the real one; tests substitute

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use super::Job;
-use crate::catalog::{CheckId, Probe, Role};
+use crate::catalog::{CheckId, Role};
 use crate::results::{Done, Finding};
 use crate::targets::{Addresses, ResolveError, Target};
 
@@ -72,7 +72,7 @@ pub fn build_plan(
     let columns = CheckId::ALL
         .into_iter()
         .filter(|c| selected.contains(c))
-        .filter(|c| c.path().probe != Probe::Inbound && roles.contains(&c.path().role))
+        .filter(|c| c.path().is_outbound() && roles.contains(&c.path().role))
         .collect();
     Plan {
         columns,

@@ -16,7 +16,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         let query = dns::ptr_query(nonce() as u16, dns::SERVICES);
         let first = Box::pin(self.exchange(job.peer, &query, SourcePort::Ephemeral)).await;
         let UdpOutcome::Reply(bytes) = &first.outcome else {
-            return no_reply(&first, self.settings.timeout);
+            return no_reply(&first, self.settings.timing.timeout);
         };
         let answer = match dns::parse_answer(bytes) {
             Ok(answer) if answer.is_response => answer,

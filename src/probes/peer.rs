@@ -15,7 +15,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::{AsyncSnmp, Datagrams, NetworkProber, ProbeSettings, SnmpCredentials};
 use crate::catalog::CheckId;
-use crate::engine::{Job, Row};
+use crate::engine::{Job, Row, Timing};
 use crate::targets::{Host, Target};
 use crate::transport::{Context, Pacer, UdpExchange, UdpOptions, UdpOutcome, classify};
 
@@ -201,10 +201,12 @@ where
 /// Probe settings for the drivers' tests: v2c "public", no pacing.
 pub fn settings() -> ProbeSettings {
     ProbeSettings {
-        timeout: Duration::from_secs(2),
-        retries: 1,
-        rate: 0,
-        host_rate: 0,
+        timing: Timing {
+            timeout: Duration::from_secs(2),
+            retries: 1,
+            rate: 0,
+            host_rate: 0,
+        },
         kerberos_realm: "LAB.TEST".into(),
         snmp: SnmpCredentials::V2c {
             community: "public".into(),

@@ -21,13 +21,13 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     pub(super) async fn snmp(&self, job: &Job) -> Finding {
         let msg_id = nonce() & 0x7fff_ffff;
         let request = snmp::discovery_request(msg_id, nonce() & 0x7fff_ffff);
-        let retries = self.settings.retries;
+        let retries = self.settings.timing.retries;
         // The GET after discovery: with retries when discovery found an agent; otherwise one
         // last try (a v1/v2c-only agent ignores v3), started as soon as the first discovery
         // datagram goes unanswered so it overlaps the retries instead of adding a timeout.
         let (discovery, first_get) = overlapped(
             Box::pin(self.exchange(job.peer, &request, SourcePort::Ephemeral)),
-            self.settings.timeout,
+            self.settings.timing.timeout,
             |discovery| match &discovery.outcome {
                 UdpOutcome::Reply(bytes) if is_agent(bytes, msg_id) => Some(retries),
                 UdpOutcome::Reply(_) | UdpOutcome::Silence => Some(0),
@@ -42,7 +42,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 Some(snmp::parse_discovery(bytes).and_then(|found| snmp::answers(found, msg_id)))
             }
             UdpOutcome::Silence => None,
-            _ => return no_reply(&discovery, self.settings.timeout),
+            _ => return no_reply(&discovery, self.settings.timing.timeout),
         };
         let get = match first_get {
             // The early try failed but an agent is there: give it its retries.
@@ -105,7 +105,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                     Finding::new(State::Open, evidence)
                 }
                 _ => {
-                    let mut finding = no_reply(discovery, self.settings.timeout);
+                    let mut finding = no_reply(discovery, self.settings.timing.timeout);
                     if !matches!(err, SnmpGetError::Timeout) {
                         finding.evidence.notes.push(format!("{version} GET: {err}"));
                     }
@@ -127,7 +127,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 let get = Box::pin(self.snmp_getter.get_system(
                     job.peer,
                     &self.settings.snmp,
-                    self.settings.timeout,
+                    self.settings.timing.timeout,
                     retries,
                 ))
                 .await;

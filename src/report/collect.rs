@@ -1,16 +1,16 @@
 //! From finished probes to cells, and where cells go: streamed out as each finishes (jsonl,
 //! csv), or kept in a compact record until the matrix can be drawn (table, json, junit,
-//! markdown). Verdicts come from `Verdict::of` and fix hints from the hint table, here only.
+//! markdown). Verdicts and fix hints come decided from `results::Judge`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Cell, Format, Matrix, NO_EVIDENCE, Summary, TargetRow, csv, hints, jsonl};
+use super::{Cell, Format, Matrix, NO_EVIDENCE, Summary, TargetRow, csv, jsonl};
 use crate::catalog::CheckId;
-use crate::results::{Done, Evidence, State, Verdict, is_required};
+use crate::results::{Done, Evidence, Judge, Judged, Verdict};
 
 /// How much of a passing cell's evidence a format shows, and so how much is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,9 +38,7 @@ impl Keep {
 /// Turns a finished probe into a cell: verdict, fix hint, evidence.
 #[derive(Debug)]
 pub struct CellMaker {
-    promoted: Vec<CheckId>,
-    /// Hints are the same text for every cell with the same cause: made once, shared.
-    hints: HashMap<(CheckId, State, u16, bool), Arc<str>>,
+    judge: Judge,
     /// Trimmed evidence is often the same for thousands of cells (every dark printer's "no
     /// answer to the TCP SYN within 2s"): kept once, shared. At most `SHARED_MAX` distinct
     /// records are remembered, so a run whose evidence is all different costs no more.
@@ -78,8 +76,7 @@ impl Hash for Trimmed {
 impl CellMaker {
     pub fn new(promoted: &[CheckId]) -> CellMaker {
         CellMaker {
-            promoted: promoted.to_vec(),
-            hints: HashMap::new(),
+            judge: Judge::new(promoted),
             shared: HashSet::new(),
         }
     }
@@ -120,6 +117,11 @@ impl CellMaker {
     }
 
     fn make(&mut self, done: Done, keep: Keep) -> Cell {
+        let Judged {
+            required,
+            verdict,
+            hint,
+        } = self.judge.judge(&done);
         let Done {
             row,
             label,
@@ -129,35 +131,13 @@ impl CellMaker {
             finding,
             ..
         } = done;
-        let path = check.path();
-        let required = is_required(check, &self.promoted);
-        let verdict = Verdict::of(
-            finding.state,
-            required,
-            path.probe,
-            finding.warning.is_some(),
-        );
-        let hint = match (finding.warning, verdict) {
-            (_, Verdict::Pass) => None,
-            (Some(warning), _) if matches!(finding.state, State::Verified | State::Open) => {
-                Some(Arc::from(warning))
-            }
-            _ => Some(
-                self.hints
-                    .entry((check, finding.state, port, address.is_some()))
-                    .or_insert_with(|| {
-                        Arc::from(hints::hint(check, finding.state, port, address.is_some()))
-                    })
-                    .clone(),
-            ),
-        };
         let evidence = self.kept(finding.evidence, keep, verdict);
         Cell {
             row,
             target: label,
             address,
             check,
-            transport: path.transport,
+            transport: check.path().transport,
             port,
             required,
             state: finding.state,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Cell, Matrix, hints};
+use super::{Cell, Matrix};
 use crate::catalog::{CheckId, Role};
 use crate::results::{State, Verdict};
 
@@ -30,6 +30,22 @@ impl HostDiagnosis {
                 "no answer on any port: host down, wrong address, or everything dropped on the way"
             }
             HostDiagnosis::AllOff => "up, every MVE service off (TCP reset, UDP port unreachable)",
+        }
+    }
+
+    /// The fix for a host whose every path says the same thing.
+    pub fn hint(self) -> &'static str {
+        match self {
+            HostDiagnosis::Dark => {
+                "Check that the host is on and its address is right, then the route and every \
+                 firewall between this server and it: not one port answered, not even with a \
+                 reset."
+            }
+            HostDiagnosis::AllOff => {
+                "The host answers but runs none of the services MVE uses: enable them on the \
+                 device (SNMP, HTTP/HTTPS, the Lexmark services), or check that this is the \
+                 right address."
+            }
         }
     }
 
@@ -209,7 +225,7 @@ impl Members {
         let mut ranges = ranges(self.addresses);
         ranges.extend(self.names.iter().map(ToString::to_string));
         let fixes = match key.diagnosis {
-            Some(diagnosis) => vec![Arc::from(hints::host_hint(diagnosis))],
+            Some(diagnosis) => vec![Arc::from(diagnosis.hint())],
             None => self.fixes,
         };
         Group {

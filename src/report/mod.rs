@@ -5,7 +5,6 @@ mod catalog;
 mod collect;
 mod csv;
 pub mod fleet;
-mod hints;
 mod html;
 mod json;
 mod jsonl;

@@ -10,6 +10,12 @@ use serde::Serialize;
 
 use crate::catalog::{CheckId, Probe, Requirement, Role};
 
+mod hints;
+mod judge;
+
+pub use hints::hint;
+pub use judge::{Judge, Judged};
+
 /// Exactly one per probe (README "States").
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
