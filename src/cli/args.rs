@@ -3,18 +3,19 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
-use super::config::Defaults;
 use super::help::{CHECK_HELP, EXIT_CODES, LISTEN_HELP, LOCAL_HELP, MERGE_HELP, SEND_HELP};
+use super::output::{ListOutput, MatrixOutput};
 use super::parse_duration;
 use super::profile::SnmpVersion;
+use super::sources::Defaults;
 use super::targets::TargetArgs;
+use super::timing::{RETRIES, TimingArgs};
 use super::values::{parse_check, parse_port_override, port_flag, with_default};
 use crate::catalog::CheckId;
 use crate::clock::humanize;
 use crate::probes::{SnmpAuth, SnmpPriv};
-use crate::report::{Format, ListFormat};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,12 +73,8 @@ pub struct LocalArgs {
     /// Another port to check, as PROTO/PORT (repeatable), e.g. --port tcp/8443
     #[arg(long = "port", value_name = "PROTO/PORT")]
     pub ports: Vec<crate::inbound::PortSpec>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
-    pub format: ListFormat,
-    /// When to colour the table
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub output: ListOutput,
 }
 
 #[derive(Debug, Args)]
@@ -97,12 +94,8 @@ pub struct ListenArgs {
     /// The local address to bind
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0")]
     pub bind: std::net::IpAddr,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// When to colour the table
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub output: MatrixOutput,
 }
 
 #[derive(Debug, Args)]
@@ -124,14 +117,10 @@ pub struct SendArgs {
     )]
     pub timeout: Option<Duration>,
     /// Datagrams re-sent after silence
-    #[arg(long, value_name = "N", default_value_t = Defaults::RETRIES, value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[arg(long, value_name = "N", default_value_t = Defaults::RETRIES, value_parser = clap::value_parser!(u32).range(RETRIES.range()))]
     pub retries: u32,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// When to colour the table
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub output: MatrixOutput,
 }
 
 #[derive(Debug, Args)]
@@ -139,18 +128,14 @@ pub struct MergeArgs {
     /// JSON reports from `check --format json` (two or more)
     #[arg(value_name = "REPORT.json", num_args = 1.., required = true)]
     pub reports: Vec<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub report: MatrixOutput,
     /// Counts per check and the failures grouped by cause instead of the matrix
     #[arg(long)]
     pub summary: bool,
     /// Write the report to FILE (atomically)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// When to colour the table
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
     /// Exit 1 on warnings too
     #[arg(long)]
     pub strict: bool,
@@ -165,20 +150,8 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct CatalogArgs {
-    /// Output format
-    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
-    pub format: ListFormat,
-    /// When to colour the table
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// Colour when writing to a terminal and NO_COLOR is not set
-    Auto,
-    Always,
-    Never,
+    #[command(flatten)]
+    pub output: ListOutput,
 }
 
 #[derive(Debug, Args)]
@@ -249,57 +222,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "REALM", help_heading = "Checks")]
     pub kerberos_realm: Option<String>,
 
-    #[arg(
-        long,
-        value_name = "DURATION",
-        value_parser = parse_duration,
-        help_heading = "Timing",
-        help = with_default(
-            "Wait per TCP connect and per UDP datagram, e.g. 500ms, 2s",
-            humanize(Defaults::TIMEOUT)
-        )
-    )]
-    pub timeout: Option<Duration>,
-    #[arg(
-        long,
-        value_name = "N",
-        value_parser = clap::value_parser!(u32).range(0..=10),
-        help_heading = "Timing",
-        help = with_default("UDP datagrams re-sent after silence, at most 10", Defaults::RETRIES)
-    )]
-    pub retries: Option<u32>,
-    /// At most this many probes in flight [default: the rate × the longest wait, within the
-    /// open-file limit]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536), help_heading = "Timing")]
-    pub concurrency: Option<u32>,
-    #[arg(
-        long,
-        value_name = "PPS",
-        value_parser = clap::value_parser!(u32).range(0..=1_000_000),
-        help_heading = "Timing",
-        help = with_default("Packets per second across all probes; 0 for no limit", Defaults::RATE)
-    )]
-    pub rate: Option<u32>,
-    #[arg(
-        long,
-        value_name = "PPS",
-        value_parser = clap::value_parser!(u32).range(0..=10_000),
-        help_heading = "Timing",
-        help = with_default(
-            "ICMP errors per second a host may owe us after a burst of 5, so printers' ICMP \
-             rate limits do not hide closed ports (only datagrams that may draw an error \
-             count); 0 for no limit",
-            Defaults::HOST_RATE
-        )
-    )]
-    pub host_rate: Option<u32>,
+    #[command(flatten)]
+    pub timing: TimingArgs,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
-    pub format: Format,
-    /// When to colour the table
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub report: MatrixOutput,
     /// Exit 1 on warnings too, not only on failed required checks
     #[arg(long, help_heading = "Output")]
     pub strict: bool,

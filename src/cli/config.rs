@@ -5,60 +5,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use super::args::{CheckArgs, ColorChoice};
+use super::args::CheckArgs;
+use super::output::ColorChoice;
 use super::profile::{Profile, ProfileError, load_profile};
-use super::snmp::SnmpProblem;
+use super::snmp::SnmpError;
+use super::sources::{Defaults, Env, profile_origin};
 use crate::catalog::CheckId;
 use crate::engine::Timing;
-use crate::probes::{ProbeSettings, SnmpAuth, SnmpPriv};
+use crate::probes::ProbeSettings;
 use crate::report::Format;
 use crate::targets::{Limits, Origin, ResolveError, TargetError, TargetSet, parse_service};
 use crate::wire::kerberos::PLACEHOLDER_REALM;
-
-/// The defaults, in one place: `--help` quotes these (the README too).
-pub struct Defaults;
-
-impl Defaults {
-    pub const TIMEOUT: Duration = Duration::from_secs(2);
-    pub const RETRIES: u32 = 2;
-    /// About 2 Mbit/s of probe packets (some 80 bytes each); see the README.
-    pub const RATE: u32 = 3000;
-    pub const HOST_RATE: u32 = 1;
-    pub const COMMUNITY: &str = "public";
-    pub const AUTH: SnmpAuth = SnmpAuth::Sha1;
-    pub const PRIVACY: SnmpPriv = SnmpPriv::Aes128;
-}
-
-/// The SNMPv3 keys from the environment: read once, before the merge, so the merge is a
-/// function of its inputs. (Keys have no flag: a flag shows in the process list.)
-#[derive(Default, Clone, PartialEq, Eq)]
-pub struct Env {
-    pub auth_key: Option<String>,
-    pub priv_key: Option<String>,
-}
-
-impl Env {
-    pub const AUTH_KEY: &str = "MVE_AUDIT_SNMP_V3_AUTH_KEY";
-    pub const PRIV_KEY: &str = "MVE_AUDIT_SNMP_V3_PRIV_KEY";
-
-    pub fn read() -> Env {
-        Env {
-            auth_key: std::env::var(Env::AUTH_KEY).ok(),
-            priv_key: std::env::var(Env::PRIV_KEY).ok(),
-        }
-    }
-}
-
-impl std::fmt::Debug for Env {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Env")
-            .field("auth_key", &self.auth_key.as_ref().map(|_| "…"))
-            .field("priv_key", &self.priv_key.as_ref().map(|_| "…"))
-            .finish()
-    }
-}
 
 /// Everything `check` needs, validated.
 #[derive(Debug)]
@@ -102,11 +60,8 @@ pub enum ConfigError {
     NoTargets,
     #[error("{origin}: a Kerberos realm cannot be empty")]
     EmptyRealm { origin: String },
-    #[error("{origin}: {problem}")]
-    Snmp {
-        origin: String,
-        problem: SnmpProblem,
-    },
+    #[error(transparent)]
+    Snmp(#[from] SnmpError),
     #[error(
         "nothing to check: no selected check applies to the targets given (checks: {checks}; \
          target roles: {roles})"
@@ -143,7 +98,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
     };
     let mut ports: BTreeMap<CheckId, u16> = profile.ports.iter().map(|(c, p)| (*c, p.0)).collect();
     ports.extend(args.ports.iter().copied());
-    let timing = &profile.timing;
+    let timing = args.timing.or(&profile.timing);
     let realm = match (&args.kerberos_realm, &profile.kerberos.realm) {
         (Some(realm), _) => checked_realm(realm, "--kerberos-realm")?,
         (None, Some(realm)) => {
@@ -153,14 +108,10 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
     };
     let probe = ProbeSettings {
         timing: Timing {
-            timeout: pick(args.timeout, timing.timeout.map(|d| d.0), Defaults::TIMEOUT),
-            retries: pick(args.retries, timing.retries.map(|r| r.0), Defaults::RETRIES),
-            rate: pick(args.rate, timing.rate.map(|r| r.0), Defaults::RATE),
-            host_rate: pick(
-                args.host_rate,
-                timing.host_rate.map(|r| r.0),
-                Defaults::HOST_RATE,
-            ),
+            timeout: timing.timeout.unwrap_or(Defaults::TIMEOUT),
+            retries: timing.retries.unwrap_or(Defaults::RETRIES),
+            rate: timing.rate.unwrap_or(Defaults::RATE),
+            host_rate: timing.host_rate.unwrap_or(Defaults::HOST_RATE),
         },
         kerberos_realm: realm,
         snmp: super::snmp::credentials(args, profile, env, &shown)?,
@@ -170,10 +121,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
             .map(|(check, payload)| (*check, payload.0.clone()))
             .collect(),
     };
-    let concurrency = args
-        .concurrency
-        .or(timing.concurrency.map(|c| c.0))
-        .map(|c| c as usize);
+    let concurrency = timing.concurrency.map(|c| c as usize);
     Ok(CheckConfig {
         targets,
         selected,
@@ -182,8 +130,8 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         probe,
         concurrency,
         dry_run: args.dry_run,
-        format: args.format,
-        color: args.color,
+        format: args.report.format,
+        color: args.report.color,
         strict: args.strict,
         details: args.details,
         inbound_requested,
@@ -292,18 +240,6 @@ fn merge_checks(
         });
     }
     Ok((selected, inbound_requested))
-}
-
-/// The flag's value, else the profile's, else the default.
-fn pick<T>(flag: Option<T>, profile: Option<T>, default: T) -> T {
-    flag.or(profile).unwrap_or(default)
-}
-
-pub(super) fn profile_origin(file: &Option<String>, key: &str) -> Origin {
-    Origin::Profile {
-        file: file.clone().unwrap_or_default(),
-        key: key.to_string(),
-    }
 }
 
 fn checked_realm(realm: &str, origin: &str) -> Result<String, ConfigError> {

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::cli::{Cli, Command, parse_profile};
-use crate::probes::SnmpCredentials;
+use crate::probes::{SnmpAuth, SnmpCredentials, SnmpPriv};
 use clap::Parser;
 
 /// `check ARGS` (with a printer and `--profile site.toml`) merged over `profile` and `env`.

@@ -5,18 +5,24 @@ mod args;
 mod config;
 mod duration;
 mod help;
+mod output;
 mod profile;
 mod snmp;
+mod sources;
 mod targets;
+mod timing;
 mod values;
 
 pub use args::{
-    CatalogArgs, CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, ListenArgs, LocalArgs,
-    MergeArgs, SendArgs,
+    CatalogArgs, CheckArgs, Cli, Command, CompletionsArgs, ListenArgs, LocalArgs, MergeArgs,
+    SendArgs,
 };
-pub use config::{CheckConfig, ConfigError, Defaults, Env, build_config, merge};
+pub use config::{CheckConfig, ConfigError, build_config, merge};
 pub use duration::parse_duration;
 pub use help::EXIT_CODES;
+pub use output::{ColorChoice, ListOutput, MatrixOutput};
 pub use profile::{Profile, ProfileError, SnmpVersion, load_profile, parse_profile};
-pub use snmp::SnmpProblem;
+pub use snmp::{SnmpError, SnmpProblem};
+pub use sources::{Defaults, Env};
 pub use targets::TargetArgs;
+pub use timing::TimingArgs;

@@ -4,15 +4,14 @@
 use crate::platform::text::{self, Encoding};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 use std::fmt;
 
 use serde::de::{self, Deserializer};
 
-use super::parse_duration;
 use super::targets::TargetArgs;
+use super::timing::TimingArgs;
 use crate::catalog::CheckId;
 use crate::probes::{SnmpAuth, SnmpPriv};
 use crate::targets::parse_port;
@@ -28,7 +27,7 @@ pub struct Profile {
     #[serde(default)]
     pub ports: BTreeMap<CheckId, PortValue>,
     #[serde(default)]
-    pub timing: ProfileTiming,
+    pub timing: TimingArgs,
     #[serde(default)]
     pub kerberos: ProfileKerberos,
     #[serde(default)]
@@ -161,16 +160,6 @@ pub struct ProfileChecks {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ProfileTiming {
-    pub timeout: Option<DurationValue>,
-    pub retries: Option<Bounded<0, 10>>,
-    pub concurrency: Option<Bounded<1, 65536>>,
-    pub rate: Option<Bounded<0, 1_000_000>>,
-    pub host_rate: Option<Bounded<0, 10_000>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ProfileKerberos {
     pub realm: Option<String>,
 }
@@ -185,36 +174,6 @@ impl<'de> Deserialize<'de> for PortValue {
         parse_port(&raw.to_string())
             .map(PortValue)
             .map_err(|why| de::Error::custom(format!("bad port {raw}: {why}")))
-    }
-}
-
-/// A duration written like `500ms` or `2s`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DurationValue(pub Duration);
-
-impl<'de> Deserialize<'de> for DurationValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_duration(&text)
-            .map(DurationValue)
-            .map_err(de::Error::custom)
-    }
-}
-
-/// An integer within `MIN..=MAX`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bounded<const MIN: i64, const MAX: i64>(pub u32);
-
-impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for Bounded<MIN, MAX> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = i64::deserialize(d)?;
-        if !(MIN..=MAX).contains(&raw) {
-            return Err(de::Error::custom(format!(
-                "{raw} is out of range: use {MIN} to {MAX}"
-            )));
-        }
-        // MAX fits in u32 for every use above.
-        Ok(Bounded(raw as u32))
     }
 }
 
@@ -337,7 +296,7 @@ npap = "00 01 02"
         assert_eq!(profile.ports[&CheckId::Raw], PortValue(9101));
         assert_eq!(
             profile.timing.timeout,
-            Some(DurationValue(Duration::from_millis(1500)))
+            Some(std::time::Duration::from_millis(1500))
         );
         assert_eq!(profile.kerberos.realm.as_deref(), Some("EXAMPLE.TEST"));
         assert_eq!(profile.snmp.version, Some(SnmpVersion::V3));

@@ -3,8 +3,8 @@
 //! which keys, and what is wrong with them. Keys have no flag: a flag shows in the process list.
 
 use super::args::CheckArgs;
-use super::config::{ConfigError, Defaults, Env, profile_origin};
 use super::profile::{Profile, SnmpVersion};
+use super::sources::{Defaults, Env, profile_origin};
 use crate::probes::SnmpCredentials;
 
 /// What is wrong with the SNMP settings.
@@ -27,6 +27,14 @@ pub enum SnmpProblem {
     KeysWithoutUser,
 }
 
+/// An SNMP setting refused, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {problem}")]
+pub struct SnmpError {
+    pub origin: String,
+    pub problem: SnmpProblem,
+}
+
 /// SNMP credentials: flags (and their environment variables) over the profile over v2c
 /// "public". Keys come only from the environment or the profile.
 pub(super) fn credentials(
@@ -34,7 +42,7 @@ pub(super) fn credentials(
     profile: &Profile,
     env: &Env,
     shown: &Option<String>,
-) -> Result<SnmpCredentials, ConfigError> {
+) -> Result<SnmpCredentials, SnmpError> {
     let p = &profile.snmp;
     let user = args.snmp_user.clone().or_else(|| p.user.clone());
     let version = match (args.snmp_version, p.version) {
@@ -56,7 +64,7 @@ pub(super) fn credentials(
         || p.auth_key.is_some()
         || p.priv_key.is_some();
     if keyed && user.is_none() {
-        return Err(ConfigError::Snmp {
+        return Err(SnmpError {
             origin: format!("{} / {} / snmp.*-key", Env::AUTH_KEY, Env::PRIV_KEY),
             problem: SnmpProblem::KeysWithoutUser,
         });
@@ -64,7 +72,7 @@ pub(super) fn credentials(
     let user = match version {
         SnmpVersion::V1 => return Ok(SnmpCredentials::V1 { community }),
         SnmpVersion::V2c => return Ok(SnmpCredentials::V2c { community }),
-        SnmpVersion::V3 => user.ok_or(ConfigError::Snmp {
+        SnmpVersion::V3 => user.ok_or(SnmpError {
             origin: version_origin,
             problem: SnmpProblem::NoUser,
         })?,
@@ -94,7 +102,7 @@ pub(super) fn credentials(
         shown,
     })?;
     if privacy.is_some() && auth.is_none() {
-        return Err(ConfigError::Snmp {
+        return Err(SnmpError {
             origin: format!("{} / snmp.priv-key", Env::PRIV_KEY),
             problem: SnmpProblem::PrivacyWithoutAuth,
         });
@@ -122,11 +130,11 @@ struct V3Secret<'a, P> {
 
 /// A protocol and its key: both or neither (the protocol has a default), the key at least 8
 /// characters (RFC 3414).
-fn v3_secret<P>(secret: V3Secret<'_, P>) -> Result<Option<(P, String)>, ConfigError> {
+fn v3_secret<P>(secret: V3Secret<'_, P>) -> Result<Option<(P, String)>, SnmpError> {
     let kind = secret.kind;
     match (secret.key, secret.protocol) {
         (None, None) => Ok(None),
-        (None, Some(_)) => Err(ConfigError::Snmp {
+        (None, Some(_)) => Err(SnmpError {
             origin: if secret.from_flag {
                 format!("--snmp-{kind}-protocol")
             } else {
@@ -137,7 +145,7 @@ fn v3_secret<P>(secret: V3Secret<'_, P>) -> Result<Option<(P, String)>, ConfigEr
                 env: secret.env,
             },
         }),
-        (Some(key), _) if key.len() < 8 => Err(ConfigError::Snmp {
+        (Some(key), _) if key.len() < 8 => Err(SnmpError {
             origin: format!("{} / snmp.{kind}-key", secret.env),
             problem: SnmpProblem::ShortKey,
         }),

@@ -8,10 +8,10 @@ use crate::report::{self, ListFormat, Style};
 
 pub fn catalog(args: &CatalogArgs) -> Result<Outcome, RunError> {
     let mut out = io::stdout().lock();
-    match args.format {
+    match args.output.format {
         ListFormat::Table => report::render_catalog_table(
             Style {
-                color: wants_color(args.color, io::stdout().is_terminal()),
+                color: wants_color(args.output.color, io::stdout().is_terminal()),
                 terminal: io::stdout().is_terminal(),
                 width: super::terminal_width(),
                 ..Style::default()

@@ -55,7 +55,7 @@ pub fn listen(args: &ListenArgs) -> Result<Outcome, RunError> {
         Ok::<_, RunError>(seen)
     })?;
     let matrix = listen_matrix(&args.expect, &arrivals, &settings, started.elapsed());
-    render(&matrix, args.format, args.color)
+    render(&matrix, args.output.format, args.output.color)
 }
 
 /// Rows: every expected source, then any other source that arrived. Columns: the two paths.

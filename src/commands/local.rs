@@ -15,11 +15,11 @@ pub fn local(args: &LocalArgs) -> Result<Outcome, RunError> {
     }
     let report = local::check(&local::mve_needs(&extra));
     let mut out = io::stdout().lock();
-    match args.format {
+    match args.output.format {
         ListFormat::Table => {
             let terminal = io::stdout().is_terminal();
             let style = Style {
-                color: wants_color(args.color, terminal),
+                color: wants_color(args.output.color, terminal),
                 terminal,
                 width: super::terminal_width(),
                 ..Style::default()

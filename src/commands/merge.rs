@@ -87,14 +87,14 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
     let out = Output::open(args.output.as_deref())?;
     let terminal = out.is_terminal();
     let style = Style {
-        color: wants_color(args.color, terminal),
+        color: wants_color(args.report.color, terminal),
         terminal,
         details: false,
         summary: args.summary,
         width: terminal_size().map(|(width, _)| width),
     };
     let mut out = out;
-    matrix.render(args.format, style, &mut out)?;
+    matrix.render(args.report.format, style, &mut out)?;
     out.finish()?;
     let failed = matrix
         .cells

@@ -56,5 +56,5 @@ pub fn send(args: &SendArgs) -> Result<Outcome, RunError> {
         ],
         started.elapsed(),
     );
-    render(&matrix, args.format, args.color)
+    render(&matrix, args.output.format, args.output.color)
 }

@@ -1,0 +1,37 @@
+//! The output options every subcommand shares, defined once and flattened into each: a
+//! report's format (a matrix for `check`, `listen`, `send` and `merge`; a list for `catalog`
+//! and `local`) and when to colour it.
+
+use clap::{Args, ValueEnum};
+
+use crate::report::{Format, ListFormat};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set
+    Auto,
+    Always,
+    Never,
+}
+
+/// How a matrix report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+pub struct MatrixOutput {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
+    pub format: Format,
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    pub color: ColorChoice,
+}
+
+/// How a list (the catalog, the local ports) is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+pub struct ListOutput {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Table, help_heading = "Output")]
+    pub format: ListFormat,
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    pub color: ColorChoice,
+}
