@@ -89,7 +89,7 @@ impl FromStr for CheckId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     Tcp,
@@ -186,6 +186,16 @@ impl fmt::Display for MveSide {
             MveSide::Ephemeral => f.write_str("ephemeral"),
             MveSide::Source(p) => write!(f, "src {p}"),
             MveSide::Listens(p) => write!(f, "listens {p}"),
+        }
+    }
+}
+
+impl MveSide {
+    /// The fixed port on the server's side, when there is one.
+    pub fn port(self) -> Option<u16> {
+        match self {
+            MveSide::Source(port) | MveSide::Listens(port) => Some(port),
+            MveSide::Ephemeral => None,
         }
     }
 }
@@ -298,6 +308,15 @@ impl Path {
         self.driver.probe()
     }
 
+    /// The port the MVE server listens on for an inbound path (alerts: UDP 9187; the
+    /// console: TCP 443); 0 for an outbound one, which a unit test rules out for inbound ids.
+    pub fn server_port(&self) -> u16 {
+        match self.mve_side {
+            MveSide::Listens(port) => port,
+            MveSide::Source(_) | MveSide::Ephemeral => 0,
+        }
+    }
+
     /// Whether `check` runs it (paths toward the server are `listen`'s).
     pub fn is_outbound(&self) -> bool {
         self.probe() != Probe::Inbound
@@ -373,6 +392,7 @@ mod tests {
                 path.id_str
             );
             assert_eq!(path.role == Role::Server, inbound, "{}", path.id_str);
+            assert_eq!(path.server_port() != 0, inbound, "{}", path.id_str);
         }
     }
 

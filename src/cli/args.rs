@@ -86,10 +86,10 @@ pub struct ListenArgs {
     #[arg(long, value_name = "ADDR,...", value_delimiter = ',')]
     pub expect: Vec<std::net::IpAddr>,
     /// The UDP port printers send alerts to
-    #[arg(long, value_name = "PORT", default_value_t = 9187, value_parser = port_flag)]
+    #[arg(long, value_name = "PORT", default_value_t = CheckId::NpapAlerts.path().server_port(), value_parser = port_flag)]
     pub udp_port: u16,
     /// The TCP port of the web console
-    #[arg(long, value_name = "PORT", default_value_t = 443, value_parser = port_flag)]
+    #[arg(long, value_name = "PORT", default_value_t = CheckId::Console.path().server_port(), value_parser = port_flag)]
     pub tcp_port: u16,
     /// The local address to bind
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0")]
@@ -104,10 +104,10 @@ pub struct SendArgs {
     #[arg(value_name = "SERVER")]
     pub server: String,
     /// The server's UDP alert port
-    #[arg(long, value_name = "PORT", default_value_t = 9187, value_parser = port_flag)]
+    #[arg(long, value_name = "PORT", default_value_t = CheckId::NpapAlerts.path().server_port(), value_parser = port_flag)]
     pub udp_port: u16,
     /// The server's console port
-    #[arg(long, value_name = "PORT", default_value_t = 443, value_parser = port_flag)]
+    #[arg(long, value_name = "PORT", default_value_t = CheckId::Console.path().server_port(), value_parser = port_flag)]
     pub tcp_port: u16,
     #[arg(
         long,

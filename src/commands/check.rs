@@ -11,11 +11,12 @@ use super::output::Output;
 use super::{Outcome, RunError, runtime, wants_color};
 use crate::catalog::CheckId;
 use crate::cli::{CheckArgs, CheckConfig, build_config};
+use crate::engine::Timing;
 use crate::engine::estimate::{self, Estimate};
 use crate::engine::{self, Plan, build_plan};
 use crate::platform::signals::Interrupt;
 use crate::probes::NetworkProber;
-use crate::report::{Collector, Sink, Streamer, Style, Summary};
+use crate::report::{self, Collector, DryRun, DryRunCheck, Sink, Streamer, Style, Summary};
 use crate::results::{State, Verdict};
 use crate::targets::{self, TargetSet};
 use crate::transport;
@@ -39,15 +40,15 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     let slots = estimate::slots(&plan.columns, timing, fd_limit, config.concurrency);
     let (targets, probes) = count(&plan, &config.targets);
     let estimate = Estimate::new(targets, &probes, timing, slots);
+    let dry_run = dry_run_of(&estimate, &probes, timing, fd_limit);
     if config.dry_run {
         let mut out = io::stdout().lock();
-        let format = config.format;
-        super::dry_run::render_dry_run(&estimate, &probes, timing, fd_limit, format, &mut out)?;
+        report::render_dry_run(&dry_run, config.format, &mut out)?;
         out.flush()?;
         return Ok(Outcome::Passed);
     }
     if (estimate.probes >= LARGE_RUN && !config.quiet) || config.verbose >= 1 {
-        let line = super::dry_run::estimate_line(&estimate, timing);
+        let line = report::estimate_line(&dry_run);
         eprintln!("mve-audit: {line}");
     }
     if config.verbose >= 1 {
@@ -97,8 +98,8 @@ fn probe_and_report(
     let started = Instant::now();
     let runtime = runtime()?;
     let progress = Progress::new(total, config.quiet, config.verbose);
-    if Streamer::<Output>::streams(config.format) {
-        let mut streamer = Streamer::new(config.format, &config.promoted, out)?;
+    if let Some(stream) = config.format.stream() {
+        let mut streamer = Streamer::new(stream, &config.promoted, out)?;
         let interrupted = runtime.block_on(audit(config, plan, slots, &progress, &mut streamer))?;
         let summary = streamer.summary();
         streamer.finish(started.elapsed(), interrupted)?.finish()?;
@@ -108,8 +109,7 @@ fn probe_and_report(
     let mut collector = Collector::new(
         &plan.columns,
         &config.promoted,
-        config.format,
-        config.details,
+        config.format.keep(config.details),
     );
     let interrupted = runtime.block_on(audit(config, plan, slots, &progress, &mut collector))?;
     let mut matrix = collector
@@ -151,6 +151,37 @@ fn count(plan: &Plan, targets: &TargetSet) -> (u64, Vec<(CheckId, u64)>) {
         rows += u64::from(any);
     }
     (rows, per_check)
+}
+
+/// The engine's estimate as the dry run shows it.
+fn dry_run_of(
+    estimate: &Estimate,
+    probes: &[(CheckId, u64)],
+    timing: Timing,
+    fd_limit: Option<u64>,
+) -> DryRun {
+    DryRun {
+        targets: estimate.targets,
+        probes: estimate.probes,
+        packets_at_most: estimate.packets,
+        rate_pps: timing.rate,
+        slots: estimate.slots,
+        fd_limit,
+        longest_wait: estimate.longest_wait,
+        estimated_seconds: estimate.seconds,
+        checks: probes
+            .iter()
+            .map(|(check, n)| {
+                let cost = estimate::cost(*check, timing);
+                DryRunCheck {
+                    check: *check,
+                    probes: *n,
+                    packets_each: cost.packets,
+                    wait: cost.wait,
+                }
+            })
+            .collect(),
+    }
 }
 
 /// Resolve, plan, probe: everything between the configuration and the report. Each finished

@@ -4,7 +4,6 @@
 //! the runs themselves belongs to the user's tooling (`examples/ansible/`).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +12,9 @@ use serde::Deserialize;
 
 use super::output::Output;
 use super::{Outcome, RunError, terminal_size, wants_color};
-use crate::catalog::{CheckId, Role};
+use crate::catalog::CheckId;
 use crate::cli::MergeArgs;
-use crate::report::{Cell, Matrix, SCHEMA_VERSION, Style, TargetRow};
-use crate::results::{Evidence, State, Verdict};
+use crate::report::{Cell, Matrix, ReportDocument, SCHEMA_VERSION, Style, TargetRow};
 
 /// Why a report could not be merged.
 #[derive(Debug, thiserror::Error)]
@@ -37,45 +35,6 @@ pub enum MergeError {
     Version { path: PathBuf, found: u32 },
     #[error("{path}: a cell names target '{target}', which the report does not list")]
     UnknownTarget { path: PathBuf, target: String },
-}
-
-#[derive(Deserialize)]
-struct ReportIn {
-    schema_version: u32,
-    #[serde(default)]
-    duration_ms: u64,
-    checks: Vec<CheckId>,
-    targets: Vec<TargetIn>,
-    cells: Vec<CellIn>,
-}
-
-#[derive(Deserialize)]
-struct TargetIn {
-    target: String,
-    role: Role,
-    address: Option<IpAddr>,
-    vantage: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CellIn {
-    target: String,
-    address: Option<IpAddr>,
-    check: CheckId,
-    port: u16,
-    required: bool,
-    state: State,
-    verdict: Verdict,
-    evidence: EvidenceIn,
-    hint: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct EvidenceIn {
-    summary: String,
-    #[serde(default)]
-    notes: Vec<String>,
-    rtt_ms: Option<f64>,
 }
 
 pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
@@ -103,24 +62,32 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
     Ok(Outcome::of_run(failed))
 }
 
-fn read(path: &Path) -> Result<ReportIn, MergeError> {
+/// Only the version, read first: a report of another schema is refused by its version, not by
+/// whatever field moved.
+#[derive(Deserialize)]
+struct Version {
+    schema_version: u32,
+}
+
+fn read(path: &Path) -> Result<ReportDocument<'static>, MergeError> {
     let text = std::fs::read_to_string(path).map_err(|source| MergeError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let report: ReportIn = serde_json::from_str(&text).map_err(|source| MergeError::Parse {
+    let parse_error = |source: serde_json::Error| MergeError::Parse {
         path: path.to_path_buf(),
         line: source.line(),
         column: source.column(),
         source,
-    })?;
-    if report.schema_version != SCHEMA_VERSION {
+    };
+    let version: Version = serde_json::from_str(&text).map_err(parse_error)?;
+    if version.schema_version != SCHEMA_VERSION {
         return Err(MergeError::Version {
             path: path.to_path_buf(),
-            found: report.schema_version,
+            found: version.schema_version,
         });
     }
-    Ok(report)
+    serde_json::from_str(&text).map_err(parse_error)
 }
 
 #[derive(Default)]
@@ -134,54 +101,38 @@ struct Merged {
 impl Merged {
     /// Adds one report's rows and cells, each row marked with the report's vantage point
     /// (its own, else the file's name without `.json`).
-    fn add(&mut self, path: &Path, report: ReportIn) -> Result<(), MergeError> {
+    fn add(&mut self, path: &Path, report: ReportDocument<'static>) -> Result<(), MergeError> {
         let stem = path.file_stem().map_or_else(
             || path.display().to_string(),
             |s| s.to_string_lossy().into(),
         );
         let base = self.rows.len();
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        for (i, target) in report.targets.iter().enumerate() {
-            index.entry(&target.target).or_insert(base + i);
-            let vantage = target.vantage.clone().unwrap_or_else(|| stem.clone());
+        let mut index: HashMap<Arc<str>, usize> = HashMap::new();
+        for (i, target) in report.targets.into_owned().into_iter().enumerate() {
+            index.entry(target.target.clone()).or_insert(base + i);
+            let vantage = target
+                .vantage
+                .clone()
+                .unwrap_or_else(|| Arc::from(stem.as_str()));
             self.rows.push(TargetRow {
-                target: Arc::from(target.target.as_str()),
-                role: target.role,
-                address: target.address,
-                vantage: Some(Arc::from(vantage)),
+                vantage: Some(vantage),
+                ..target
             });
         }
-        for check in report.checks {
-            if !self.columns.contains(&check) {
-                self.columns.push(check);
+        for check in report.checks.iter() {
+            if !self.columns.contains(check) {
+                self.columns.push(*check);
             }
         }
-        for cell in &report.cells {
-            let row =
-                *index
-                    .get(cell.target.as_str())
-                    .ok_or_else(|| MergeError::UnknownTarget {
-                        path: path.to_path_buf(),
-                        target: cell.target.clone(),
-                    })?;
-            self.cells.push(Cell {
-                row,
-                target: Arc::from(cell.target.as_str()),
-                address: cell.address,
-                check: cell.check,
-                transport: cell.check.path().transport,
-                port: cell.port,
-                required: cell.required,
-                state: cell.state,
-                verdict: cell.verdict,
-                evidence: Arc::new(Evidence {
-                    summary: cell.evidence.summary.clone(),
-                    notes: cell.evidence.notes.clone(),
-                    rtt_ms: cell.evidence.rtt_ms,
-                    ..Evidence::default()
-                }),
-                hint: cell.hint.as_deref().map(Arc::from),
-            });
+        for document in report.cells {
+            let cell = document.cell.into_owned();
+            let row = *index
+                .get(&cell.target)
+                .ok_or_else(|| MergeError::UnknownTarget {
+                    path: path.to_path_buf(),
+                    target: cell.target.to_string(),
+                })?;
+            self.cells.push(Cell { row, ..cell });
         }
         self.duration = self.duration.max(Duration::from_millis(report.duration_ms));
         Ok(())

@@ -4,7 +4,6 @@
 
 mod catalog;
 mod check;
-mod dry_run;
 mod listen;
 mod local;
 mod merge;
@@ -17,7 +16,7 @@ use std::time::Duration;
 use crate::catalog::CheckId;
 use crate::cli::{self, ColorChoice};
 use crate::platform::signals::Interrupt;
-use crate::report::{Collector, Format, Matrix, Sink, Style};
+use crate::report::{Collector, Format, Keep, Matrix, Sink, Style};
 use crate::results::Done;
 
 pub use catalog::catalog;
@@ -122,7 +121,7 @@ pub(crate) fn wants_color(choice: ColorChoice, terminal: bool) -> bool {
 /// from the same rules as every other cell, all evidence kept.
 fn inbound_matrix(cells: impl IntoIterator<Item = Done>, took: Duration) -> Matrix {
     let columns = [CheckId::NpapAlerts, CheckId::Console];
-    let mut collector = Collector::new(&columns, &[], Format::Json, true);
+    let mut collector = Collector::new(&columns, &[], Keep::All);
     for done in cells {
         // A collector never fails to keep a cell.
         let _ = collector.cell(done);

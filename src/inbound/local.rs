@@ -4,101 +4,59 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use serde::Serialize;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::PortSpec;
-use crate::catalog::Transport;
-use crate::platform::ports::{Holder, ephemeral_range, holders};
-use crate::results::Verdict;
+use crate::catalog::{CATALOG, MveSide, Path, Transport};
+use crate::platform::ports::{ephemeral_range, holders};
+use crate::results::local::{LocalReport, LocalState, PortCheck};
+use crate::results::{SCHEMA_VERSION, Verdict};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LocalState {
-    Free,
-    InUse,
-    NeedsPrivilege,
-    Error,
-}
-
-impl LocalState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LocalState::Free => "free",
-            LocalState::InUse => "in use",
-            LocalState::NeedsPrivilege => "needs privilege",
-            LocalState::Error => "error",
+/// The ports MVE owns (every fixed server-side port of the catalog: those it listens on and
+/// those it sends from), then any the user adds.
+pub fn mve_needs(extra: &[PortSpec]) -> Vec<(PortSpec, String)> {
+    // Per port: the path listening there, and the paths MVE sends from it.
+    let mut ports: Vec<(PortSpec, Option<&Path>, Vec<&str>)> = Vec::new();
+    for path in CATALOG.iter() {
+        let Some(port) = path.mve_side.port() else {
+            continue;
+        };
+        let spec = PortSpec {
+            transport: path.transport,
+            port,
+        };
+        let at = match ports.iter().position(|(s, _, _)| *s == spec) {
+            Some(at) => at,
+            None => {
+                ports.push((spec, None, Vec::new()));
+                ports.len() - 1
+            }
+        };
+        let Some((_, listener, senders)) = ports.get_mut(at) else {
+            continue;
+        };
+        match path.mve_side {
+            MveSide::Listens(_) => *listener = Some(path),
+            MveSide::Source(_) | MveSide::Ephemeral => senders.push(path.id_str),
         }
     }
-}
-
-/// One port MVE needs and what this host says about it.
-#[derive(Debug, Clone, Serialize)]
-pub struct PortCheck {
-    pub port: String,
-    pub transport: Transport,
-    pub number: u16,
-    /// Why MVE needs it.
-    pub role: String,
-    pub state: LocalState,
-    pub verdict: Verdict,
-    pub holders: Vec<Holder>,
-    pub summary: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LocalReport {
-    pub schema_version: u32,
-    pub ports: Vec<PortCheck>,
-    /// The OS's ephemeral range, when known.
-    pub ephemeral_range: Option<(u16, u16)>,
-    /// MVE's fixed ports that fall inside the ephemeral range.
-    pub overlaps: Vec<String>,
-}
-
-impl LocalReport {
-    pub fn worst(&self) -> Verdict {
-        let overlap = if self.overlaps.is_empty() {
-            Verdict::Pass
-        } else {
-            Verdict::Warn
-        };
-        self.ports
-            .iter()
-            .map(|p| p.verdict)
-            .chain([overlap])
-            .max()
-            .unwrap_or(Verdict::Pass)
-    }
-}
-
-/// The ports MVE owns, then any the user adds.
-pub fn mve_needs(extra: &[PortSpec]) -> Vec<(PortSpec, String)> {
-    let mut needs = vec![
-        (
-            PortSpec {
-                transport: Transport::Udp,
-                port: 9187,
-            },
-            "npap-alerts: printers send alerts here; also the NPAP/XMLNT source port".to_string(),
-        ),
-        (
-            PortSpec {
-                transport: Transport::Tcp,
-                port: 443,
-            },
-            "console: browsers reach the MVE web console".to_string(),
-        ),
-        (
-            PortSpec {
-                transport: Transport::Udp,
-                port: 6100,
-            },
-            "lst: the LST source port".to_string(),
-        ),
-    ];
+    // Listening ports first: their holder breaks MVE outright.
+    ports.sort_by_key(|(_, listener, _)| listener.is_none());
+    let mut needs: Vec<(PortSpec, String)> = ports
+        .into_iter()
+        .map(|(spec, listener, senders)| {
+            let sources = senders.join(", ");
+            let why = match listener {
+                Some(path) if senders.is_empty() => format!("{}: {}", path.id_str, path.used_for),
+                Some(path) => format!(
+                    "{}: {}; also the source port of {sources}",
+                    path.id_str, path.used_for
+                ),
+                None => format!("the source port of {sources}"),
+            };
+            (spec, why)
+        })
+        .collect();
     for spec in extra {
         if !needs.iter().any(|(s, _)| s == spec) {
             needs.push((*spec, "added by the user".to_string()));
@@ -203,7 +161,7 @@ pub fn check(needs: &[(PortSpec, String)]) -> LocalReport {
         None => Vec::new(),
     };
     LocalReport {
-        schema_version: crate::report::SCHEMA_VERSION,
+        schema_version: SCHEMA_VERSION,
         ports,
         ephemeral_range: range,
         overlaps,

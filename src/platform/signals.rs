@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 /// What cut a run short.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Interrupt {
     #[serde(rename = "SIGINT")]
     SigInt,

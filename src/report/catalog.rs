@@ -4,8 +4,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{SCHEMA_VERSION, Style};
+use super::style::Style;
 use crate::catalog::{CATALOG, Path};
+use crate::results::SCHEMA_VERSION;
 
 pub fn render_catalog_table(style: Style, out: &mut dyn Write) -> io::Result<()> {
     let mut table = style.table();

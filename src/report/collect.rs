@@ -8,32 +8,11 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Cell, Format, Matrix, NO_EVIDENCE, Summary, TargetRow, csv, jsonl};
+use super::format::{Keep, Stream};
+use super::model::{Cell, Matrix, NO_EVIDENCE, Summary, TargetRow};
+use super::{csv, jsonl};
 use crate::catalog::CheckId;
 use crate::results::{Done, Evidence, Judge, Judged, Verdict};
-
-/// How much of a passing cell's evidence a format shows, and so how much is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Keep {
-    /// Everything (json, and the table with `--details`).
-    All,
-    /// The summary line and round-trip time (junit).
-    Summary,
-    /// Only notes (table, markdown): a passing cell shows its state alone.
-    Notes,
-}
-
-impl Keep {
-    fn of(format: Format, details: bool) -> Keep {
-        match format {
-            Format::Json | Format::Jsonl | Format::Csv => Keep::All,
-            Format::Table if details => Keep::All,
-            Format::Junit => Keep::Summary,
-            Format::Html if details => Keep::All,
-            Format::Table | Format::Markdown | Format::Html => Keep::Notes,
-        }
-    }
-}
 
 /// Turns a finished probe into a cell: verdict, fix hint, evidence.
 #[derive(Debug)]
@@ -167,15 +146,10 @@ pub struct Collector {
 }
 
 impl Collector {
-    pub fn new(
-        columns: &[CheckId],
-        promoted: &[CheckId],
-        format: Format,
-        details: bool,
-    ) -> Collector {
+    pub fn new(columns: &[CheckId], promoted: &[CheckId], keep: Keep) -> Collector {
         Collector {
             maker: CellMaker::new(promoted),
-            keep: Keep::of(format, details),
+            keep,
             columns: columns.to_vec(),
             rows: Vec::new(),
             cells: Vec::new(),
@@ -249,26 +223,21 @@ impl Sink for Collector {
 /// Writes each cell as it finishes (jsonl, csv); keeps only the counts.
 pub struct Streamer<W: Write> {
     maker: CellMaker,
-    format: Format,
+    stream: Stream,
     out: W,
     summary: Summary,
 }
 
 impl<W: Write> Streamer<W> {
-    /// Whether `format` is written cell by cell (the others need the whole matrix).
-    pub fn streams(format: Format) -> bool {
-        matches!(format, Format::Csv | Format::Jsonl)
-    }
-
-    /// A stream in `format`, which `streams`.
-    pub fn new(format: Format, promoted: &[CheckId], mut out: W) -> io::Result<Self> {
-        if format == Format::Csv {
+    /// A stream of `stream`'s format (`Format::stream`).
+    pub fn new(stream: Stream, promoted: &[CheckId], mut out: W) -> io::Result<Self> {
+        if stream == Stream::Csv {
             csv::write_header(&mut out)?;
         }
         out.flush()?;
         Ok(Streamer {
             maker: CellMaker::new(promoted),
-            format,
+            stream,
             out,
             summary: Summary::default(),
         })
@@ -281,11 +250,11 @@ impl<W: Write> Streamer<W> {
         duration: Duration,
         interrupted: Option<crate::platform::signals::Interrupt>,
     ) -> io::Result<W> {
-        match self.format {
-            Format::Jsonl => {
+        match self.stream {
+            Stream::Jsonl => {
                 jsonl::write_summary(self.summary, duration, interrupted, &mut self.out)?
             }
-            _ => csv::write_end(interrupted, &mut self.out)?,
+            Stream::Csv => csv::write_end(interrupted, &mut self.out)?,
         }
         self.out.flush()?;
         Ok(self.out)
@@ -296,9 +265,9 @@ impl<W: Write> Sink for Streamer<W> {
     fn cell(&mut self, done: Done) -> io::Result<()> {
         let cell = self.maker.make(done, Keep::All);
         self.summary.add(cell.verdict);
-        match self.format {
-            Format::Csv => csv::write_cell(&cell, &mut self.out)?,
-            _ => jsonl::write_cell(&cell, &mut self.out)?,
+        match self.stream {
+            Stream::Csv => csv::write_cell(&cell, &mut self.out)?,
+            Stream::Jsonl => jsonl::write_cell(&cell, &mut self.out)?,
         }
         // Each cell reaches a pipe or file as it finishes, not when a buffer fills.
         self.out.flush()

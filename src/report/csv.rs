@@ -2,7 +2,9 @@
 
 use std::io::{self, Write};
 
-use super::{Cell, Matrix};
+use super::format::Render;
+use super::model::{Cell, Matrix, partial_text};
+use super::style::Style;
 
 const HEADER: [&str; 11] = [
     "target",
@@ -71,15 +73,15 @@ pub fn write_end(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match interrupted {
-        Some(signal) => writeln!(out, "# {}", super::partial_text(signal)),
+        Some(signal) => writeln!(out, "# {}", partial_text(signal)),
         None => Ok(()),
     }
 }
 
 pub struct Csv;
 
-impl super::Render for Csv {
-    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+impl Render for Csv {
+    fn render(&self, matrix: &Matrix, _: Style, out: &mut dyn Write) -> io::Result<()> {
         render(matrix, out)
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Cell, Matrix};
+use super::model::{Cell, Matrix};
 use crate::catalog::{CheckId, Role};
 use crate::results::{State, Verdict};
 

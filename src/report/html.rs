@@ -6,7 +6,9 @@
 use std::io::{self, Write};
 
 use super::fleet::FleetSummary;
-use super::{Cell, Matrix, Style};
+use super::format::Render;
+use super::model::{Cell, Matrix, partial_text};
+use super::style::Style;
 use crate::results::Verdict;
 
 const STYLE: &str = "\
@@ -37,7 +39,7 @@ fn escape(text: &str) -> String {
 
 pub struct Html;
 
-impl super::Render for Html {
+impl Render for Html {
     fn render(&self, matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
@@ -49,7 +51,7 @@ impl super::Render for Html {
             writeln!(
                 out,
                 "<p class=\"verdict-fail\">{}</p>",
-                escape(&super::partial_text(signal))
+                escape(&partial_text(signal))
             )?;
         }
         let summary = matrix.summary().line(matrix.rows.len(), matrix.duration);

@@ -1,62 +1,84 @@
-//! The JSON report: every cell with its evidence, under a `schema_version`.
+//! The JSON report: every cell with its evidence, under a `schema_version`. `ReportDocument`
+//! is its one definition: `json` writes it borrowing the matrix, `merge` reads it back, and
+//! `schemas/report-v1.schema.json` is tested against what it writes.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Cell, Matrix, SCHEMA_VERSION, Summary, TargetRow};
+use super::format::Render;
+use super::model::{Cell, Matrix, Summary, TargetRow};
+use super::style::Style;
 use crate::catalog::CheckId;
+use crate::platform::signals::Interrupt;
+use crate::results::SCHEMA_VERSION;
 
-#[derive(Serialize)]
-struct Report<'a> {
-    schema_version: u32,
-    tool: &'static str,
-    version: &'static str,
-    duration_ms: u128,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    interrupted: Option<crate::platform::signals::Interrupt>,
-    summary: Summary,
-    checks: &'a [CheckId],
-    targets: &'a [TargetRow],
-    cells: Vec<CellOut<'a>>,
+/// A JSON report, written or read.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReportDocument<'a> {
+    pub schema_version: u32,
+    #[serde(default)]
+    pub tool: Cow<'a, str>,
+    #[serde(default)]
+    pub version: Cow<'a, str>,
+    #[serde(default)]
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interrupt>,
+    #[serde(default)]
+    pub summary: Summary,
+    pub checks: Cow<'a, [CheckId]>,
+    pub targets: Cow<'a, [TargetRow]>,
+    pub cells: Vec<CellDocument<'a>>,
 }
 
 /// A cell with the vantage point of its row, when the matrix has them.
-#[derive(Serialize)]
-struct CellOut<'a> {
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CellDocument<'a> {
     #[serde(flatten)]
-    cell: &'a Cell,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    vantage: Option<&'a str>,
+    pub cell: Cow<'a, Cell>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vantage: Option<Cow<'a, str>>,
+}
+
+impl<'a> ReportDocument<'a> {
+    /// The document of `matrix`, borrowing it.
+    pub fn of(matrix: &'a Matrix) -> ReportDocument<'a> {
+        ReportDocument {
+            schema_version: SCHEMA_VERSION,
+            tool: Cow::Borrowed(env!("CARGO_PKG_NAME")),
+            version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+            duration_ms: u64::try_from(matrix.duration.as_millis()).unwrap_or(u64::MAX),
+            interrupted: matrix.interrupted,
+            summary: matrix.summary(),
+            checks: Cow::Borrowed(&matrix.columns),
+            targets: Cow::Borrowed(&matrix.rows),
+            cells: matrix
+                .cells
+                .iter()
+                .map(|cell| CellDocument {
+                    cell: Cow::Borrowed(cell),
+                    vantage: matrix
+                        .rows
+                        .get(cell.row)
+                        .and_then(|r| r.vantage.as_deref())
+                        .map(Cow::Borrowed),
+                })
+                .collect(),
+        }
+    }
 }
 
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
-    let report = Report {
-        schema_version: SCHEMA_VERSION,
-        tool: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-        duration_ms: matrix.duration.as_millis(),
-        interrupted: matrix.interrupted,
-        summary: matrix.summary(),
-        checks: &matrix.columns,
-        targets: &matrix.rows,
-        cells: matrix
-            .cells
-            .iter()
-            .map(|cell| CellOut {
-                cell,
-                vantage: matrix.rows.get(cell.row).and_then(|r| r.vantage.as_deref()),
-            })
-            .collect(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
+    serde_json::to_writer_pretty(&mut *out, &ReportDocument::of(matrix))?;
     writeln!(out)
 }
 
 pub struct Json;
 
-impl super::Render for Json {
-    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+impl Render for Json {
+    fn render(&self, matrix: &Matrix, _: Style, out: &mut dyn Write) -> io::Result<()> {
         render(matrix, out)
     }
 }

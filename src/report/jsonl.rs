@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Cell, Matrix, SCHEMA_VERSION, Summary};
+use super::format::Render;
+use super::model::{Cell, Matrix, Summary};
+use super::style::Style;
+use crate::results::SCHEMA_VERSION;
 
 #[derive(Serialize)]
 struct SummaryLine {
@@ -50,8 +53,8 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
 
 pub struct Jsonl;
 
-impl super::Render for Jsonl {
-    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+impl Render for Jsonl {
+    fn render(&self, matrix: &Matrix, _: Style, out: &mut dyn Write) -> io::Result<()> {
         render(matrix, out)
     }
 }

@@ -3,7 +3,9 @@
 
 use std::io::{self, Write};
 
-use super::Matrix;
+use super::format::Render;
+use super::model::{Matrix, partial_text};
+use super::style::Style;
 use crate::results::Verdict;
 
 fn xml(text: &str) -> String {
@@ -38,7 +40,7 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             r#"    <testcase classname="mve-audit" name="run"><error message="{}"/></testcase>"#,
-            xml(&super::partial_text(signal))
+            xml(&partial_text(signal))
         )?;
     }
     for cell in &matrix.cells {
@@ -79,8 +81,8 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
 
 pub struct Junit;
 
-impl super::Render for Junit {
-    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+impl Render for Junit {
+    fn render(&self, matrix: &Matrix, _: Style, out: &mut dyn Write) -> io::Result<()> {
         render(matrix, out)
     }
 }

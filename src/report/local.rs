@@ -2,9 +2,9 @@
 
 use std::io::{self, Write};
 
-use super::Style;
-use crate::inbound::local::LocalReport;
+use super::style::Style;
 use crate::results::Verdict;
+use crate::results::local::LocalReport;
 
 pub fn render_local_table(
     report: &LocalReport,

@@ -2,7 +2,9 @@
 
 use std::io::{self, Write};
 
-use super::Matrix;
+use super::format::Render;
+use super::model::{Matrix, partial_text};
+use super::style::Style;
 use crate::results::Verdict;
 
 fn escape(text: &str) -> String {
@@ -11,7 +13,7 @@ fn escape(text: &str) -> String {
 
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     if let Some(signal) = matrix.interrupted {
-        writeln!(out, "**{}**\n", super::partial_text(signal))?;
+        writeln!(out, "**{}**\n", partial_text(signal))?;
     }
     let vantages = matrix.has_vantages();
     let mut header = vec!["target".to_string()];
@@ -83,8 +85,8 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
 
 pub struct Markdown;
 
-impl super::Render for Markdown {
-    fn render(&self, matrix: &Matrix, _: super::Style, out: &mut dyn Write) -> io::Result<()> {
+impl Render for Markdown {
+    fn render(&self, matrix: &Matrix, _: Style, out: &mut dyn Write) -> io::Result<()> {
         render(matrix, out)
     }
 }

@@ -8,7 +8,9 @@ use std::io::{self, Write};
 use comfy_table::{Attribute, Cell as TableCell, Color};
 
 use super::fleet::FleetSummary;
-use super::{Matrix, Style};
+use super::format::Render;
+use super::model::{Matrix, count, partial_text};
+use super::style::Style;
 use crate::results::Verdict;
 
 pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -17,7 +19,7 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
         return Ok(());
     }
     if let Some(signal) = matrix.interrupted {
-        writeln!(out, "{}", super::partial_text(signal))?;
+        writeln!(out, "{}", partial_text(signal))?;
     }
     let lines = grid(matrix, style, out)?;
     problems(matrix, style, out)?;
@@ -26,7 +28,7 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
 
 pub struct Table;
 
-impl super::Render for Table {
+impl Render for Table {
     fn render(&self, matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
         if style.summary && !matrix.cells.is_empty() {
             summary(matrix, style, out)
@@ -39,7 +41,7 @@ impl super::Render for Table {
 /// The fleet view: counts per check, then the hosts that did not pass grouped by cause.
 pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if let Some(signal) = matrix.interrupted {
-        writeln!(out, "{}", super::partial_text(signal))?;
+        writeln!(out, "{}", partial_text(signal))?;
     }
     let fleet = FleetSummary::of(matrix);
     let mut table = style.table();
@@ -82,7 +84,7 @@ pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result
         }
     }
     if fleet.healthy > 0 {
-        let hosts = super::count(fleet.healthy, "host", "hosts");
+        let hosts = count(fleet.healthy, "host", "hosts");
         writeln!(out, "\n{hosts} passed every check.")?;
     }
     writeln!(

@@ -1,7 +1,13 @@
 //! Tests of `report`: every format rendered from one fixed result set.
 
 use super::*;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::catalog::{CheckId, Role};
 use crate::results::{Done, Finding};
+use crate::results::{Evidence, State};
 
 /// The findings of the sample run, by check.
 fn finding(check: CheckId) -> Finding {
@@ -75,7 +81,7 @@ pub(crate) fn sample_for(format: Format) -> Matrix {
         ),
     ];
     let columns = [CheckId::Snmp, CheckId::Raw, CheckId::Smtp];
-    let mut collector = Collector::new(&columns, &[], format, false);
+    let mut collector = Collector::new(&columns, &[], format.keep(false));
     for (row, label, role, address, check, port) in cells {
         let finding = match address {
             Some(_) => finding(check),
@@ -362,7 +368,7 @@ fn a_fleet_summary_groups_failures_into_ranges() {
 /// service off, a quarter with SNMP and RAW dropped.
 fn fleet_of(count: u32) -> Matrix {
     let columns = [CheckId::Snmp, CheckId::Http, CheckId::Raw];
-    let mut collector = Collector::new(&columns, &[], Format::Table, false);
+    let mut collector = Collector::new(&columns, &[], Format::Table.keep(false));
     for index in 0..count {
         let address = IpAddr::from(std::net::Ipv4Addr::from(0x7f4d_0000 + index));
         for check in columns {

@@ -12,9 +12,15 @@ use crate::catalog::{CheckId, Probe, Requirement, Role};
 
 mod hints;
 mod judge;
+pub mod local;
+mod names;
 
 pub use hints::hint;
 pub use judge::{Judge, Judged};
+
+/// Bumped whenever a field of a JSON report (`check`, `local`, `catalog`) changes meaning or
+/// disappears.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Exactly one per probe (README "States").
 #[derive(
@@ -140,16 +146,23 @@ pub fn is_required(check: CheckId, promoted: &[CheckId]) -> bool {
 }
 
 /// What decided a state. Every field but `summary` is optional: each probe fills what it saw.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Evidence {
     /// One line a person reads: what answered, or what did not.
     pub summary: String,
     /// The error the OS reported, by its conventional name (`ECONNREFUSED`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errno: Option<&'static str>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "names::interned"
+    )]
+    pub errno: Option<names::Name>,
     /// The ICMP message the errno stands for, where it stands for one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub icmp: Option<&'static str>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "names::interned"
+    )]
+    pub icmp: Option<names::Name>,
     /// The host that sent the ICMP message (a router or firewall when not the target).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp_from: Option<std::net::IpAddr>,

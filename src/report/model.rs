@@ -1,0 +1,238 @@
+//! The matrix model: targets × checks, each cell with its state, verdict, evidence and fix
+//! hint as `results` decided them; the summary counts; and conflicts between vantage points.
+//! Every renderer reads these types, and `merge` reads them back from JSON.
+
+use std::net::IpAddr;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{CheckId, Role, Transport};
+use crate::results::{Evidence, State, Verdict};
+
+/// A row of the matrix.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TargetRow {
+    /// The target as the user wrote it (`printer1`, `192.0.2.7`, `mail:2525`).
+    pub target: Arc<str>,
+    pub role: Role,
+    /// The address probed; `null` when the name did not resolve.
+    pub address: Option<IpAddr>,
+    /// Where the run was made from (`check --vantage`, or the report a `merge` read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vantage: Option<Arc<str>>,
+}
+
+/// One filled cell.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cell {
+    #[serde(skip)]
+    pub row: usize,
+    pub target: Arc<str>,
+    pub address: Option<IpAddr>,
+    pub check: CheckId,
+    pub transport: Transport,
+    pub port: u16,
+    pub required: bool,
+    pub state: State,
+    pub verdict: Verdict,
+    /// Shared and possibly empty: a format that does not show a passing cell's evidence does
+    /// not keep it (see `collect::Keep`).
+    pub evidence: Arc<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Arc<str>>,
+}
+
+/// The evidence of a cell whose evidence is not kept.
+pub(crate) static NO_EVIDENCE: LazyLock<Arc<Evidence>> =
+    LazyLock::new(|| Arc::new(Evidence::default()));
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub cells: usize,
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+}
+
+/// `1 cell`, `2 cells`.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Summary {
+    /// `40960 cells on 4096 targets: 22528 pass, 8192 warn, 10240 fail (21.1s)`.
+    pub fn line(&self, targets: usize, duration: Duration) -> String {
+        format!(
+            "{} on {}: {} pass, {} warn, {} fail ({:.1}s)",
+            count(self.cells, "cell", "cells"),
+            count(targets, "target", "targets"),
+            self.pass,
+            self.warn,
+            self.fail,
+            duration.as_secs_f64()
+        )
+    }
+
+    pub fn add(&mut self, verdict: Verdict) {
+        self.cells += 1;
+        match verdict {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Warn => self.warn += 1,
+            Verdict::Fail => self.fail += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    pub rows: Vec<TargetRow>,
+    pub columns: Vec<CheckId>,
+    pub cells: Vec<Cell>,
+    pub duration: Duration,
+    /// The signal that cut the run short (`SIGINT`, `SIGTERM`): the report is partial, and a
+    /// cell that is missing was not probed.
+    pub interrupted: Option<crate::platform::signals::Interrupt>,
+}
+
+/// The banner a partial report starts with.
+pub(crate) fn partial_text(signal: crate::platform::signals::Interrupt) -> String {
+    format!("PARTIAL REPORT: interrupted by {signal}; cells not shown were not probed")
+}
+
+impl Matrix {
+    /// Where each cell sits: `grid[row * columns + column]` is its index in `cells`.
+    pub fn grid(&self) -> Vec<Option<usize>> {
+        let width = self.columns.len();
+        let mut grid = vec![None; self.rows.len() * width];
+        for (index, cell) in self.cells.iter().enumerate() {
+            if let Some(col) = self.columns.iter().position(|c| *c == cell.check)
+                && let Some(slot) = grid.get_mut(cell.row * width + col)
+            {
+                *slot = Some(index);
+            }
+        }
+        grid
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for cell in &self.cells {
+            summary.add(cell.verdict);
+        }
+        summary
+    }
+
+    /// The peer port `check` was probed on (its first cell's; a column has one port, or an
+    /// override per run). Cells are in row order, so the first row finds it.
+    pub fn port_of(&self, check: CheckId) -> u16 {
+        self.cells
+            .iter()
+            .find(|c| c.check == check)
+            .map_or(0, |c| c.port)
+    }
+
+    /// Names the vantage point every row was probed from.
+    pub fn with_vantage(mut self, vantage: Option<&str>) -> Matrix {
+        if let Some(name) = vantage {
+            let name: Arc<str> = Arc::from(name);
+            for row in &mut self.rows {
+                row.vantage = Some(name.clone());
+            }
+        }
+        self
+    }
+
+    /// Whether rows carry vantage points (a merged matrix).
+    pub fn has_vantages(&self) -> bool {
+        self.rows.iter().any(|r| r.vantage.is_some())
+    }
+
+    /// Cells of one target and check that disagree between vantage points: for each, the
+    /// target, the check, and every vantage with its state.
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        let mut seen: std::collections::BTreeMap<(&str, CheckId), Vec<(&str, State)>> =
+            std::collections::BTreeMap::new();
+        for cell in &self.cells {
+            let vantage = self
+                .rows
+                .get(cell.row)
+                .and_then(|r| r.vantage.as_deref())
+                .unwrap_or("");
+            seen.entry((&cell.target, cell.check))
+                .or_default()
+                .push((vantage, cell.state));
+        }
+        seen.into_iter()
+            .filter(|(_, states)| states.iter().any(|(_, s)| *s != states[0].1))
+            .map(|((target, check), states)| Conflict {
+                target: target.to_string(),
+                check,
+                states: states
+                    .into_iter()
+                    .map(|(v, s)| (v.to_string(), s))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The rows with a cell that did not pass, and only their cells.
+    pub fn failures_only(&self) -> Matrix {
+        let mut keep = vec![false; self.rows.len()];
+        for cell in self.cells.iter().filter(|c| c.verdict != Verdict::Pass) {
+            if let Some(k) = keep.get_mut(cell.row) {
+                *k = true;
+            }
+        }
+        let mut new_index = vec![usize::MAX; self.rows.len()];
+        let mut rows = Vec::new();
+        for (index, row) in self.rows.iter().enumerate() {
+            if keep[index] {
+                new_index[index] = rows.len();
+                rows.push(row.clone());
+            }
+        }
+        let cells = self
+            .cells
+            .iter()
+            .filter(|c| keep.get(c.row) == Some(&true))
+            .map(|c| Cell {
+                row: new_index[c.row],
+                ..c.clone()
+            })
+            .collect();
+        Matrix {
+            rows,
+            columns: self.columns.clone(),
+            cells,
+            duration: self.duration,
+            interrupted: self.interrupted,
+        }
+    }
+}
+
+/// One target and check seen differently from two vantage points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub target: String,
+    pub check: CheckId,
+    pub states: Vec<(String, State)>,
+}
+
+impl Conflict {
+    /// `CONFLICT 192.0.2.7 snmp: site-a open, site-b filtered`.
+    pub fn line(&self) -> String {
+        let states: Vec<String> = self
+            .states
+            .iter()
+            .map(|(vantage, state)| format!("{vantage} {state}"))
+            .collect();
+        format!(
+            "CONFLICT {} {}: {}",
+            self.target,
+            self.check,
+            states.join(", ")
+        )
+    }
+}
