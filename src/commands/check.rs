@@ -43,7 +43,7 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     let dry_run = dry_run_of(&estimate, &probes, timing, fd_limit);
     if config.dry_run {
         let mut out = io::stdout().lock();
-        report::render_dry_run(&dry_run, config.format, &mut out)?;
+        config.format.render_dry_run(&dry_run, &mut out)?;
         out.flush()?;
         return Ok(Outcome::Passed);
     }

@@ -2,9 +2,8 @@
 
 use std::io::{self, Write};
 
-use super::format::Render;
 use super::model::{Cell, Matrix, partial_text};
-use super::style::Style;
+use super::style::{Render, Style};
 
 const HEADER: [&str; 11] = [
     "target",

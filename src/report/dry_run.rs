@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::format::Format;
 use crate::catalog::CheckId;
 
 /// The plan of a run and its cost at worst.
@@ -81,18 +80,21 @@ struct DryRunJson<'a> {
     plan: &'a DryRun,
 }
 
-pub fn render_dry_run(plan: &DryRun, format: Format, out: &mut dyn Write) -> io::Result<()> {
-    if matches!(format, Format::Json | Format::Jsonl) {
-        let report = DryRunJson {
-            dry_run: true,
-            plan: &DryRun {
-                estimated_seconds: (plan.estimated_seconds * 10.0).round() / 10.0,
-                ..plan.clone()
-            },
-        };
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        return writeln!(out);
-    }
+/// The plan as JSON, for programs.
+pub fn write_json(plan: &DryRun, out: &mut dyn Write) -> io::Result<()> {
+    let report = DryRunJson {
+        dry_run: true,
+        plan: &DryRun {
+            estimated_seconds: (plan.estimated_seconds * 10.0).round() / 10.0,
+            ..plan.clone()
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}
+
+/// The plan as text, for people.
+pub fn write_text(plan: &DryRun, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Dry run: nothing was sent and no name was looked up.")?;
     writeln!(out, "targets:       {}", grouped(plan.targets))?;
     for check in &plan.checks {
@@ -165,7 +167,7 @@ mod tests {
             checks: vec![check(CheckId::Snmp, 4, 6), check(CheckId::Raw, 1, 2)],
         };
         let mut out = Vec::new();
-        render_dry_run(&plan, Format::Table, &mut out).unwrap();
+        write_text(&plan, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("nothing was sent"), "{text}");
         assert!(text.contains("snmp"), "{text}");
@@ -173,7 +175,7 @@ mod tests {
         assert!(text.contains("at most 5,000"), "{text}");
         assert!(text.contains("at most 11.0 s"), "{text}");
         let mut out = Vec::new();
-        render_dry_run(&plan, Format::Json, &mut out).unwrap();
+        write_json(&plan, &mut out).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(json["dry_run"], true);
         assert_eq!(json["packets_at_most"], 5000);

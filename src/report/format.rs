@@ -5,14 +5,10 @@
 
 use std::io::{self, Write};
 
+use super::dry_run::{self, DryRun};
 use super::model::Matrix;
-use super::style::Style;
+use super::style::{Render, Style};
 use super::{csv, html, json, jsonl, junit, markdown, table};
-
-/// One renderer per format: pure, from a matrix and a style to bytes.
-pub trait Render: Sync {
-    fn render(&self, matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()>;
-}
 
 /// The output formats of `check`, `listen`, `send` and `merge`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +149,18 @@ impl Format {
     /// Whether the format is written cell by cell (the others need the whole matrix).
     pub fn stream(self) -> Option<Stream> {
         self.spec().stream
+    }
+}
+
+impl Format {
+    /// Draws a dry run's plan: JSON for the formats programs read, else text.
+    pub fn render_dry_run(self, plan: &DryRun, out: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Format::Json | Format::Jsonl => dry_run::write_json(plan, out),
+            Format::Table | Format::Csv | Format::Junit | Format::Markdown | Format::Html => {
+                dry_run::write_text(plan, out)
+            }
+        }
     }
 }
 

@@ -6,9 +6,8 @@
 use std::io::{self, Write};
 
 use super::fleet::FleetSummary;
-use super::format::Render;
 use super::model::{Cell, Matrix, partial_text};
-use super::style::Style;
+use super::style::{Render, Style};
 use crate::results::Verdict;
 
 const STYLE: &str = "\

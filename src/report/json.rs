@@ -7,9 +7,8 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::format::Render;
 use super::model::{Cell, Matrix, Summary, TargetRow};
-use super::style::Style;
+use super::style::{Render, Style};
 use crate::catalog::CheckId;
 use crate::platform::signals::Interrupt;
 use crate::results::SCHEMA_VERSION;

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::format::Render;
 use super::model::{Cell, Matrix, Summary};
-use super::style::Style;
+use super::style::{Render, Style};
 use crate::results::SCHEMA_VERSION;
 
 #[derive(Serialize)]

@@ -3,9 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::format::Render;
 use super::model::{Matrix, partial_text};
-use super::style::Style;
+use super::style::{Render, Style};
 use crate::results::Verdict;
 
 fn xml(text: &str) -> String {

@@ -23,12 +23,12 @@ mod table;
 
 pub use catalog::{render_catalog_json, render_catalog_table};
 pub use collect::{CellMaker, Collector, Sink, Streamer};
-pub use dry_run::{DryRun, DryRunCheck, estimate_line, render_dry_run};
-pub use format::{Format, FormatSpec, Keep, ListFormat, Render, Stream};
+pub use dry_run::{DryRun, DryRunCheck, estimate_line};
+pub use format::{Format, FormatSpec, Keep, ListFormat, Stream};
 pub use json::ReportDocument;
 pub use local::{render_local_json, render_local_table};
 pub use model::{Cell, Conflict, Matrix, Summary, TargetRow};
-pub use style::Style;
+pub use style::{Render, Style};
 
 pub use crate::results::SCHEMA_VERSION;
 

@@ -38,7 +38,7 @@ pub struct Cell {
     pub state: State,
     pub verdict: Verdict,
     /// Shared and possibly empty: a format that does not show a passing cell's evidence does
-    /// not keep it (see `collect::Keep`).
+    /// not keep it (see `format::Keep`).
     pub evidence: Arc<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<Arc<str>>,

@@ -1,4 +1,9 @@
-//! How a report is drawn: colour, terminal width, how much it shows.
+//! How a report is drawn (colour, terminal width, how much it shows), and the one interface
+//! every renderer implements.
+
+use std::io::{self, Write};
+
+use super::model::Matrix;
 
 /// How a report is drawn.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,4 +43,9 @@ impl Style {
         }
         table
     }
+}
+
+/// One renderer per format: pure, from a matrix and a style to bytes.
+pub trait Render: Sync {
+    fn render(&self, matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()>;
 }

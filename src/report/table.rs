@@ -8,9 +8,8 @@ use std::io::{self, Write};
 use comfy_table::{Attribute, Cell as TableCell, Color};
 
 use super::fleet::FleetSummary;
-use super::format::Render;
 use super::model::{Matrix, count, partial_text};
-use super::style::Style;
+use super::style::{Render, Style};
 use crate::results::Verdict;
 
 pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
