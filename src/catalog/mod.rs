@@ -148,6 +148,17 @@ pub enum Role {
 }
 
 impl Role {
+    /// The roles named by a flag of their own (`--sqlserver`, …) and a profile key of the same
+    /// name under `[targets]`, in the order `--help` lists them after `--printers`.
+    pub const SERVICES: [Role; 6] = [
+        Role::Sqlserver,
+        Role::Firebird,
+        Role::Smtp,
+        Role::Ldap,
+        Role::Ldaps,
+        Role::Kerberos,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Printer => "printer",
@@ -158,6 +169,31 @@ impl Role {
             Role::Ldaps => "ldaps",
             Role::Kerberos => "kerberos",
             Role::Server => "server",
+        }
+    }
+
+    /// What a target of this role is, for its flag's help.
+    pub fn what(self) -> &'static str {
+        match self {
+            Role::Printer => "Printers",
+            Role::Sqlserver => "SQL Server database",
+            Role::Firebird => "Firebird database",
+            Role::Smtp => "Mail server for e-mail alerts",
+            Role::Ldap => "LDAP directory",
+            Role::Ldaps => "LDAPS directory",
+            Role::Kerberos => "Kerberos KDC",
+            Role::Server => "The MVE server",
+        }
+    }
+
+    /// The flag's help: what the target is and the port probed when none is given (the
+    /// role's first path in the catalog).
+    pub fn flag_help(self) -> String {
+        let first = CATALOG.iter().find(|p| p.role == self);
+        match first.and_then(|p| p.peer.default_port().map(|port| (port, p.transport))) {
+            Some((port, Transport::Udp)) => format!("{} (default port {port}/udp)", self.what()),
+            Some((port, Transport::Tcp)) => format!("{} (default port {port})", self.what()),
+            None => self.what().to_string(),
         }
     }
 }
@@ -394,6 +430,17 @@ mod tests {
             assert_eq!(path.role == Role::Server, inbound, "{}", path.id_str);
             assert_eq!(path.server_port() != 0, inbound, "{}", path.id_str);
         }
+    }
+
+    #[test]
+    fn every_role_of_a_target_has_a_flag() {
+        for path in CATALOG.iter() {
+            let role = path.role;
+            let flagged = role == Role::Printer || Role::SERVICES.contains(&role);
+            assert_eq!(flagged, path.is_outbound(), "{}", path.id_str);
+        }
+        assert_eq!(Role::Sqlserver.flag_help(), "SQL Server database (default port 1433)");
+        assert_eq!(Role::Kerberos.flag_help(), "Kerberos KDC (default port 88/udp)");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::output::ColorChoice;
 use super::profile::{Profile, ProfileError, load_profile};
 use super::snmp::SnmpError;
 use super::sources::{Defaults, Env, profile_origin};
+use super::targets::TargetArgs;
 use crate::catalog::CheckId;
 use crate::engine::Timing;
 use crate::probes::ProbeSettings;
@@ -54,8 +55,9 @@ pub enum ConfigError {
     #[error(transparent)]
     Target(#[from] TargetError),
     #[error(
-        "no targets: name printers with --printers, a service with --sqlserver, --firebird, \
-         --smtp, --ldap, --ldaps or --kerberos, or give a --profile that has some"
+        "no targets: name printers with --printers, a service with {}, or give a --profile \
+         that has some",
+        service_flags()
     )]
     NoTargets,
     #[error("{origin}: a Kerberos realm cannot be empty")]
@@ -74,6 +76,16 @@ pub enum ConfigError {
         server: String,
         source: ResolveError,
     },
+}
+
+/// `--sqlserver, --firebird, … or --kerberos`.
+fn service_flags() -> String {
+    let flags: Vec<String> = TargetArgs::flags().into_iter().skip(1).collect();
+    match flags.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// Reads the profile (when named) and the environment, then merges.
@@ -173,14 +185,13 @@ fn merge_targets(
         }
     }
     let from_profile = profile.targets.services();
-    for ((role, flag, from_flag), (_, key, in_profile)) in
+    for ((role, _, from_flag), (_, _, in_profile)) in
         args.targets.services().into_iter().zip(from_profile)
     {
         let (values, origin) = if from_flag.is_empty() {
-            let key = format!("targets.{}", key.trim_start_matches('-'));
-            (in_profile, profile_origin(shown, &key))
+            (in_profile, profile_origin(shown, &format!("targets.{role}")))
         } else {
-            (from_flag, Origin::Flag(flag))
+            (from_flag, Origin::RoleFlag(role))
         };
         for value in values {
             for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {

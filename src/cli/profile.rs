@@ -291,7 +291,10 @@ npap = "00 01 02"
         )
         .unwrap();
         assert_eq!(profile.targets.printers.len(), 2);
-        assert_eq!(profile.targets.smtp, ["mail.example.test:2525"]);
+        assert_eq!(
+            profile.targets.services[&crate::catalog::Role::Smtp],
+            ["mail.example.test:2525"]
+        );
         assert_eq!(profile.checks.skip, [CheckId::Xmlnt]);
         assert_eq!(profile.ports[&CheckId::Raw], PortValue(9101));
         assert_eq!(

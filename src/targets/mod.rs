@@ -22,6 +22,8 @@ pub use set::{TargetSet, Targets};
 pub enum Origin {
     /// A command-line flag such as `--printers`.
     Flag(&'static str),
+    /// The flag of a service role, `--smtp` for `Role::Smtp`.
+    RoleFlag(Role),
     /// A key of a profile file.
     Profile { file: String, key: String },
     /// A line of an `@FILE` target list.
@@ -32,6 +34,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Flag(flag) => write!(f, "{flag}"),
+            Origin::RoleFlag(role) => write!(f, "--{role}"),
             Origin::Profile { file, key } => write!(f, "{file}: {key}"),
             Origin::ListFile { file, line } => write!(f, "{file}:{line}"),
         }
