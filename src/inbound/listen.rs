@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
-use super::{ACK_TAG, PROBE_PATH, PROBE_TAG};
+use super::{ACK_TAG, PROBE_PATH, PROBE_TAG, alert_source_port};
 use crate::catalog::CheckId;
 use crate::transport::stream::{ReadEnd, read_until, write_all};
 
@@ -138,16 +138,18 @@ impl Listener {
                         .send_to(format!("{ACK_TAG} {nonce}").as_bytes(), from)
                         .await;
                 }
-                let guess = match (&nonce, from.port()) {
-                    (Some(_), _) => "mve-audit send probe",
-                    (None, 9300) => "NPAP alert? (from source port 9300)",
-                    (None, _) => "unknown datagram",
+                let guess = match nonce {
+                    Some(_) => "mve-audit send probe".to_string(),
+                    None if from.port() == alert_source_port() => {
+                        format!("NPAP alert? (from source port {})", alert_source_port())
+                    }
+                    None => "unknown datagram".to_string(),
                 };
                 let _ = udp_arrivals.send(Arrival {
                     path: CheckId::NpapAlerts,
                     from,
                     size: len,
-                    guess: guess.to_string(),
+                    guess,
                     nonce,
                     at_ms: started.elapsed().as_millis(),
                 });

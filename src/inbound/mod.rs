@@ -9,13 +9,22 @@ pub mod send;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::catalog::Transport;
+use crate::catalog::{CheckId, PeerSide, Transport};
 
 /// Tags that pair a sender's probe with the listener's acknowledgement.
 pub const PROBE_TAG: &str = "MVE-AUDIT-PROBE";
 pub const ACK_TAG: &str = "MVE-AUDIT-ACK";
 /// The HTTPS path a sender asks for.
 pub const PROBE_PATH: &str = "/mve-audit/probe";
+
+/// The port printers send alerts from (the catalog's npap-alerts row: 9300).
+pub fn alert_source_port() -> u16 {
+    match CheckId::NpapAlerts.path().peer {
+        PeerSide::From { port } | PeerSide::Fixed { port } => port,
+        PeerSide::UserDefined { default } => default,
+        PeerSide::Any => 0,
+    }
+}
 
 /// A port and its transport, written `udp/9187` or `tcp/443`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{ACK_TAG, PROBE_PATH, PROBE_TAG, nonce_text};
-use crate::catalog::{CheckId, PeerSide};
+use super::{ACK_TAG, PROBE_PATH, PROBE_TAG, alert_source_port, nonce_text};
 use crate::results::{Evidence, Finding, State};
 use crate::transport::evidence::{no_reply, stamp, tls_failure};
 use crate::transport::stream::{ReadEnd, read_until, write_all};
@@ -22,16 +21,6 @@ pub struct SendSettings {
     pub retries: u32,
 }
 
-/// The port printers send alerts from (the catalog's npap-alerts row: 9300).
-fn printer_source_port() -> u16 {
-    match CheckId::NpapAlerts.path().peer {
-        PeerSide::From { port } => port,
-        PeerSide::Fixed { port } => port,
-        PeerSide::UserDefined { default } => default,
-        PeerSide::Any => 0,
-    }
-}
-
 /// The alert path: UDP from 9300 (when this host can bind it) to the server's 9187.
 pub async fn alert(peer: SocketAddr, settings: &SendSettings) -> Finding {
     let nonce = nonce_text();
@@ -39,7 +28,7 @@ pub async fn alert(peer: SocketAddr, settings: &SendSettings) -> Finding {
     let options = UdpOptions {
         timeout: settings.timeout,
         retries: settings.retries,
-        source: SourcePort::Fixed(printer_source_port()),
+        source: SourcePort::Fixed(alert_source_port()),
     };
     let pacer = Pacer::new(0, 0);
     let exchange = transport::exchange(peer, payload.as_bytes(), options, &pacer).await;
