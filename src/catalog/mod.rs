@@ -439,8 +439,14 @@ mod tests {
             let flagged = role == Role::Printer || Role::SERVICES.contains(&role);
             assert_eq!(flagged, path.is_outbound(), "{}", path.id_str);
         }
-        assert_eq!(Role::Sqlserver.flag_help(), "SQL Server database (default port 1433)");
-        assert_eq!(Role::Kerberos.flag_help(), "Kerberos KDC (default port 88/udp)");
+        assert_eq!(
+            Role::Sqlserver.flag_help(),
+            "SQL Server database (default port 1433)"
+        );
+        assert_eq!(
+            Role::Kerberos.flag_help(),
+            "Kerberos KDC (default port 88/udp)"
+        );
     }
 
     #[test]

@@ -189,7 +189,10 @@ fn merge_targets(
         args.targets.services().into_iter().zip(from_profile)
     {
         let (values, origin) = if from_flag.is_empty() {
-            (in_profile, profile_origin(shown, &format!("targets.{role}")))
+            (
+                in_profile,
+                profile_origin(shown, &format!("targets.{role}")),
+            )
         } else {
             (from_flag, Origin::RoleFlag(role))
         };

@@ -57,18 +57,16 @@ impl Args for TargetArgs {
             )
             .help_heading("Targets")
             .action(ArgAction::Append);
-        Role::SERVICES
-            .iter()
-            .fold(cmd.arg(printers), |cmd, role| {
-                cmd.arg(
-                    Arg::new(role.as_str())
-                        .long(role.as_str())
-                        .value_name("HOST[:PORT]")
-                        .help(role.flag_help())
-                        .help_heading("Targets")
-                        .action(ArgAction::Append),
-                )
-            })
+        Role::SERVICES.iter().fold(cmd.arg(printers), |cmd, role| {
+            cmd.arg(
+                Arg::new(role.as_str())
+                    .long(role.as_str())
+                    .value_name("HOST[:PORT]")
+                    .help(role.flag_help())
+                    .help_heading("Targets")
+                    .action(ArgAction::Append),
+            )
+        })
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {
