@@ -124,7 +124,7 @@ impl Merged {
                 self.columns.push(*check);
             }
         }
-        for document in report.cells {
+        for document in report.cells.into_read() {
             let cell = document.cell.into_owned();
             let row = *index
                 .get(&cell.target)

@@ -29,7 +29,60 @@ pub struct ReportDocument<'a> {
     pub summary: Summary,
     pub checks: Cow<'a, [CheckId]>,
     pub targets: Cow<'a, [TargetRow]>,
-    pub cells: Vec<CellDocument<'a>>,
+    pub cells: Cells<'a>,
+}
+
+/// The cells of a report: written straight from the matrix, one at a time (a fleet's report
+/// is not copied to be written), or read into a list.
+#[derive(Debug)]
+pub enum Cells<'a> {
+    Of(&'a Matrix),
+    Read(Vec<CellDocument<'a>>),
+}
+
+impl Cells<'_> {
+    /// The cells read from a report (none for a report being written).
+    pub fn into_read(self) -> Vec<CellDocument<'static>> {
+        match self {
+            Cells::Of(_) => Vec::new(),
+            Cells::Read(cells) => cells
+                .into_iter()
+                .map(|c| CellDocument {
+                    cell: Cow::Owned(c.cell.into_owned()),
+                    vantage: c.vantage.map(|v| Cow::Owned(v.into_owned())),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Serialize for Cells<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        match self {
+            Cells::Read(cells) => cells.serialize(s),
+            Cells::Of(matrix) => {
+                let mut seq = s.serialize_seq(Some(matrix.cells.len()))?;
+                for cell in &matrix.cells {
+                    seq.serialize_element(&CellDocument {
+                        cell: Cow::Borrowed(cell),
+                        vantage: matrix
+                            .rows
+                            .get(cell.row)
+                            .and_then(|r| r.vantage.as_deref())
+                            .map(Cow::Borrowed),
+                    })?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+impl<'de, 'a> Deserialize<'de> for Cells<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<CellDocument<'a>>::deserialize(d).map(Cells::Read)
+    }
 }
 
 /// A cell with the vantage point of its row, when the matrix has them.
@@ -53,18 +106,7 @@ impl<'a> ReportDocument<'a> {
             summary: matrix.summary(),
             checks: Cow::Borrowed(&matrix.columns),
             targets: Cow::Borrowed(&matrix.rows),
-            cells: matrix
-                .cells
-                .iter()
-                .map(|cell| CellDocument {
-                    cell: Cow::Borrowed(cell),
-                    vantage: matrix
-                        .rows
-                        .get(cell.row)
-                        .and_then(|r| r.vantage.as_deref())
-                        .map(Cow::Borrowed),
-                })
-                .collect(),
+            cells: Cells::Of(matrix),
         }
     }
 }
