@@ -86,6 +86,10 @@ mod tests {
         for (script, why) in rows {
             let found = firebird(scripted(script), deadline()).await;
             assert_eq!(found.state, State::Open, "{why}: {found:?}");
+            assert!(
+                found.unproven.is_some(),
+                "an open verifying check says why: {found:?}"
+            );
             assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
         }
     }

@@ -63,6 +63,10 @@ mod tests {
         for (script, why) in rows {
             let found = ftp(scripted(script), deadline()).await;
             assert_eq!(found.state, State::Open, "{why}: {found:?}");
+            assert!(
+                found.unproven.is_some(),
+                "an open verifying check says why: {found:?}"
+            );
             assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
         }
     }
@@ -73,6 +77,10 @@ mod tests {
             let script = vec![say(banner), Step::Endless(1 << 20)];
             let found = ftp(scripted(script), deadline()).await;
             assert_eq!(found.state, State::Open, "{found:?}");
+            assert!(
+                found.unproven.is_some(),
+                "an open verifying check says why: {found:?}"
+            );
             assert!(found.evidence.summary.contains("read limit"), "{found:?}");
         }
     }

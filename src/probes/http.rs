@@ -5,7 +5,7 @@ use tokio::time::Instant;
 
 use super::tcp::{MAX_TEXT, Stream, ask, not_protocol, tls, tls_summary, unconfirmed};
 use super::tls_evidence;
-use crate::results::{Evidence, Finding, State};
+use crate::results::{Evidence, Finding, State, Unproven};
 use crate::transport::evidence::tls_failure;
 use crate::transport::stream::ReadEnd;
 use crate::transport::tls::Handshake;
@@ -58,14 +58,14 @@ pub async fn https<S: Stream>(stream: S, host: &str, deadline: Instant) -> Findi
     };
     let (mut evidence, warning) = tls_evidence(&facts);
     let inner = http(session, host, deadline).await;
-    let state = if inner.state == State::Verified {
-        State::Verified
-    } else {
-        State::Open
-    };
     evidence.summary = format!("{}; {}", tls_summary(&facts), inner.evidence.summary);
     evidence.facts.extend(inner.evidence.facts);
-    Finding::new(state, evidence).maybe_warn(warning)
+    let finding = if inner.state == State::Verified {
+        Finding::new(State::Verified, evidence)
+    } else {
+        Finding::unproven(evidence, inner.unproven.unwrap_or(Unproven::NotVerified))
+    };
+    finding.maybe_warn(warning)
 }
 
 #[cfg(test)]
@@ -103,6 +103,10 @@ mod tests {
         for (script, why) in rows {
             let found = http(scripted(script), "printer.test", deadline()).await;
             assert_eq!(found.state, State::Open, "{why}: {found:?}");
+            assert!(
+                found.unproven.is_some(),
+                "an open verifying check says why: {found:?}"
+            );
             assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
         }
     }
@@ -133,11 +137,19 @@ mod tests {
         let plain = https(scripted(answer(NGINX_HEAD)), "printer.test", deadline()).await;
         assert_eq!(plain.state, State::Open, "{plain:?}");
         assert!(
+            plain.unproven.is_some(),
+            "an open verifying check says why: {plain:?}"
+        );
+        assert!(
             plain.evidence.summary.contains("TCP open, but"),
             "{plain:?}"
         );
         let stalled = https(scripted(vec![Step::Stall]), "printer.test", deadline()).await;
         assert_eq!(stalled.state, State::Open, "{stalled:?}");
+        assert!(
+            stalled.unproven.is_some(),
+            "an open verifying check says why: {stalled:?}"
+        );
         assert!(
             stalled.evidence.summary.contains("did not finish in time"),
             "{stalled:?}"
@@ -145,6 +157,10 @@ mod tests {
         let garbage = tls_scripted("printer.test", 365, answer(b"\x00\x01garbage"));
         let inner = https(garbage, "printer.test", deadline()).await;
         assert_eq!(inner.state, State::Open, "{inner:?}");
+        assert!(
+            inner.unproven.is_some(),
+            "an open verifying check says why: {inner:?}"
+        );
         assert!(inner.evidence.summary.contains("is not HTTP"), "{inner:?}");
     }
 
@@ -193,6 +209,11 @@ mod tests {
         for (script, state, why) in rows {
             let found = http(scripted(script), "printer.test", deadline()).await;
             assert_eq!(found.state, state, "{why}: {found:?}");
+            assert_eq!(
+                found.unproven.is_some(),
+                state == State::Open,
+                "an open verifying check says why, and only then: {found:?}"
+            );
             assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
         }
     }
@@ -208,6 +229,10 @@ mod tests {
         .await;
         assert_eq!(stalled.state, State::Open, "{stalled:?}");
         assert!(
+            stalled.unproven.is_some(),
+            "an open verifying check says why: {stalled:?}"
+        );
+        assert!(
             stalled.evidence.summary.contains("did not finish in time"),
             "{stalled:?}"
         );
@@ -215,12 +240,20 @@ mod tests {
         let reset = https(scripted(vec![Step::HearOne]), "p.test", deadline()).await;
         assert_eq!(reset.state, State::Open, "{reset:?}");
         assert!(
+            reset.unproven.is_some(),
+            "an open verifying check says why: {reset:?}"
+        );
+        assert!(
             reset.evidence.summary.contains("closed the connection"),
             "{reset:?}"
         );
         // Answers the ClientHello with garbage.
         let garbage = https(scripted(answer(&[0x15; 64])), "p.test", deadline()).await;
         assert_eq!(garbage.state, State::Open, "{garbage:?}");
+        assert!(
+            garbage.unproven.is_some(),
+            "an open verifying check says why: {garbage:?}"
+        );
         assert!(
             garbage.evidence.summary.starts_with("TCP open, but"),
             "{garbage:?}"

@@ -5,7 +5,7 @@ use super::snmp_client::SnmpGetter;
 use super::{Datagrams, NetworkProber};
 use crate::clock;
 use crate::engine::Job;
-use crate::results::{Finding, State};
+use crate::results::{Finding, State, Unproven};
 use crate::transport::evidence::{no_reply, reply_evidence};
 use crate::transport::{SourcePort, UdpOutcome};
 use crate::wire::{kerberos, nonce};
@@ -59,7 +59,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
             }
             Err(_) => {
                 evidence.summary = format!("UDP reply of {} bytes, but not Kerberos", bytes.len());
-                Finding::new(State::Open, evidence)
+                Finding::unproven(evidence, Unproven::WrongProtocol)
             }
         }
     }
@@ -118,6 +118,11 @@ mod tests {
         for (answer, state, why) in rows {
             let found = kerberos_with(answer).await;
             assert_eq!(found.state, state, "{why}: {found:?}");
+            assert_eq!(
+                found.unproven.is_some(),
+                state == State::Open,
+                "an open verifying check says why, and only then: {found:?}"
+            );
             assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
         }
     }

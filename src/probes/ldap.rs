@@ -119,6 +119,10 @@ mod tests {
         for (script, why) in rows {
             let found = ldap(scripted(script), deadline()).await;
             assert_eq!(found.state, State::Open, "{why}: {found:?}");
+            assert!(
+                found.unproven.is_some(),
+                "an open verifying check says why: {found:?}"
+            );
             assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
         }
     }
@@ -142,11 +146,19 @@ mod tests {
         let found = ldaps(peer, "ldap.test", deadline()).await;
         assert_eq!(found.state, State::Open, "{found:?}");
         assert!(
+            found.unproven.is_some(),
+            "an open verifying check says why: {found:?}"
+        );
+        assert!(
             found.evidence.summary.contains("no answer before"),
             "{found:?}"
         );
         assert_eq!(found.evidence.facts["cert_subject"], "CN=ldap.test");
         let plain = ldaps(scripted(answer(SLAPD_ROOT_DSE)), "ldap.test", deadline()).await;
         assert_eq!(plain.state, State::Open, "{plain:?}");
+        assert!(
+            plain.unproven.is_some(),
+            "an open verifying check says why: {plain:?}"
+        );
     }
 }

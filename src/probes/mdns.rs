@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use super::snmp_client::SnmpGetter;
 use super::{Datagrams, NetworkProber};
 use crate::engine::Job;
-use crate::results::{Finding, State};
+use crate::results::{Finding, State, Unproven};
 use crate::transport::evidence::{no_reply, reply_evidence};
 use crate::transport::{SourcePort, UdpOutcome};
 use crate::wire::{dns, nonce};
@@ -22,9 +22,9 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
             Ok(answer) if answer.is_response => answer,
             _ => {
                 let summary = format!("UDP reply of {} bytes, but not a DNS answer", bytes.len());
-                return Finding::new(
-                    State::Open,
+                return Finding::unproven(
                     reply_evidence(summary, job.peer, bytes, &first),
+                    Unproven::WrongProtocol,
                 );
             }
         };
@@ -156,6 +156,11 @@ mod tests {
         for (answer, state, why) in rows {
             let found = mdns_of(move |_, _| answer.clone()).await;
             assert_eq!(found.state, state, "{why}: {found:?}");
+            assert_eq!(
+                found.unproven.is_some(),
+                state == State::Open,
+                "an open verifying check says why, and only then: {found:?}"
+            );
             assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
         }
     }

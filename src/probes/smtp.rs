@@ -215,11 +215,19 @@ mod tests {
         let garbage = smtp(scripted(vec![say(b"\x00\x01\x02\r\n")]), PEER, deadline()).await;
         assert_eq!(garbage.state, State::Open, "{garbage:?}");
         assert!(
+            garbage.unproven.is_some(),
+            "an open verifying check says why: {garbage:?}"
+        );
+        assert!(
             garbage.evidence.summary.contains("is not SMTP"),
             "{garbage:?}"
         );
         let silent = smtp(scripted(vec![Step::Stall]), PEER, deadline()).await;
         assert_eq!(silent.state, State::Open, "{silent:?}");
+        assert!(
+            silent.unproven.is_some(),
+            "an open verifying check says why: {silent:?}"
+        );
         assert!(
             silent.evidence.summary.contains("no answer before"),
             "{silent:?}"
@@ -232,6 +240,10 @@ mod tests {
             let script = vec![say(banner), Step::Endless(1 << 20)];
             let found = smtp(scripted(script), PEER, deadline()).await;
             assert_eq!(found.state, State::Open, "{found:?}");
+            assert!(
+                found.unproven.is_some(),
+                "an open verifying check says why: {found:?}"
+            );
             assert!(found.evidence.reply_len <= Some(16 * 1024), "{found:?}");
         }
     }

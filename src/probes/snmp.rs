@@ -8,7 +8,7 @@ use super::snmp_client::{SnmpCredentials, SnmpGetError, SnmpGetter, SystemInfo};
 use super::udp::overlapped;
 use super::{Datagrams, NetworkProber};
 use crate::engine::Job;
-use crate::results::{Evidence, Finding, State, hex_head};
+use crate::results::{Evidence, Finding, State, Unproven, hex_head};
 use crate::transport::evidence::{no_reply, reply_evidence, stamp};
 use crate::transport::{SourcePort, UdpExchange, UdpOptions, UdpOutcome};
 use crate::wire::{nonce, snmp};
@@ -102,7 +102,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                         "UDP reply of {} bytes, but not SNMP; {version} GET: {err}",
                         bytes.len()
                     );
-                    Finding::new(State::Open, evidence)
+                    Finding::unproven(evidence, Unproven::WrongProtocol)
                 }
                 _ => {
                     let mut finding = no_reply(discovery, self.settings.timing.timeout);
@@ -360,6 +360,11 @@ mod tests {
         for (answer, state, why) in rows {
             let found = snmp_of(move |_, _| answer.clone()).await;
             assert_eq!(found.state, state, "{why}: {found:?}");
+            assert_eq!(
+                found.unproven.is_some(),
+                state == State::Open,
+                "an open verifying check says why, and only then: {found:?}"
+            );
             assert!(found.evidence.summary.contains(why), "{why}: {found:?}");
         }
     }
@@ -372,6 +377,10 @@ mod tests {
         })
         .await;
         assert_eq!(found.state, State::Open, "{found:?}");
+        assert!(
+            found.unproven.is_some(),
+            "an open verifying check says why: {found:?}"
+        );
         assert!(found.evidence.summary.contains("not SNMP"), "{found:?}");
     }
 }

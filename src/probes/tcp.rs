@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
 use crate::clock::date_text;
-use crate::results::{Evidence, Finding, State, hex_head};
+use crate::results::{Evidence, Finding, State, Unproven, hex_head};
 use crate::transport::stream::{ReadEnd, read_until, write_all};
 use crate::transport::tls::{Handshake, TlsFacts, handshake};
 use crate::wire::text;
@@ -30,11 +30,14 @@ pub(super) fn unconfirmed<T>(expected: &str, end: &ReadEnd<T>, reply: &[u8]) -> 
         "TCP open, but no {expected} answer: {}",
         end.describe()
     ));
-    if !reply.is_empty() {
+    let why = if reply.is_empty() {
+        Unproven::NoAnswer
+    } else {
         evidence.reply_len = Some(reply.len());
         evidence.reply_head = Some(hex_head(reply, 16));
-    }
-    Finding::new(State::Open, evidence)
+        Unproven::CutShort
+    };
+    Finding::unproven(evidence, why)
 }
 
 pub(super) fn not_protocol(expected: &str, reply: &[u8]) -> Finding {
@@ -45,7 +48,7 @@ pub(super) fn not_protocol(expected: &str, reply: &[u8]) -> Finding {
     ));
     evidence.reply_len = Some(reply.len());
     evidence.reply_head = Some(hex_head(reply, 16));
-    Finding::new(State::Open, evidence)
+    Finding::unproven(evidence, Unproven::WrongProtocol)
 }
 
 /// Sends `request`, then reads until `done` accepts the reply; `Err` is the finding of a

@@ -100,6 +100,7 @@ impl CellMaker {
             required,
             verdict,
             hint,
+            unproven,
         } = self.judge.judge(&done);
         let Done {
             row,
@@ -120,6 +121,7 @@ impl CellMaker {
             port,
             required,
             state: finding.state,
+            unproven,
             verdict,
             evidence,
             hint,

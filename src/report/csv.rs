@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::model::{Cell, Matrix, partial_text};
 use super::style::{Render, Style};
 
-const HEADER: [&str; 11] = [
+const HEADER: [&str; 12] = [
     "target",
     "address",
     "check",
@@ -17,6 +17,7 @@ const HEADER: [&str; 11] = [
     "evidence",
     "hint",
     "rtt_ms",
+    "reason",
 ];
 
 /// A field quoted when it holds a comma, a quote or a line break; a leading `=`, `+`, `-` or
@@ -53,6 +54,7 @@ pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
             .rtt_ms
             .map(|r| r.to_string())
             .unwrap_or_default(),
+        cell.unproven.map(|u| u.to_string()).unwrap_or_default(),
     ];
     writeln!(out, "{}", row.join(","))
 }

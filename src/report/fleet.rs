@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::model::{Cell, Matrix};
 use crate::catalog::{CheckId, Role};
-use crate::results::{State, Verdict};
+use crate::results::{State, Unproven, Verdict};
 
 /// What one host's cells say about the host itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -90,7 +90,7 @@ pub struct Group {
     /// The host-level reason, when there is one.
     pub diagnosis: Option<HostDiagnosis>,
     /// Otherwise the paths that failed or warned, and how.
-    pub causes: Vec<(CheckId, State, Verdict)>,
+    pub causes: Vec<(CheckId, State, Option<Unproven>, Verdict)>,
     /// The fix hints of those paths, each once.
     pub fixes: Vec<Arc<str>>,
     /// The worst verdict in the group.
@@ -111,7 +111,10 @@ impl Group {
             None => self
                 .causes
                 .iter()
-                .map(|(check, state, _)| format!("{check} {state}"))
+                .map(|(check, state, unproven, _)| match unproven {
+                    Some(why) => format!("{check} {state} ({why})"),
+                    None => format!("{check} {state}"),
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         };
@@ -163,7 +166,7 @@ impl FleetSummary {
                 None => cells
                     .iter()
                     .filter(|c| c.verdict != Verdict::Pass)
-                    .map(|c| (c.check, c.state, c.verdict))
+                    .map(|c| (c.check, c.state, c.unproven, c.verdict))
                     .collect(),
             };
             let key = GroupKey {
@@ -208,7 +211,7 @@ struct GroupKey {
     role: Role,
     vantage: Option<Arc<str>>,
     diagnosis: Option<HostDiagnosis>,
-    causes: Vec<(CheckId, State, Verdict)>,
+    causes: Vec<(CheckId, State, Option<Unproven>, Verdict)>,
 }
 
 #[derive(Debug, Default)]

@@ -152,7 +152,7 @@ fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
                     "<td class=\"{}\" title=\"{}\">{}</td>",
                     cell.verdict.as_str(),
                     escape(&cell.evidence.summary),
-                    cell.state
+                    cell.state_text()
                 )?,
                 None => write!(out, "<td class=\"none\">·</td>")?,
             }
@@ -204,7 +204,7 @@ fn details<'a>(
             cell.check,
             cell.transport,
             cell.port,
-            cell.state,
+            cell.state_text(),
             escape(&cell.evidence.summary)
         )?;
         for note in &cell.evidence.notes {

@@ -55,7 +55,7 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         )?;
         let detail = xml(&format!(
             "{}: {}{}",
-            cell.state,
+            cell.state_text(),
             cell.evidence.summary,
             cell.hint
                 .as_deref()

@@ -43,9 +43,9 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
                 .flatten()
                 .and_then(|i| matrix.cells.get(i))
                 .map_or("·".to_string(), |c| match c.verdict {
-                    Verdict::Pass => escape(c.state.as_str()),
-                    Verdict::Warn => format!("{} (warn)", escape(c.state.as_str())),
-                    Verdict::Fail => format!("**{}** (fail)", escape(c.state.as_str())),
+                    Verdict::Pass => escape(&c.state_text()),
+                    Verdict::Warn => format!("{} (warn)", escape(&c.state_text())),
+                    Verdict::Fail => format!("**{}** (fail)", escape(&c.state_text())),
                 });
             line.push(text);
         }
@@ -68,7 +68,7 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
             cell.check,
             cell.transport,
             cell.port,
-            cell.state,
+            cell.state_text(),
             escape(&cell.evidence.summary)
         )?;
         if let Some(hint) = &cell.hint {

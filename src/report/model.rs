@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CheckId, Role, Transport};
-use crate::results::{Evidence, State, Verdict};
+use crate::results::{Evidence, State, Unproven, Verdict};
 
 /// A row of the matrix.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,12 +36,26 @@ pub struct Cell {
     pub port: u16,
     pub required: bool,
     pub state: State,
+    /// Why an `open` cell of a check that can verify its service did not.
+    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
+    pub unproven: Option<Unproven>,
     pub verdict: Verdict,
     /// Shared and possibly empty: a format that does not show a passing cell's evidence does
     /// not keep it (see `format::Keep`).
     pub evidence: Arc<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<Arc<str>>,
+}
+
+impl Cell {
+    /// The state as the matrix shows it: `open (wrong protocol)` for a port that answered
+    /// without proving its service.
+    pub fn state_text(&self) -> String {
+        match self.unproven {
+            Some(why) => format!("{} ({why})", self.state),
+            None => self.state.to_string(),
+        }
+    }
 }
 
 /// The evidence of a cell whose evidence is not kept.

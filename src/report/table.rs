@@ -159,7 +159,7 @@ fn header(matrix: &Matrix) -> Vec<TableCell> {
 }
 
 fn state_cell(cell: &super::Cell, style: Style) -> TableCell {
-    let text = TableCell::new(cell.state.as_str());
+    let text = TableCell::new(cell.state_text());
     if style.color {
         text.fg(color(cell.verdict))
             .add_attribute(weight(cell.verdict))
@@ -209,7 +209,9 @@ fn problems(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()
                 writeln!(
                     out,
                     "{label} {} (all {count} checks): {} — {}",
-                    cell.target, cell.state, cell.evidence.summary
+                    cell.target,
+                    cell.state_text(),
+                    cell.evidence.summary
                 )?;
                 fix(cell, out)?;
             }
@@ -224,7 +226,12 @@ fn problems(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()
         writeln!(
             out,
             "{label} {}{at} {} {}/{}: {} — {}",
-            cell.target, cell.check, cell.transport, cell.port, cell.state, cell.evidence.summary
+            cell.target,
+            cell.check,
+            cell.transport,
+            cell.port,
+            cell.state_text(),
+            cell.evidence.summary
         )?;
         for note in &cell.evidence.notes {
             writeln!(out, "     note: {note}")?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::catalog::{CheckId, Role};
 use crate::results::{Done, Finding};
-use crate::results::{Evidence, State};
+use crate::results::{Evidence, State, Unproven};
 
 /// The findings of the sample run, by check.
 fn finding(check: CheckId) -> Finding {
@@ -21,10 +21,12 @@ fn finding(check: CheckId) -> Finding {
             evidence.errno = Some("ECONNREFUSED");
             Finding::new(State::Closed, evidence)
         }
+        // SMTP can prove itself: an open port that stays silent is a failure, with its reason.
         _ => {
-            let mut evidence = Evidence::new("TCP handshake completed");
+            let mut evidence =
+                Evidence::new("TCP open, but no SMTP banner answer: no answer before the timeout");
             evidence.notes.push("a note worth showing".into());
-            Finding::new(State::Open, evidence)
+            Finding::unproven(evidence, Unproven::NoAnswer)
         }
     }
 }
@@ -122,14 +124,14 @@ fn table() -> String {
 #[test]
 fn table_golden() {
     let want = "\
-┌───────────────────┬─────────┬──────────┬──────────┐
-│ target            ┆ snmp    ┆ raw      ┆ smtp     │
-│                   ┆ udp/161 ┆ tcp/9100 ┆ tcp/2525 │
-╞═══════════════════╪═════════╪══════════╪══════════╡
-│ 192.0.2.7         ┆ closed  ┆ open     ┆ ·        │
-│ gone.example.test ┆ error   ┆ error    ┆ ·        │
-│ 192.0.2.25:2525   ┆ ·       ┆ ·        ┆ open     │
-└───────────────────┴─────────┴──────────┴──────────┘
+┌───────────────────┬─────────┬──────────┬──────────────────┐
+│ target            ┆ snmp    ┆ raw      ┆ smtp             │
+│                   ┆ udp/161 ┆ tcp/9100 ┆ tcp/2525         │
+╞═══════════════════╪═════════╪══════════╪══════════════════╡
+│ 192.0.2.7         ┆ closed  ┆ open     ┆ ·                │
+│ gone.example.test ┆ error   ┆ error    ┆ ·                │
+│ 192.0.2.25:2525   ┆ ·       ┆ ·        ┆ open (no answer) │
+└───────────────────┴─────────┴──────────┴──────────────────┘
 ";
     let got = table();
     assert!(got.starts_with(want), "got:\n{got}");
@@ -147,10 +149,13 @@ fn table_lists_failures_once_per_unresolved_name_then_notes_and_summary() {
              number. MVE discovers printers with SNMP: the agent must be on.",
             "FAIL gone.example.test (all 2 checks): error — name 'gone.example.test' did not resolve: lookup did not complete",
             "     fix: Fix the name or this host's DNS: the MVE server must resolve it too.",
-            "NOTE 192.0.2.25:2525 smtp tcp/2525: open — TCP handshake completed",
+            "FAIL 192.0.2.25:2525 smtp tcp/2525: open (no answer) — TCP open, but no SMTP banner \
+             answer: no answer before the timeout",
             "     note: a note worth showing",
+            "     fix: tcp 2525 answers, but not as the mail server: check that the mail server \
+             runs on this port and that no other service holds it.",
             "",
-            "5 cells on 3 targets: 2 pass, 0 warn, 3 fail (1.2s)",
+            "5 cells on 3 targets: 1 pass, 0 warn, 4 fail (1.2s)",
         ]
     );
 }
@@ -167,7 +172,7 @@ fn json_carries_schema_cells_and_evidence() {
     sample().render(Format::Json, style, &mut out).unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(report["schema_version"], SCHEMA_VERSION);
-    assert_eq!(report["summary"]["fail"], 3);
+    assert_eq!(report["summary"]["fail"], 4);
     assert_eq!(report["checks"], serde_json::json!(["snmp", "raw", "smtp"]));
     let cells = report["cells"].as_array().unwrap();
     assert_eq!(cells.len(), 5);
@@ -191,6 +196,21 @@ fn json_carries_schema_cells_and_evidence() {
         .unwrap();
     assert!(gone["address"].is_null());
     assert_eq!(gone["state"], "error");
+    let smtp = cells.iter().find(|c| c["check"] == "smtp").unwrap();
+    assert_eq!(smtp["state"], "open");
+    assert_eq!(smtp["reason"], "no-answer");
+    assert_eq!(smtp["verdict"], "fail");
+    assert!(
+        smtp["hint"]
+            .as_str()
+            .unwrap()
+            .contains("not as the mail server"),
+        "{smtp}"
+    );
+    assert!(
+        raw.get("reason").is_none(),
+        "connect-only: open is all it can show"
+    );
 }
 
 fn rendered(format: Format) -> String {
@@ -215,7 +235,7 @@ fn jsonl_is_one_cell_per_line_then_the_summary() {
     assert_eq!(lines.len(), 6);
     assert_eq!(lines[0]["check"], "snmp");
     assert_eq!(lines[5]["kind"], "summary");
-    assert_eq!(lines[5]["summary"]["fail"], 3);
+    assert_eq!(lines[5]["summary"]["fail"], 4);
 }
 
 #[test]
@@ -242,9 +262,9 @@ fn junit_has_a_case_per_cell_and_a_failure_per_failed_cell() {
     let text = rendered(Format::Junit);
     assert!(text.starts_with("<?xml"));
     assert_eq!(text.matches("<testcase ").count(), 5);
-    assert_eq!(text.matches("<failure ").count(), 3);
+    assert_eq!(text.matches("<failure ").count(), 4);
     assert!(
-        text.contains(r#"<testsuites name="mve-audit" tests="5" failures="3""#),
+        text.contains(r#"<testsuites name="mve-audit" tests="5" failures="4""#),
         "{text}"
     );
     assert!(text.contains("name=\"192.0.2.7 snmp udp/161\""), "{text}");
@@ -321,7 +341,8 @@ fn junit_parses_as_xml_with_a_case_per_cell() {
         [
             "192.0.2.7 snmp udp/161",
             "gone.example.test snmp udp/161",
-            "gone.example.test raw tcp/9100"
+            "gone.example.test raw tcp/9100",
+            "192.0.2.25:2525 smtp tcp/2525"
         ]
     );
 }

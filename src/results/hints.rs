@@ -34,6 +34,11 @@ pub fn hint(check: CheckId, state: State, port: u16, resolved: bool) -> String {
              host's addresses and routes."
                 .to_string()
         }
+        State::Open if path.driver.verifies() => format!(
+            "{proto} {port} answers, but not as {name}: check that {name} runs on this port and \
+             that no other service holds it.",
+            name = path.short_name
+        ),
         State::Verified | State::Open => String::new(),
     };
     match specific(check, state) {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::catalog::{CheckId, Probe, Requirement, Role};
+use crate::catalog::{CheckId, Driver, Probe, Requirement, Role};
 
 mod hints;
 mod judge;
@@ -86,18 +86,26 @@ impl Verdict {
         }
     }
 
-    /// The verdict of a cell, from its state and how much the path matters.
+    /// The verdict of a cell, from its state, how much the path matters and what its driver
+    /// can prove (README "Verdicts").
+    ///
+    /// A driver that can verify its service passes only when it did: `open` from it means
+    /// the port answered but not as the service (wrong protocol, no answer, no handshake), a
+    /// warning, or a failure where the path is required. `open` from a connect-only or blind
+    /// probe is all such a probe can show, and passes.
     ///
     /// `open|filtered` is never a pass. It fails a required path only when the probe sent a
     /// request the service answers (SNMP discovery, DNS-SD, Kerberos); after a blind datagram
     /// to a protocol with no public format silence proves nothing, so it warns.
-    pub fn of(state: State, required: bool, probe: Probe, warned: bool) -> Verdict {
+    pub fn of(state: State, required: bool, driver: Driver, warned: bool) -> Verdict {
         match state {
+            State::Open if driver.verifies() && required => Verdict::Fail,
+            State::Open if driver.verifies() => Verdict::Warn,
             State::Verified | State::Open if warned => Verdict::Warn,
             State::Verified | State::Open => Verdict::Pass,
             // Inbound: nothing arrived from a source that should reach us.
             State::OpenFiltered
-                if required && matches!(probe, Probe::UdpRequest | Probe::Inbound) =>
+                if required && matches!(driver.probe(), Probe::UdpRequest | Probe::Inbound) =>
             {
                 Verdict::Fail
             }
@@ -230,6 +238,43 @@ pub fn hex_head(bytes: &[u8], max: usize) -> String {
     text
 }
 
+/// Why a port that answered did not prove its service: the reason an `open` cell of a check
+/// that can verify gives, in every format.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unproven {
+    /// Something answered, in another protocol.
+    WrongProtocol,
+    /// The port accepted the connection or datagram, and nothing came back in time.
+    NoAnswer,
+    /// The TLS handshake stalled, failed or offered nothing this side accepts.
+    NoHandshake,
+    /// The answer stopped short, or its protocol's rules were broken.
+    CutShort,
+    /// Open, and the driver said no more.
+    NotVerified,
+}
+
+impl Unproven {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unproven::WrongProtocol => "wrong protocol",
+            Unproven::NoAnswer => "no answer",
+            Unproven::NoHandshake => "no handshake",
+            Unproven::CutShort => "cut short",
+            Unproven::NotVerified => "not verified",
+        }
+    }
+}
+
+impl fmt::Display for Unproven {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One probe's result: what `probes` hands to the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -238,6 +283,8 @@ pub struct Finding {
     /// Set when the path works but something about it will bite (an expiring certificate,
     /// clock skew, credentials refused): the cell warns instead of passing.
     pub warning: Option<String>,
+    /// Why an `open` port did not prove its service, when the driver knows.
+    pub unproven: Option<Unproven>,
 }
 
 impl Finding {
@@ -246,6 +293,15 @@ impl Finding {
             state,
             evidence,
             warning: None,
+            unproven: None,
+        }
+    }
+
+    /// An `open` port that did not prove its service, and why.
+    pub fn unproven(evidence: Evidence, why: Unproven) -> Finding {
+        Finding {
+            unproven: Some(why),
+            ..Finding::new(State::Open, evidence)
         }
     }
 
@@ -269,27 +325,33 @@ mod tests {
 
     #[test]
     fn verdict_table() {
-        use Probe::*;
         use State::*;
         use Verdict::*;
+        // Connect: RAW 9100; Blind: NPAP; Snmp and Https verify their service.
         let rows = [
-            (Verified, true, Connect, Pass),
-            (Open, true, UdpBlind, Pass),
-            (Open, false, Connect, Pass),
-            (OpenFiltered, true, UdpRequest, Fail),
-            (OpenFiltered, true, UdpBlind, Warn),
-            (OpenFiltered, false, UdpRequest, Warn),
-            (Closed, true, Connect, Fail),
-            (Filtered, true, UdpBlind, Fail),
-            (Error, true, Connect, Fail),
-            (Closed, false, Connect, Warn),
-            (Filtered, false, UdpBlind, Warn),
+            (Verified, true, Driver::Https, Pass),
+            (Verified, true, Driver::Snmp, Pass),
+            (Open, true, Driver::Blind, Pass),
+            (Open, false, Driver::Connect, Pass),
+            (Open, true, Driver::Connect, Pass),
+            (Open, true, Driver::Https, Fail),
+            (Open, false, Driver::Https, Warn),
+            (Open, true, Driver::Snmp, Fail),
+            (Open, false, Driver::Tds, Warn),
+            (OpenFiltered, true, Driver::Snmp, Fail),
+            (OpenFiltered, true, Driver::Blind, Warn),
+            (OpenFiltered, false, Driver::Snmp, Warn),
+            (Closed, true, Driver::Connect, Fail),
+            (Filtered, true, Driver::Blind, Fail),
+            (Error, true, Driver::Connect, Fail),
+            (Closed, false, Driver::Connect, Warn),
+            (Filtered, false, Driver::Blind, Warn),
         ];
-        for (state, required, probe, want) in rows {
+        for (state, required, driver, want) in rows {
             assert_eq!(
-                Verdict::of(state, required, probe, false),
+                Verdict::of(state, required, driver, false),
                 want,
-                "{state} required={required} {probe:?}"
+                "{state} required={required} {driver:?}"
             );
         }
     }
@@ -297,11 +359,15 @@ mod tests {
     #[test]
     fn a_warning_turns_a_pass_into_a_warn_and_nothing_else() {
         assert_eq!(
-            Verdict::of(State::Verified, true, Probe::Connect, true),
+            Verdict::of(State::Verified, true, Driver::Https, true),
             Verdict::Warn
         );
         assert_eq!(
-            Verdict::of(State::Closed, true, Probe::Connect, true),
+            Verdict::of(State::Closed, true, Driver::Connect, true),
+            Verdict::Fail
+        );
+        assert_eq!(
+            Verdict::of(State::Open, true, Driver::Smtp, true),
             Verdict::Fail
         );
     }
@@ -309,10 +375,30 @@ mod tests {
     #[test]
     fn open_filtered_is_never_a_pass() {
         for required in [true, false] {
-            for probe in [Probe::Connect, Probe::UdpRequest, Probe::UdpBlind] {
+            for driver in [
+                Driver::Connect,
+                Driver::Snmp,
+                Driver::Blind,
+                Driver::Kerberos,
+            ] {
                 assert_ne!(
-                    Verdict::of(State::OpenFiltered, required, probe, false),
+                    Verdict::of(State::OpenFiltered, required, driver, false),
                     Verdict::Pass
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_check_that_can_verify_passes_only_when_it_did() {
+        for path in crate::catalog::CATALOG.iter() {
+            for required in [true, false] {
+                let open = Verdict::of(State::Open, required, path.driver, false);
+                assert_eq!(
+                    open == Verdict::Pass,
+                    !path.driver.verifies(),
+                    "{} open required={required}",
+                    path.id_str
                 );
             }
         }

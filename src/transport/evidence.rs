@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::tls::Handshake;
 use super::{UdpExchange, UdpOutcome};
 use crate::clock::humanize;
-use crate::results::{Evidence, Finding, State};
+use crate::results::{Evidence, Finding, State, Unproven};
 
 /// A finding for an exchange that did not produce a reply: ICMP, silence or a local error.
 pub fn no_reply(exchange: &UdpExchange, timeout: Duration) -> Finding {
@@ -61,23 +61,22 @@ pub fn reply_evidence(
 
 /// A handshake that did not complete: the port is open, and what went wrong is the evidence.
 pub fn tls_failure<S>(outcome: Handshake<S>) -> Finding {
+    let no_handshake =
+        |summary: String| Finding::unproven(Evidence::new(summary), Unproven::NoHandshake);
     match outcome {
         Handshake::Done(..) => Finding::new(State::Open, Evidence::new("TLS established")),
-        Handshake::Incompatible(why) => Finding::new(
-            State::Open,
-            Evidence::new(format!("TLS present but incompatible: {why}")),
-        )
-        .warn(format!(
-            "TLS present but incompatible ({why}): the device may only offer TLS 1.0 or RSA key \
-             exchange; update its firmware or enable TLS 1.2 on it."
-        )),
-        Handshake::NotTls(why) => Finding::new(
-            State::Open,
+        Handshake::Incompatible(why) => {
+            no_handshake(format!("TLS present but incompatible: {why}")).warn(format!(
+                "TLS present but incompatible ({why}): the device may only offer TLS 1.0 or RSA \
+                 key exchange; update its firmware or enable TLS 1.2 on it."
+            ))
+        }
+        Handshake::NotTls(why) => Finding::unproven(
             Evidence::new(format!("TCP open, but the reply is not TLS ({why:?})")),
+            Unproven::WrongProtocol,
         ),
-        Handshake::Failed(why) => Finding::new(
-            State::Open,
-            Evidence::new(format!("TCP open, but the TLS handshake failed: {why}")),
-        ),
+        Handshake::Failed(why) => {
+            no_handshake(format!("TCP open, but the TLS handshake failed: {why}"))
+        }
     }
 }
