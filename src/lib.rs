@@ -67,8 +67,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
             Outcome::Usage
         }
         Err(RunError::Io(err)) if err.kind() == io::ErrorKind::BrokenPipe => {
-            // `mve-audit … | head` closing the pipe early is not an error.
-            Outcome::Passed
+            // `mve-audit … | head` stopped reading: nothing to print (no one reads stderr's
+            // complaint either), but the run did not finish, so it never exits 0 or 1.
+            Outcome::OutputClosed
         }
         Err(RunError::Io(err)) => {
             eprintln!("mve-audit: {err}");

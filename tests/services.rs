@@ -156,7 +156,9 @@ fn an_echo_server_on_the_snmp_port_is_open_not_verified() {
             .contains("not SNMP"),
         "{snmp:#}"
     );
-    assert_eq!(code, 0);
+    assert_eq!(snmp["reason"], "wrong-protocol", "{snmp:#}");
+    assert_eq!(snmp["verdict"], "fail", "{snmp:#}");
+    assert_eq!(code, 1);
 }
 
 #[test]
@@ -212,7 +214,8 @@ fn an_http_server_on_the_ldap_port_is_open_not_verified() {
     );
     let ldap = cell(&report, "ldap");
     assert_eq!(ldap["state"], "open", "{ldap:#}");
-    assert_eq!(ldap["verdict"], "pass");
+    assert_eq!(ldap["reason"], "wrong-protocol", "{ldap:#}");
+    assert_eq!(ldap["verdict"], "fail");
     assert!(
         ldap["evidence"]["summary"]
             .as_str()
@@ -220,7 +223,7 @@ fn an_http_server_on_the_ldap_port_is_open_not_verified() {
             .contains("not LDAP"),
         "{ldap:#}"
     );
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
 }
 
 #[test]
@@ -574,7 +577,9 @@ fn tls_1_0_only_firmware_is_present_but_incompatible_never_closed() {
     let (code, report) = check_one(&ns, "https", "https=8443");
     let https = cell(&report, "https");
     assert_eq!(https["state"], "open", "{https:#}");
-    assert_eq!(https["verdict"], "warn");
+    assert_eq!(https["reason"], "no-handshake", "{https:#}");
+    // MVE cannot talk to it either: a required check that cannot prove its service fails.
+    assert_eq!(https["verdict"], "fail");
     let summary = https["evidence"]["summary"].as_str().unwrap();
     assert!(
         summary.starts_with("TLS present but incompatible"),
@@ -584,7 +589,7 @@ fn tls_1_0_only_firmware_is_present_but_incompatible_never_closed() {
         https["hint"].as_str().unwrap().contains("TLS 1.2"),
         "{https:#}"
     );
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
 }
 
 /// A KDC whose clock is far from ours: a stand-in that replays a KRB-ERROR captured from the

@@ -71,7 +71,11 @@ fn udp_responder_is_open_with_the_reply() {
     assert_eq!(snmp["evidence"]["reply_len"], 4);
     assert_eq!(snmp["evidence"]["reply_head"], "706f6e67");
     assert_eq!(snmp["evidence"]["reply_from"], format!("127.0.0.1:{port}"));
-    assert_eq!(code, 0);
+    assert_eq!(snmp["reason"], "wrong-protocol", "{snmp:#}");
+    assert_eq!(
+        code, 1,
+        "a reply that is not SNMP does not pass the required check"
+    );
 }
 
 #[test]

@@ -60,6 +60,11 @@ pub enum ConfigError {
         service_flags()
     )]
     NoTargets,
+    #[error(
+        "no targets: {lists} held none (only blank lines and comments); there is nothing to \
+         audit"
+    )]
+    EmptyLists { lists: String },
     #[error("{origin}: a Kerberos realm cannot be empty")]
     EmptyRealm { origin: String },
     #[error(transparent)]
@@ -201,6 +206,11 @@ fn merge_targets(
                 targets.add(parse_service(item, role, &origin)?);
             }
         }
+    }
+    if targets.is_empty() && !targets.empty_lists().is_empty() {
+        return Err(ConfigError::EmptyLists {
+            lists: targets.empty_lists().join(", "),
+        });
     }
     if targets.is_empty() {
         return Err(ConfigError::NoTargets);

@@ -40,6 +40,9 @@ pub enum Outcome {
     /// A request to stop (a signal, a console event) cut the run short; a partial report
     /// was written.
     Interrupted(Interrupt),
+    /// Whoever read the report stopped reading (`mve-audit … | head -1`): the run was cut
+    /// short, and says so with the shell's code for a closed pipe (128 + SIGPIPE).
+    OutputClosed,
 }
 
 impl Outcome {
@@ -50,6 +53,7 @@ impl Outcome {
             Outcome::Usage => 2,
             Outcome::Internal => 3,
             Outcome::Interrupted(interrupt) => interrupt.exit_code(),
+            Outcome::OutputClosed => 141,
         }
     }
 }

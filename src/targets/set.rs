@@ -36,6 +36,9 @@ pub struct TargetSet {
     names: BTreeSet<String>,
     roles: BTreeSet<Role>,
     limits: Limits,
+    /// Lists that held no target (`site.toml: targets.printers: @empty.txt`): named when the
+    /// run would have nothing to probe.
+    empty_lists: Vec<String>,
 }
 
 impl TargetSet {
@@ -59,11 +62,18 @@ impl TargetSet {
             let source = match item.strip_prefix('@') {
                 Some(file) => {
                     let names = &mut self.names;
+                    let mut items = 0u64;
                     let path = check_list_file(file, origin, base, self.limits, |item| {
+                        items += 1;
                         if let Item::Host(Host::Name(name)) = item {
                             names.insert(name.clone());
                         }
                     })?;
+                    if items == 0 {
+                        self.empty_lists
+                            .push(format!("{origin}: @{}", path.display()));
+                        continue;
+                    }
                     Source::List(path)
                 }
                 None => match parse_printer_item(item, origin, self.limits)? {
@@ -93,6 +103,11 @@ impl TargetSet {
 
     pub fn is_empty(&self) -> bool {
         self.sources.is_empty()
+    }
+
+    /// The lists that held no target, as the user named them.
+    pub fn empty_lists(&self) -> &[String] {
+        &self.empty_lists
     }
 
     /// The roles that have at least one target.
