@@ -267,31 +267,49 @@ fn a_signal_ends_the_run_with_a_partial_report_in_every_format() {
     assert!(ns.nft(
         "table inet dark {\n chain input {\n  type filter hook input priority 0;\n  ip daddr 127.0.3.64/26 drop\n }\n}\n"
     ));
+    // 126 hosts (the /25 without its network and broadcast addresses) × 2 checks are planned; whatever had not finished is in the report as
+    // `unfinished`, counted in the summary apart from pass, warn and fail.
     let (code, json) = interrupted_run(&ns, "json", libc::SIGINT);
     assert_eq!(code, Some(130), "{json}");
     let report: serde_json::Value = serde_json::from_str(&json).expect("a whole JSON report");
     assert_eq!(report["interrupted"], "SIGINT");
-    let cells = report["cells"].as_array().unwrap().len();
+    let cells = report["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 252, "every planned cell is in the report");
+    let unfinished = cells.iter().filter(|c| c["state"] == "unfinished").count();
     assert!(
-        cells > 0 && cells < 250,
-        "{cells} cells finished before the signal"
+        unfinished > 0 && unfinished < 252,
+        "{unfinished} cells unfinished at the signal"
     );
+    assert_eq!(report["summary"]["unfinished"], unfinished);
+    assert_eq!(report["summary"]["cells"], 252);
     let (code, jsonl) = interrupted_run(&ns, "jsonl", libc::SIGTERM);
     assert_eq!(code, Some(143));
     let last: serde_json::Value = serde_json::from_str(jsonl.lines().last().unwrap()).unwrap();
     assert_eq!(last["kind"], "summary");
     assert_eq!(last["interrupted"], "SIGTERM");
+    let unfinished = jsonl.matches(r#""state":"unfinished""#).count();
+    assert!(unfinished > 0, "{jsonl}");
+    assert_eq!(last["summary"]["unfinished"], unfinished);
+    assert_eq!(jsonl.lines().count(), 253, "252 cells and the summary");
     let (code, table) = interrupted_run(&ns, "table", libc::SIGTERM);
     assert_eq!(code, Some(143));
     assert!(
         table.starts_with("PARTIAL REPORT: interrupted by SIGTERM"),
         "{table}"
     );
+    assert!(table.contains("unfinished"), "{table}");
     let (_, csv) = interrupted_run(&ns, "csv", libc::SIGINT);
     assert!(
-        csv.trim_end().ends_with("cells not shown were not probed"),
+        csv.trim_end()
+            .ends_with("cells marked unfinished were not probed to the end"),
         "{csv}"
     );
+    assert!(csv.contains(",unfinished,"), "{csv}");
+    for format in ["junit", "markdown", "html"] {
+        let (code, text) = interrupted_run(&ns, format, libc::SIGINT);
+        assert_eq!(code, Some(130), "{format}");
+        assert!(text.contains("unfinished"), "{format}: {text}");
+    }
     // The terminal or ssh session going away (SIGHUP) ends the run the same way, exit 129.
     let (code, json) = interrupted_run(&ns, "json", libc::SIGHUP);
     assert_eq!(code, Some(129), "{json}");

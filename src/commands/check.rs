@@ -1,5 +1,6 @@
 //! `mve-audit check`: configuration → plan → engine → sink → report, streaming.
 
+use std::cell::RefCell;
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,11 +14,11 @@ use crate::catalog::CheckId;
 use crate::cli::{CheckArgs, CheckConfig, build_config};
 use crate::engine::Timing;
 use crate::engine::estimate::{self, Estimate};
-use crate::engine::{self, Plan, build_plan};
+use crate::engine::{self, Plan, Work, build_plan};
 use crate::platform::signals::Interrupt;
 use crate::probes::NetworkProber;
 use crate::report::{self, Collector, DryRun, DryRunCheck, Sink, Streamer, Style, Summary};
-use crate::results::{State, Verdict};
+use crate::results::{Evidence, Finding, State, Verdict};
 use crate::targets::{self, TargetSet};
 use crate::transport;
 
@@ -69,7 +70,11 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
                 .join(",")
         );
     }
-    let (summary, interrupted) = probe_and_report(&config, &plan, slots, estimate.probes)?;
+    let sizes = Sizes {
+        rows: targets,
+        probes: estimate.probes,
+    };
+    let (summary, interrupted) = probe_and_report(&config, &plan, slots, sizes)?;
     if let Some(signal) = interrupted {
         eprintln!("mve-audit: interrupted by {signal}: the report is partial");
         return Ok(Outcome::Interrupted(signal));
@@ -86,7 +91,7 @@ fn probe_and_report(
     config: &CheckConfig,
     plan: &Plan,
     slots: usize,
-    total: u64,
+    sizes: Sizes,
 ) -> Result<(Summary, Option<Interrupt>), RunError> {
     let out = Output::open(config.output.as_deref())?;
     let terminal = out.is_terminal();
@@ -97,10 +102,11 @@ fn probe_and_report(
     };
     let started = Instant::now();
     let runtime = runtime()?;
-    let progress = Progress::new(total, config.quiet, config.verbose);
+    let progress = Progress::new(sizes.probes, config.quiet, config.verbose);
     if let Some(stream) = config.format.stream() {
         let mut streamer = Streamer::new(stream, &config.promoted, out)?;
-        let interrupted = runtime.block_on(audit(config, plan, slots, &progress, &mut streamer))?;
+        let interrupted =
+            runtime.block_on(audit(config, plan, slots, sizes, &progress, &mut streamer))?;
         let summary = streamer.summary();
         streamer.finish(started.elapsed(), interrupted)?.finish()?;
         return Ok((summary, interrupted));
@@ -111,7 +117,8 @@ fn probe_and_report(
         &config.promoted,
         config.format.keep(config.details),
     );
-    let interrupted = runtime.block_on(audit(config, plan, slots, &progress, &mut collector))?;
+    let interrupted =
+        runtime.block_on(audit(config, plan, slots, sizes, &progress, &mut collector))?;
     let mut matrix = collector
         .finish(started.elapsed(), interrupted)
         .with_vantage(config.vantage.as_deref());
@@ -184,54 +191,125 @@ fn dry_run_of(
     }
 }
 
+/// How big a run is: its rows (targets with a column) and its probes.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    rows: u64,
+    probes: u64,
+}
+
+/// Which planned cells finished: one bit per row and column, so a cut-short run can name
+/// every cell that did not. A bit per cell is 1.25 MB for a million probes; the cells
+/// themselves are never kept for it.
+struct Finished {
+    columns: Vec<CheckId>,
+    bits: Vec<u64>,
+}
+
+impl Finished {
+    fn new(rows: u64, columns: &[CheckId]) -> Finished {
+        let cells = usize::try_from(rows)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(columns.len());
+        Finished {
+            columns: columns.to_vec(),
+            bits: vec![0; cells.div_ceil(64)],
+        }
+    }
+
+    fn at(&self, row: usize, check: CheckId) -> Option<(usize, u64)> {
+        let column = self.columns.iter().position(|c| *c == check)?;
+        let bit = row.checked_mul(self.columns.len())?.checked_add(column)?;
+        Some((bit / 64, 1 << (bit % 64)))
+    }
+
+    fn mark(&mut self, row: usize, check: CheckId) {
+        if let Some((word, mask)) = self.at(row, check)
+            && let Some(bits) = self.bits.get_mut(word)
+        {
+            *bits |= mask;
+        }
+    }
+
+    fn has(&self, row: usize, check: CheckId) -> bool {
+        self.at(row, check)
+            .and_then(|(word, mask)| self.bits.get(word).map(|bits| bits & mask != 0))
+            .unwrap_or(false)
+    }
+}
+
 /// Resolve, plan, probe: everything between the configuration and the report. Each finished
 /// cell goes to `sink` as it arrives; a sink that cannot write (a closed pipe) stops the run.
+/// A signal stops it too, and then every planned cell that did not finish goes to `sink` as
+/// `unfinished`, so each format shows what was not probed.
 async fn audit(
     config: &CheckConfig,
     plan: &Plan,
     slots: usize,
+    sizes: Sizes,
     progress: &Progress,
     sink: &mut dyn Sink,
 ) -> io::Result<Option<Interrupt>> {
     let addresses =
         targets::resolve_names(config.targets.names(), RESOLVE_PARALLEL, RESOLVE_LIMIT).await;
-    let work = plan.work(plan.rows(config.targets.iter(), &addresses));
-    let prober = Arc::new(NetworkProber::new(config.probe.clone()));
-    let (events, mut received) = mpsc::channel(256);
-    let engine = engine::run(work, prober, slots, events);
-    let verbose = config.verbose >= 2;
-    let consume = async move {
-        while let Some(done) = received.recv().await {
-            progress.tick(matches!(done.finding.state, State::Open | State::Verified));
-            if verbose {
-                progress.println(format!(
-                    "{} {} {}/{}: {} — {}",
-                    done.label,
-                    done.check,
-                    done.check.path().transport,
-                    done.port,
-                    done.finding.state,
-                    done.finding.evidence.summary
-                ));
+    let finished = RefCell::new(Finished::new(sizes.rows, &plan.columns));
+    let interrupted = {
+        let work = plan.work(plan.rows(config.targets.iter(), &addresses));
+        let prober = Arc::new(NetworkProber::new(config.probe.clone()));
+        let (events, mut received) = mpsc::channel(256);
+        let engine = engine::run(work, prober, slots, events);
+        let verbose = config.verbose >= 2;
+        let sink = &mut *sink;
+        let finished = &finished;
+        let consume = async move {
+            while let Some(done) = received.recv().await {
+                progress.tick(matches!(done.finding.state, State::Open | State::Verified));
+                if verbose {
+                    progress.println(format!(
+                        "{} {} {}/{}: {} — {}",
+                        done.label,
+                        done.check,
+                        done.check.path().transport,
+                        done.port,
+                        done.finding.state,
+                        done.finding.evidence.summary
+                    ));
+                }
+                finished.borrow_mut().mark(done.row, done.check);
+                if let Err(err) = sink.cell(*done) {
+                    progress.finish();
+                    // Dropping the receiver tells the engine to stop.
+                    return Err(err);
+                }
             }
-            if let Err(err) = sink.cell(*done) {
+            progress.finish();
+            Ok(())
+        };
+        // A signal drops the engine (and with it every probe in flight) and the consumer;
+        // what reached the sink is the partial report.
+        tokio::select! {
+            ((), consumed) = async { tokio::join!(engine, consume) } => consumed.map(|()| None)?,
+            signal = crate::platform::signals::interrupted() => {
                 progress.finish();
-                // Dropping the receiver tells the engine to stop.
-                return Err(err);
+                Some(signal)
             }
         }
-        progress.finish();
-        Ok(())
     };
-    // A signal drops the engine (and with it every probe in flight) and the consumer; what
-    // reached the sink is the partial report.
-    tokio::select! {
-        ((), consumed) = async { tokio::join!(engine, consume) } => consumed.map(|()| None),
-        signal = crate::platform::signals::interrupted() => {
-            progress.finish();
-            Ok(Some(signal))
+    if let Some(signal) = interrupted {
+        let finished = finished.into_inner();
+        let why = format!("not finished: the run was interrupted by {signal}");
+        for item in plan.work(plan.rows(config.targets.iter(), &addresses)) {
+            let (row, check, port) = match &item {
+                Work::Probe(job) => (&job.row, job.check, job.peer.port()),
+                Work::Unresolved { row, check, port } => (row, *check, *port),
+            };
+            if !finished.has(row.index, check) {
+                let unfinished = Finding::new(State::Unfinished, Evidence::new(why.clone()));
+                sink.cell(row.done(check, port, unfinished))?;
+            }
         }
     }
+    Ok(interrupted)
 }
 
 /// A progress bar on stderr with the rate and time left: only when stderr is a terminal,

@@ -212,7 +212,7 @@ impl Sink for Collector {
             });
         }
         let cell = self.maker.make(done, self.keep);
-        self.summary.add(cell.verdict);
+        self.summary.add(cell.state, cell.verdict);
         self.cells.push(cell);
         Ok(())
     }
@@ -266,7 +266,7 @@ impl<W: Write> Streamer<W> {
 impl<W: Write> Sink for Streamer<W> {
     fn cell(&mut self, done: Done) -> io::Result<()> {
         let cell = self.maker.make(done, Keep::All);
-        self.summary.add(cell.verdict);
+        self.summary.add(cell.state, cell.verdict);
         match self.stream {
             Stream::Csv => csv::write_cell(&cell, &mut self.out)?,
             Stream::Jsonl => jsonl::write_cell(&cell, &mut self.out)?,

@@ -68,6 +68,13 @@ pub struct Summary {
     pub pass: usize,
     pub warn: usize,
     pub fail: usize,
+    /// Planned cells a cut-short run did not finish; counted here, not as pass, warn or fail.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unfinished: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// `1 cell`, `2 cells`.
@@ -78,8 +85,13 @@ pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
 impl Summary {
     /// `40960 cells on 4096 targets: 22528 pass, 8192 warn, 10240 fail (21.1s)`.
     pub fn line(&self, targets: usize, duration: Duration) -> String {
+        let unfinished = if self.unfinished > 0 {
+            format!(", {} unfinished", self.unfinished)
+        } else {
+            String::new()
+        };
         format!(
-            "{} on {}: {} pass, {} warn, {} fail ({:.1}s)",
+            "{} on {}: {} pass, {} warn, {} fail{unfinished} ({:.1}s)",
             count(self.cells, "cell", "cells"),
             count(targets, "target", "targets"),
             self.pass,
@@ -89,8 +101,12 @@ impl Summary {
         )
     }
 
-    pub fn add(&mut self, verdict: Verdict) {
+    pub fn add(&mut self, state: State, verdict: Verdict) {
         self.cells += 1;
+        if state == State::Unfinished {
+            self.unfinished += 1;
+            return;
+        }
         match verdict {
             Verdict::Pass => self.pass += 1,
             Verdict::Warn => self.warn += 1,
@@ -105,14 +121,16 @@ pub struct Matrix {
     pub columns: Vec<CheckId>,
     pub cells: Vec<Cell>,
     pub duration: Duration,
-    /// The signal that cut the run short (`SIGINT`, `SIGTERM`): the report is partial, and a
-    /// cell that is missing was not probed.
+    /// The signal that cut the run short (`SIGINT`, `SIGTERM`): the report is partial, and
+    /// every planned cell that did not finish is there as `unfinished`.
     pub interrupted: Option<crate::platform::signals::Interrupt>,
 }
 
 /// The banner a partial report starts with.
 pub(crate) fn partial_text(signal: crate::platform::signals::Interrupt) -> String {
-    format!("PARTIAL REPORT: interrupted by {signal}; cells not shown were not probed")
+    format!(
+        "PARTIAL REPORT: interrupted by {signal}; cells marked unfinished were not probed to the end"
+    )
 }
 
 impl Matrix {
@@ -133,7 +151,7 @@ impl Matrix {
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         for cell in &self.cells {
-            summary.add(cell.verdict);
+            summary.add(cell.state, cell.verdict);
         }
         summary
     }

@@ -29,6 +29,9 @@ pub fn hint(check: CheckId, state: State, port: u16, resolved: bool) -> String {
             check.path().short_name,
             source_rule(check)
         ),
+        State::Unfinished => "Not probed to the end: the run was interrupted. Run the audit \
+                               again to test this path."
+            .to_string(),
         State::Error => {
             "The probe could not be made from this host: see the evidence, and check this \
              host's addresses and routes."
@@ -73,7 +76,7 @@ fn specific(check: CheckId, state: State) -> Option<&'static str> {
     let by_state = match state {
         State::Closed | State::Filtered => path.hints.unreachable,
         State::OpenFiltered => path.driver.silence_hint(),
-        State::Verified | State::Open | State::Error => None,
+        State::Verified | State::Open | State::Error | State::Unfinished => None,
     };
     path.hints.always.or(by_state)
 }

@@ -45,6 +45,9 @@ pub enum State {
     /// The probe could not be made: name resolution, no route, local bind, …
     #[serde(rename = "error")]
     Error,
+    /// Planned, but the run was cut short (a signal) before the probe finished.
+    #[serde(rename = "unfinished")]
+    Unfinished,
 }
 
 impl State {
@@ -56,6 +59,7 @@ impl State {
             State::Closed => "closed",
             State::Filtered => "filtered",
             State::Error => "error",
+            State::Unfinished => "unfinished",
         }
     }
 }
@@ -99,6 +103,8 @@ impl Verdict {
     /// to a protocol with no public format silence proves nothing, so it warns.
     pub fn of(state: State, required: bool, driver: Driver, warned: bool) -> Verdict {
         match state {
+            // Neither a pass nor the path's failure: the run's own exit code says it stopped.
+            State::Unfinished => Verdict::Warn,
             State::Open if driver.verifies() && required => Verdict::Fail,
             State::Open if driver.verifies() => Verdict::Warn,
             State::Verified | State::Open if warned => Verdict::Warn,
