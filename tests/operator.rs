@@ -316,3 +316,36 @@ fn a_signal_ends_the_run_with_a_partial_report_in_every_format() {
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["interrupted"], "SIGHUP");
 }
+
+/// An ssh session dropping (SIGHUP) in the middle of a run with `--output`: the partial
+/// report is in place, whole, and no temporary file is left beside it.
+#[test]
+fn a_hangup_leaves_the_partial_report_and_no_temporary_file() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    assert!(ns.nft(
+        "table inet dark {\n chain input {\n  type filter hook input priority 0;\n  ip daddr 127.0.3.64/26 drop\n }\n}\n"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let child = ns
+        .mve_audit()
+        .args(["check", "--printers", "127.0.3.0/25", "--checks", "raw,snmp"])
+        .args(["--rate", "50", "--format", "json", "--output"])
+        .arg(&report)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(unsafe_kill(child.id() as i32, libc::SIGHUP), 0);
+    let status = child.wait_with_output().unwrap().status;
+    assert_eq!(status.code(), Some(129));
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["report.json"], "no temporary file left");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["interrupted"], "SIGHUP");
+}
