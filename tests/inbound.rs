@@ -324,3 +324,81 @@ fn local_says_a_privileged_port_needs_privilege_for_an_ordinary_user() {
         "a warning does not fail the run"
     );
 }
+
+/// A broadcast storm at the alerts port: four loopback sources send as fast as they can for
+/// 2.5 s (bounded by time and count). `listen` keeps a tally per source, so its memory stays
+/// small and its stderr gets a line per source a second, not a line per datagram.
+#[test]
+fn a_flood_costs_listen_neither_memory_nor_the_terminal() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let mut child = ns
+        .mve_audit()
+        .args(["listen", "--duration", "4s", "--bind", "127.0.0.1"])
+        .args([
+            "--udp-port",
+            "19187",
+            "--tcp-port",
+            "18443",
+            "--format",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start listen");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines.next().expect("listen says something").unwrap();
+    assert!(first.contains("listening on"), "{first}");
+    let counted = std::thread::spawn(move || lines.count());
+    let floods: Vec<_> = (2..6)
+        .map(|n| {
+            ns.spawn(move || {
+                let socket = std::net::UdpSocket::bind(format!("127.0.0.{n}:0")).unwrap();
+                let payload = [0x5a_u8; 64];
+                let until = std::time::Instant::now() + std::time::Duration::from_millis(2500);
+                let mut sent = 0u64;
+                // Bounded: 2.5 s or 5,000,000 datagrams, whichever ends first.
+                while std::time::Instant::now() < until && sent < 5_000_000 {
+                    if socket.send_to(&payload, "127.0.0.1:19187").is_ok() {
+                        sent += 1;
+                    }
+                }
+                sent
+            })
+        })
+        .collect();
+    let sent: u64 = floods.into_iter().map(|f| f.join().unwrap()).sum();
+    let output = child.wait_with_output().unwrap();
+    let stderr_lines = counted.join().unwrap();
+    // SAFETY: getrusage(2) fills the struct we pass; RUSAGE_CHILDREN covers `listen`, the
+    // only child this test process waited for (nextest runs each test in its own process).
+    let peak_kb = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage), 0);
+        usage.ru_maxrss
+    };
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let arrivals: u64 = report["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["evidence"]["facts"]["arrivals"].as_u64().unwrap_or(0))
+        .sum();
+    eprintln!(
+        "flood: {sent} datagrams sent, {arrivals} tallied, {stderr_lines} stderr lines, peak RSS {} MB",
+        peak_kb / 1024
+    );
+    assert!(sent > 100_000, "the flood was a flood: {sent}");
+    assert!(arrivals > 10_000, "{arrivals} tallied of {sent}");
+    assert_eq!(
+        report["cells"].as_array().unwrap().len(),
+        4,
+        "one row per source"
+    );
+    assert!(
+        stderr_lines < 40,
+        "{stderr_lines} stderr lines for {sent} datagrams"
+    );
+    assert!(peak_kb < 40 * 1024, "peak RSS {peak_kb} KB under the flood");
+}

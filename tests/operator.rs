@@ -329,7 +329,13 @@ fn a_hangup_leaves_the_partial_report_and_no_temporary_file() {
     let report = dir.path().join("report.json");
     let child = ns
         .mve_audit()
-        .args(["check", "--printers", "127.0.3.0/25", "--checks", "raw,snmp"])
+        .args([
+            "check",
+            "--printers",
+            "127.0.3.0/25",
+            "--checks",
+            "raw,snmp",
+        ])
         .args(["--rate", "50", "--format", "json", "--output"])
         .arg(&report)
         .stdout(std::process::Stdio::null())

@@ -4,15 +4,18 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use super::{Outcome, RunError, inbound_matrix, render, runtime};
 use crate::catalog::{CheckId, Role};
 use crate::cli::{ConfigError, ListenArgs};
 use crate::clock::humanize;
-use crate::inbound::listen::{self, Arrival, ListenSettings};
+use crate::inbound::listen::{self, ListenSettings, MAX_SOURCES, Seen, SharedTally, Tally};
 use crate::report::Matrix;
 use crate::results::{Done, Evidence, Finding, State};
+
+/// At most this many arrival lines on stderr a second; the rest are summed in one line.
+const LINES_PER_SECOND: usize = 20;
 
 pub fn listen(args: &ListenArgs) -> Result<Outcome, RunError> {
     let settings = ListenSettings {
@@ -22,7 +25,8 @@ pub fn listen(args: &ListenArgs) -> Result<Outcome, RunError> {
     };
     let started = Instant::now();
     let runtime = runtime()?;
-    let arrivals: Vec<Arrival> = runtime.block_on(async {
+    let tally: SharedTally = Arc::new(Mutex::new(Tally::new(&args.expect)));
+    runtime.block_on(async {
         let listener = listen::bind(&settings).await.map_err(ConfigError::from)?;
         eprintln!(
             "mve-audit: listening on udp/{} and tcp/{} (https) for {}; Ctrl-C stops",
@@ -30,11 +34,10 @@ pub fn listen(args: &ListenArgs) -> Result<Outcome, RunError> {
             listener.tcp_addr().map_or(0, |a| a.port()),
             humanize(args.duration)
         );
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let serving = tokio::spawn(listener.run(tx));
-        let mut seen = Vec::new();
+        let serving = tokio::spawn(listener.run(tally.clone()));
         let stop = tokio::time::sleep(args.duration);
         tokio::pin!(stop);
+        let mut ticks = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 _ = &mut stop => break,
@@ -42,49 +45,81 @@ pub fn listen(args: &ListenArgs) -> Result<Outcome, RunError> {
                     eprintln!("mve-audit: {signal}; summary so far:");
                     break;
                 }
-                Some(arrival) = rx.recv() => {
-                    eprintln!(
-                        "arrival: {} from {} ({} bytes): {}",
-                        arrival.path, arrival.from, arrival.size, arrival.guess
-                    );
-                    seen.push(arrival);
-                }
+                _ = ticks.tick() => print_arrivals(&tally),
             }
         }
         serving.abort();
-        Ok::<_, RunError>(seen)
+        print_arrivals(&tally);
+        Ok::<_, RunError>(())
     })?;
-    let matrix = listen_matrix(&args.expect, &arrivals, &settings, started.elapsed());
+    let tally = tally
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let matrix = listen_matrix(&args.expect, &tally, &settings, started.elapsed());
     render(&matrix, args.output.format, args.output.color)
+}
+
+/// One stderr line per source and path that sent something since the last call, at most
+/// `LINES_PER_SECOND` of them: a flood costs a line a second, not a line a datagram.
+fn print_arrivals(tally: &SharedTally) {
+    let mut tally = tally
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut printed = 0;
+    let mut more = (0u64, 0u64);
+    for ((ip, path), seen) in &mut tally.seen {
+        if seen.unprinted == 0 {
+            continue;
+        }
+        if printed < LINES_PER_SECOND {
+            let what = if seen.unprinted == 1 {
+                format!("({} bytes)", seen.last.size)
+            } else {
+                format!("({} arrivals)", seen.unprinted)
+            };
+            eprintln!("arrival: {path} from {ip} {what}: {}", seen.last.guess);
+            printed += 1;
+        } else {
+            more.0 += 1;
+            more.1 += seen.unprinted;
+        }
+        seen.unprinted = 0;
+    }
+    if more.0 > 0 {
+        eprintln!(
+            "arrival: … and {} arrivals from {} more sources",
+            more.1, more.0
+        );
+    }
 }
 
 /// Rows: every expected source, then any other source that arrived. Columns: the two paths.
 fn listen_matrix(
     expect: &[IpAddr],
-    arrivals: &[Arrival],
+    tally: &Tally,
     settings: &ListenSettings,
     took: Duration,
 ) -> Matrix {
-    let mut sources: Vec<IpAddr> = expect.to_vec();
-    for arrival in arrivals {
-        let ip = arrival.from.ip().to_canonical();
-        if !sources.contains(&ip) {
-            sources.push(ip);
+    let mut sources: Vec<IpAddr> = expect.iter().map(|ip| ip.to_canonical()).collect();
+    for ((ip, _), _) in &tally.seen {
+        if !sources.contains(ip) {
+            sources.push(*ip);
         }
     }
     let mut cells = Vec::new();
     for (row, ip) in sources.iter().enumerate() {
-        let expected = expect.contains(ip);
+        let expected = expect.iter().any(|e| e.to_canonical() == *ip);
         for (check, port) in [
             (CheckId::NpapAlerts, settings.udp_port),
             (CheckId::Console, settings.tcp_port),
         ] {
-            let here: Vec<&Arrival> = arrivals
+            let here = tally
+                .seen
                 .iter()
-                .filter(|a| a.path == check && a.from.ip().to_canonical() == *ip)
-                .collect();
-            let finding = match here.iter().find(|a| a.nonce.is_some()).or(here.first()) {
-                Some(arrival) => arrived(arrival, here.len()),
+                .find(|((from, path), _)| from == ip && *path == check)
+                .map(|(_, seen)| seen);
+            let finding = match here {
+                Some(seen) => arrived(seen),
                 None if expected => Finding::new(
                     State::OpenFiltered,
                     Evidence::new(format!("nothing arrived from {ip} in {}", humanize(took))),
@@ -102,22 +137,34 @@ fn listen_matrix(
             });
         }
     }
-    inbound_matrix(cells, took)
+    let mut matrix = inbound_matrix(cells, took);
+    if tally.untracked > 0 {
+        eprintln!(
+            "mve-audit: {} more arrivals came from sources past the first {MAX_SOURCES}: counted, \
+             not listed",
+            tally.untracked
+        );
+    }
+    matrix.duration = took;
+    matrix
 }
 
 /// What arrived on one path from one source: verified when it carried a sender's tag.
-fn arrived(arrival: &Arrival, count: usize) -> Finding {
-    let state = if arrival.nonce.is_some() {
+fn arrived(seen: &Seen) -> Finding {
+    let shown = seen.tagged.as_ref().unwrap_or(&seen.first);
+    let state = if seen.tagged.is_some() {
         State::Verified
     } else {
         State::Open
     };
     let mut evidence = Evidence::new(format!(
-        "{count} arrival(s); first from {}: {}",
-        arrival.from, arrival.guess
+        "{} arrival(s); first from {}: {}",
+        seen.count, shown.from, shown.guess
     ));
-    evidence.fact("arrivals", count);
-    evidence.fact("first_from", arrival.from.to_string());
-    evidence.fact("first_at_ms", arrival.at_ms as u64);
+    evidence.fact("arrivals", seen.count);
+    evidence.fact("bytes", seen.bytes);
+    evidence.fact("first_from", seen.first.from.to_string());
+    evidence.fact("first_at_ms", seen.first.at_ms as u64);
+    evidence.fact("last_at_ms", seen.last.at_ms as u64);
     Finding::new(state, evidence)
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tokio::net::{TcpListener, UdpSocket};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
@@ -37,6 +37,96 @@ pub struct Arrival {
     pub nonce: Option<String>,
     /// Milliseconds since the listener started.
     pub at_ms: u128,
+}
+
+/// How many distinct (source, path) pairs a tally keeps besides the expected sources: past
+/// it, arrivals are only counted. Each pair costs a few hundred bytes whatever its traffic.
+pub const MAX_SOURCES: usize = 1024;
+
+/// What arrived from one source on one path: counts and the first, last and first tagged
+/// arrival, so memory follows the sources (capped), not the arrivals.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub count: u64,
+    pub bytes: u64,
+    pub first: Arrival,
+    pub last: Arrival,
+    /// The first arrival that carried a sender's tag.
+    pub tagged: Option<Arrival>,
+    /// Arrivals since the last time the command printed this source.
+    pub unprinted: u64,
+}
+
+/// Everything that arrived, bounded: a flood or a broadcast storm costs counters, not memory.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// By source address (canonical: an IPv4-mapped IPv6 source is its IPv4) and path, in
+    /// order of first arrival.
+    pub seen: Vec<((IpAddr, CheckId), Seen)>,
+    index: std::collections::HashMap<(IpAddr, CheckId), usize>,
+    expected: Vec<IpAddr>,
+    /// Pairs tracked for sources that were not expected.
+    others: usize,
+    /// Arrivals from sources past `MAX_SOURCES`, counted only.
+    pub untracked: u64,
+}
+
+impl Tally {
+    /// A tally that always tracks `expected`, however many other sources arrive.
+    pub fn new(expected: &[IpAddr]) -> Tally {
+        Tally {
+            expected: expected.iter().map(|ip| ip.to_canonical()).collect(),
+            ..Tally::default()
+        }
+    }
+
+    pub fn add(&mut self, arrival: Arrival) {
+        let key = (arrival.from.ip().to_canonical(), arrival.path);
+        let at = match self.index.get(&key) {
+            Some(at) => *at,
+            None => {
+                let expected = self.expected.contains(&key.0);
+                if !expected && self.others >= MAX_SOURCES {
+                    self.untracked += 1;
+                    return;
+                }
+                self.others += usize::from(!expected);
+                self.index.insert(key, self.seen.len());
+                self.seen.push((
+                    key,
+                    Seen {
+                        count: 0,
+                        bytes: 0,
+                        first: arrival.clone(),
+                        last: arrival.clone(),
+                        tagged: None,
+                        unprinted: 0,
+                    },
+                ));
+                self.seen.len() - 1
+            }
+        };
+        let Some((_, seen)) = self.seen.get_mut(at) else {
+            return;
+        };
+        seen.count += 1;
+        seen.unprinted += 1;
+        seen.bytes += arrival.size as u64;
+        if seen.tagged.is_none() && arrival.nonce.is_some() {
+            seen.tagged = Some(arrival.clone());
+        }
+        seen.last = arrival;
+    }
+}
+
+/// A tally shared by the listener (which adds) and the command (which prints and reports).
+pub type SharedTally = Arc<std::sync::Mutex<Tally>>;
+
+fn add(tally: &SharedTally, arrival: Arrival) {
+    tally
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .add(arrival);
 }
 
 /// The bound sockets, ready to run.
@@ -119,11 +209,11 @@ impl Listener {
         self.tcp.local_addr().ok()
     }
 
-    /// Serves until dropped, sending each arrival to `arrivals`.
-    pub async fn run(self, arrivals: mpsc::UnboundedSender<Arrival>) {
+    /// Serves until dropped, counting each arrival in `tally`.
+    pub async fn run(self, tally: SharedTally) {
         let started = self.started;
         let udp = self.udp;
-        let udp_arrivals = arrivals.clone();
+        let udp_tally = tally.clone();
         let datagrams = async move {
             let mut buf = vec![0u8; 2048];
             loop {
@@ -145,14 +235,17 @@ impl Listener {
                     }
                     None => "unknown datagram".to_string(),
                 };
-                let _ = udp_arrivals.send(Arrival {
-                    path: CheckId::NpapAlerts,
-                    from,
-                    size: len,
-                    guess,
-                    nonce,
-                    at_ms: started.elapsed().as_millis(),
-                });
+                add(
+                    &udp_tally,
+                    Arrival {
+                        path: CheckId::NpapAlerts,
+                        from,
+                        size: len,
+                        guess,
+                        nonce,
+                        at_ms: started.elapsed().as_millis(),
+                    },
+                );
             }
         };
         let tcp = self.tcp;
@@ -169,10 +262,10 @@ impl Listener {
                     continue; // over the limit: the connection is dropped
                 };
                 let tls = tls.clone();
-                let arrivals = arrivals.clone();
+                let tally = tally.clone();
                 let local = stream.local_addr().ok();
                 tokio::spawn(async move {
-                    serve(stream, from, local, tls, started, arrivals).await;
+                    serve(stream, from, local, tls, started, &tally).await;
                     drop(permit);
                 });
             }
@@ -199,18 +292,21 @@ async fn serve(
     local: Option<SocketAddr>,
     tls: TlsAcceptor,
     started: Instant,
-    arrivals: mpsc::UnboundedSender<Arrival>,
+    tally: &SharedTally,
 ) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let Ok(Ok(mut tls)) = tokio::time::timeout_at(deadline, tls.accept(stream)).await else {
-        let _ = arrivals.send(Arrival {
-            path: CheckId::Console,
-            from,
-            size: 0,
-            guess: "TCP connection without a TLS handshake".into(),
-            nonce: None,
-            at_ms: started.elapsed().as_millis(),
-        });
+        add(
+            tally,
+            Arrival {
+                path: CheckId::Console,
+                from,
+                size: 0,
+                guess: "TCP connection without a TLS handshake".into(),
+                nonce: None,
+                at_ms: started.elapsed().as_millis(),
+            },
+        );
         return;
     };
     let mut request = Vec::new();
@@ -252,19 +348,57 @@ async fn serve(
         (None, ReadEnd::Done(_)) => format!("HTTPS request: {line}"),
         (None, other) => format!("TLS connection, {}", other.describe()),
     };
-    let _ = arrivals.send(Arrival {
-        path: CheckId::Console,
-        from,
-        size: request.len(),
-        guess,
-        nonce,
-        at_ms: started.elapsed().as_millis(),
-    });
+    add(
+        tally,
+        Arrival {
+            path: CheckId::Console,
+            from,
+            size: request.len(),
+            guess,
+            nonce,
+            at_ms: started.elapsed().as_millis(),
+        },
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn arrival(from: &str, nonce: Option<&str>) -> Arrival {
+        Arrival {
+            path: CheckId::NpapAlerts,
+            from: from.parse().unwrap(),
+            size: 64,
+            guess: "unknown datagram".into(),
+            nonce: nonce.map(Into::into),
+            at_ms: 0,
+        }
+    }
+
+    /// Past `MAX_SOURCES` pairs only counts grow; an expected source is tracked whenever it
+    /// arrives; a tagged arrival is kept however many untagged ones follow.
+    #[test]
+    fn a_tally_is_bounded_by_sources_not_arrivals() {
+        let expected: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut tally = Tally::new(&[expected]);
+        for n in 0..(MAX_SOURCES as u32 + 500) {
+            let ip = std::net::Ipv4Addr::from(0x0b00_0000 + n);
+            for _ in 0..3 {
+                tally.add(arrival(&format!("{ip}:9300"), None));
+            }
+        }
+        assert_eq!(tally.seen.len(), MAX_SOURCES);
+        assert_eq!(tally.untracked, 500 * 3);
+        tally.add(arrival("10.0.0.1:9300", Some("abc")));
+        tally.add(arrival("10.0.0.1:9300", None));
+        let (_, seen) = tally.seen.last().unwrap();
+        assert_eq!(seen.count, 2);
+        assert_eq!(seen.tagged.as_ref().unwrap().nonce.as_deref(), Some("abc"));
+        // An IPv4-mapped IPv6 source is its IPv4 address.
+        tally.add(arrival("[::ffff:10.0.0.1]:9300", None));
+        assert_eq!(tally.seen.last().unwrap().1.count, 3);
+    }
 
     #[test]
     fn tags_yield_bounded_alphanumeric_nonces() {
