@@ -355,3 +355,89 @@ fn a_hangup_leaves_the_partial_report_and_no_temporary_file() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["interrupted"], "SIGHUP");
 }
+
+/// Every format of a merged report keeps each row's site and lists the disagreements.
+#[test]
+fn merge_keeps_vantage_and_conflicts_in_every_format() {
+    let [a, b] = examples();
+    let run = |format: &str| {
+        let out = mve()
+            .args(["merge", &a, &b, "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run("csv");
+    let mut reader = ::csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let vantage = headers
+        .iter()
+        .position(|h| h == "vantage")
+        .expect("a vantage column");
+    let sites: std::collections::BTreeSet<String> = reader
+        .records()
+        .map(|r| r.unwrap()[vantage].to_string())
+        .collect();
+    assert_eq!(sites.into_iter().collect::<Vec<_>>(), ["site-a", "site-b"]);
+    assert!(csv.contains("# CONFLICT"), "{csv}");
+    let jsonl = run("jsonl");
+    let lines: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l["check"].is_string() && l["kind"].is_null())
+            .all(|l| l["vantage"] == "site-a" || l["vantage"] == "site-b"),
+        "{jsonl}"
+    );
+    assert!(lines.iter().any(|l| l["kind"] == "conflict"), "{jsonl}");
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let conflicts = json["conflicts"].as_array().expect("conflicts in json");
+    assert!(!conflicts.is_empty());
+    // The merged report, conflicts and all, is what the committed schema describes.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report-v1.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.add_resource("report-v1.json", schema).unwrap();
+    let index = compiler.compile("report-v1.json", &mut schemas).unwrap();
+    if let Err(err) = schemas.validate(&json, index) {
+        panic!("the merged report breaks the schema: {err}");
+    }
+    let junit = run("junit");
+    assert!(
+        junit.contains("@ site-a") && junit.contains("@ site-b"),
+        "{junit}"
+    );
+    assert!(junit.contains("CONFLICT"), "{junit}");
+}
+
+/// Two reports from the same vantage point cannot be told apart: refused, naming both.
+#[test]
+fn merge_refuses_two_reports_from_one_vantage() {
+    let [a, _] = examples();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("again.json");
+    std::fs::copy(&a, &copy).unwrap();
+    let out = mve()
+        .args(["merge", &a, &copy.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("site-a.json") && err.contains("again.json"),
+        "{err}"
+    );
+    assert!(err.contains("vantage point 'site-a'"), "{err}");
+}

@@ -104,7 +104,7 @@ fn probe_and_report(
     let runtime = runtime()?;
     let progress = Progress::new(sizes.probes, config.quiet, config.verbose);
     if let Some(stream) = config.format.stream() {
-        let mut streamer = Streamer::new(stream, &config.promoted, out)?;
+        let mut streamer = Streamer::new(stream, &config.promoted, config.vantage.as_deref(), out)?;
         let interrupted =
             runtime.block_on(audit(config, plan, slots, sizes, &progress, &mut streamer))?;
         let summary = streamer.summary();

@@ -33,6 +33,16 @@ pub enum MergeError {
     },
     #[error("{path}: schema version {found}, this mve-audit reads {SCHEMA_VERSION}")]
     Version { path: PathBuf, found: u32 },
+    #[error(
+        "{first} and {second} both come from vantage point '{vantage}': two runs from one \
+         place cannot be told apart in a merge (give each run its own --vantage, or compare \
+         them one after the other)"
+    )]
+    SameVantage {
+        vantage: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
     #[error("{path}: a cell names target '{target}', which the report does not list")]
     UnknownTarget { path: PathBuf, target: String },
 }
@@ -92,6 +102,8 @@ fn read(path: &Path) -> Result<ReportDocument<'static>, MergeError> {
 
 #[derive(Default)]
 struct Merged {
+    /// Which file each vantage point came from.
+    vantages: HashMap<Arc<str>, PathBuf>,
     rows: Vec<TargetRow>,
     columns: Vec<CheckId>,
     cells: Vec<Cell>,
@@ -114,6 +126,19 @@ impl Merged {
                 .vantage
                 .clone()
                 .unwrap_or_else(|| Arc::from(stem.as_str()));
+            match self.vantages.get(&vantage) {
+                Some(first) if first != path => {
+                    return Err(MergeError::SameVantage {
+                        vantage: vantage.to_string(),
+                        first: first.clone(),
+                        second: path.to_path_buf(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    self.vantages.insert(vantage.clone(), path.to_path_buf());
+                }
+            }
             self.rows.push(TargetRow {
                 vantage: Some(vantage),
                 ..target

@@ -226,13 +226,20 @@ impl Sink for Collector {
 pub struct Streamer<W: Write> {
     maker: CellMaker,
     stream: Stream,
+    /// The run's `--vantage`, on every line.
+    vantage: Option<Arc<str>>,
     out: W,
     summary: Summary,
 }
 
 impl<W: Write> Streamer<W> {
     /// A stream of `stream`'s format (`Format::stream`).
-    pub fn new(stream: Stream, promoted: &[CheckId], mut out: W) -> io::Result<Self> {
+    pub fn new(
+        stream: Stream,
+        promoted: &[CheckId],
+        vantage: Option<&str>,
+        mut out: W,
+    ) -> io::Result<Self> {
         if stream == Stream::Csv {
             csv::write_header(&mut out)?;
         }
@@ -240,6 +247,7 @@ impl<W: Write> Streamer<W> {
         Ok(Streamer {
             maker: CellMaker::new(promoted),
             stream,
+            vantage: vantage.map(Arc::from),
             out,
             summary: Summary::default(),
         })
@@ -268,8 +276,8 @@ impl<W: Write> Sink for Streamer<W> {
         let cell = self.maker.make(done, Keep::All);
         self.summary.add(cell.state, cell.verdict);
         match self.stream {
-            Stream::Csv => csv::write_cell(&cell, &mut self.out)?,
-            Stream::Jsonl => jsonl::write_cell(&cell, &mut self.out)?,
+            Stream::Csv => csv::write_cell(&cell, self.vantage.as_deref(), &mut self.out)?,
+            Stream::Jsonl => jsonl::write_cell(&cell, self.vantage.as_deref(), &mut self.out)?,
         }
         // Each cell reaches a pipe or file as it finishes, not when a buffer fills.
         self.out.flush()

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::model::{Cell, Matrix, partial_text};
 use super::style::{Render, Style};
 
-const HEADER: [&str; 12] = [
+const HEADER: [&str; 13] = [
     "target",
     "address",
     "check",
@@ -18,6 +18,7 @@ const HEADER: [&str; 12] = [
     "hint",
     "rtt_ms",
     "reason",
+    "vantage",
 ];
 
 /// A field quoted when it holds a comma, a quote or a line break; a leading `=`, `+`, `-` or
@@ -38,7 +39,8 @@ pub fn write_header(out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", HEADER.join(","))
 }
 
-pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
+/// One row; `vantage` names where a merged or `--vantage` run was made from.
+pub fn write_cell(cell: &Cell, vantage: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
     let row = [
         field(&cell.target),
         cell.address.map(|a| a.to_string()).unwrap_or_default(),
@@ -55,6 +57,7 @@ pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
             .map(|r| r.to_string())
             .unwrap_or_default(),
         cell.unproven.map(|u| u.to_string()).unwrap_or_default(),
+        field(vantage.unwrap_or_default()),
     ];
     writeln!(out, "{}", row.join(","))
 }
@@ -62,7 +65,11 @@ pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     write_header(out)?;
     for cell in &matrix.cells {
-        write_cell(cell, out)?;
+        write_cell(cell, matrix.vantage_of(cell), out)?;
+    }
+    // Comment lines, like the partial-report line: a merged report's disagreements.
+    for conflict in matrix.vantage_conflicts() {
+        writeln!(out, "# {}", conflict.line())?;
     }
     write_end(matrix.interrupted, out)
 }

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Cell, Matrix, Summary, TargetRow};
+use super::model::{Cell, Conflict, Matrix, Summary, TargetRow};
 use super::style::{Render, Style};
 use crate::catalog::CheckId;
 use crate::platform::signals::Interrupt;
@@ -30,6 +30,9 @@ pub struct ReportDocument<'a> {
     pub checks: Cow<'a, [CheckId]>,
     pub targets: Cow<'a, [TargetRow]>,
     pub cells: Cells<'a>,
+    /// Cells of one target and check that vantage points see differently (a merged report).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", skip_deserializing)]
+    pub conflicts: Vec<Conflict>,
 }
 
 /// The cells of a report: written straight from the matrix, one at a time (a fleet's report
@@ -107,6 +110,7 @@ impl<'a> ReportDocument<'a> {
             checks: Cow::Borrowed(&matrix.columns),
             targets: Cow::Borrowed(&matrix.rows),
             cells: Cells::Of(matrix),
+            conflicts: matrix.vantage_conflicts(),
         }
     }
 }

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::model::{Cell, Matrix, Summary};
+use std::borrow::Cow;
+
+use super::json::CellDocument;
+use super::model::{Cell, Conflict, Matrix, Summary};
 use super::style::{Render, Style};
 use crate::results::SCHEMA_VERSION;
 
@@ -21,9 +24,21 @@ struct SummaryLine {
     interrupted: Option<crate::platform::signals::Interrupt>,
 }
 
-pub fn write_cell(cell: &Cell, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, cell)?;
+/// One cell, as in the JSON report (with its vantage point when it has one).
+pub fn write_cell(cell: &Cell, vantage: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
+    let line = CellDocument {
+        cell: Cow::Borrowed(cell),
+        vantage: vantage.map(Cow::Borrowed),
+    };
+    serde_json::to_writer(&mut *out, &line)?;
     writeln!(out)
+}
+
+#[derive(Serialize)]
+struct ConflictLine<'a> {
+    kind: &'static str,
+    #[serde(flatten)]
+    conflict: &'a Conflict,
 }
 
 pub fn write_summary(
@@ -45,7 +60,15 @@ pub fn write_summary(
 
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     for cell in &matrix.cells {
-        write_cell(cell, out)?;
+        write_cell(cell, matrix.vantage_of(cell), out)?;
+    }
+    for conflict in &matrix.vantage_conflicts() {
+        let line = ConflictLine {
+            kind: "conflict",
+            conflict,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
     }
     write_summary(matrix.summary(), matrix.duration, matrix.interrupted, out)
 }

@@ -43,15 +43,22 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for cell in &matrix.cells {
+        // A merged report's cells carry their site: `site-a/192.0.2.7`, `… @ site-a`.
+        let vantage = matrix.vantage_of(cell);
+        let at = vantage.map(|v| format!(" @ {v}")).unwrap_or_default();
         let name = xml(&format!(
-            "{} {} {}/{}",
+            "{} {} {}/{}{at}",
             cell.target, cell.check, cell.transport, cell.port
         ));
+        let class = match vantage {
+            Some(v) => format!("{v}/{}", cell.target),
+            None => cell.target.to_string(),
+        };
         let time = cell.evidence.rtt_ms.unwrap_or(0.0) / 1000.0;
         write!(
             out,
             r#"    <testcase classname="{}" name="{name}" time="{time:.3}">"#,
-            xml(&cell.target)
+            xml(&class)
         )?;
         let detail = xml(&format!(
             "{}: {}{}",
@@ -73,6 +80,15 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
             Verdict::Pass => {}
         }
         writeln!(out, "</testcase>")?;
+    }
+    let conflicts = matrix.vantage_conflicts();
+    if !conflicts.is_empty() {
+        let lines: Vec<String> = conflicts.iter().map(|c| c.line()).collect();
+        writeln!(
+            out,
+            "    <system-out>{}</system-out>",
+            xml(&lines.join("\n"))
+        )?;
     }
     writeln!(out, "  </testsuite>")?;
     writeln!(out, "</testsuites>")

@@ -176,6 +176,21 @@ impl Matrix {
         self
     }
 
+    /// The vantage point `cell`'s row was probed from, when rows carry them.
+    pub fn vantage_of(&self, cell: &Cell) -> Option<&str> {
+        self.rows.get(cell.row).and_then(|r| r.vantage.as_deref())
+    }
+
+    /// The conflicts between vantage points; none (and nothing computed) when the rows carry
+    /// no vantage.
+    pub fn vantage_conflicts(&self) -> Vec<Conflict> {
+        if self.has_vantages() {
+            self.conflicts()
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Whether rows carry vantage points (a merged matrix).
     pub fn has_vantages(&self) -> bool {
         self.rows.iter().any(|r| r.vantage.is_some())
@@ -245,7 +260,7 @@ impl Matrix {
 }
 
 /// One target and check seen differently from two vantage points.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
     pub target: String,
     pub check: CheckId,
