@@ -175,6 +175,7 @@ mod tests {
     use super::*;
     use std::fs;
 
+    #[cfg(unix)]
     fn write(path: &Path, text: &str) -> io::Result<()> {
         let mut out = Output::open(Some(path))?;
         out.write_all(text.as_bytes())?;
