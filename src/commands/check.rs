@@ -1,6 +1,7 @@
 //! `mve-audit check`: configuration → plan → engine → sink → report, streaming.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,11 +15,11 @@ use crate::catalog::CheckId;
 use crate::cli::{CheckArgs, CheckConfig, build_config};
 use crate::engine::Timing;
 use crate::engine::estimate::{self, Estimate};
-use crate::engine::{self, Plan, Work, build_plan};
+use crate::engine::{self, Event, Job, Plan, Work, build_plan};
 use crate::platform::signals::Interrupt;
 use crate::probes::NetworkProber;
 use crate::report::{self, Collector, DryRun, DryRunCheck, Sink, Streamer, Style, Summary};
-use crate::results::{Evidence, Finding, State, Verdict};
+use crate::results::{Done, Evidence, Finding, SecondLook, State, Verdict};
 use crate::targets::{self, TargetSet};
 use crate::transport;
 
@@ -238,6 +239,126 @@ impl Finished {
     }
 }
 
+/// Second looks: a path that was silent (a TCP connect unanswered, a datagram without reply)
+/// on a host that answered on another path is probed once more before its silence is
+/// believed, since a lost packet looks just like a firewall. A host that answered nothing is
+/// not probed again: dark hosts cost what they did. Silent cells wait for the rest of their
+/// row (rows finish in the order of the plan, so what waits is bounded by the rows in
+/// flight), then go out, or are asked again and go out with what the second look found.
+struct SecondLooks<'p> {
+    plan: &'p Plan,
+    /// Dropped once nothing more will be asked, which ends the engine's run.
+    again: Option<mpsc::UnboundedSender<Job>>,
+    rows: HashMap<usize, RowWait>,
+    /// Silent cells whose second look is out, by row and check.
+    asked: HashMap<(usize, CheckId), Done>,
+}
+
+/// A row whose cells are still coming in.
+#[derive(Default)]
+struct RowWait {
+    remaining: usize,
+    answered: bool,
+    silent: Vec<(Done, Job)>,
+}
+
+/// A path that got no answer at all: no reply, no reset, no ICMP error.
+fn silent(finding: &Finding) -> bool {
+    match finding.state {
+        State::OpenFiltered => true,
+        State::Filtered => finding.evidence.errno.is_none() && finding.evidence.icmp.is_none(),
+        _ => false,
+    }
+}
+
+/// The host itself answered on this path (a reset and a port unreachable count).
+fn answered(finding: &Finding) -> bool {
+    matches!(finding.state, State::Verified | State::Open | State::Closed)
+}
+
+impl<'p> SecondLooks<'p> {
+    fn new(plan: &'p Plan, again: mpsc::UnboundedSender<Job>) -> SecondLooks<'p> {
+        SecondLooks {
+            plan,
+            again: Some(again),
+            rows: HashMap::new(),
+            asked: HashMap::new(),
+        }
+    }
+
+    /// A finished cell in; the cells ready for the report out.
+    fn take(&mut self, mut done: Done, job: Option<Job>) -> Vec<Done> {
+        if job.as_ref().is_some_and(|j| j.again) {
+            let Some(first) = self.asked.remove(&(done.row, done.check)) else {
+                return vec![done];
+            };
+            return vec![if silent(&done.finding) {
+                let mut first = first;
+                first.finding.second_look = Some(SecondLook::SilentAgain);
+                first
+                    .finding
+                    .evidence
+                    .notes
+                    .push("probed a second time: silent again".into());
+                first
+            } else {
+                done.finding.second_look = Some(SecondLook::Answered);
+                done.finding.evidence.notes.push(format!(
+                    "silent at first ({}), answered a second probe: packets were lost on the way",
+                    first.finding.evidence.summary
+                ));
+                done
+            }];
+        }
+        let row = done.row;
+        let cells = self.plan.checks_for(done.role).count();
+        let wait = self.rows.entry(row).or_insert_with(|| RowWait {
+            remaining: cells,
+            ..RowWait::default()
+        });
+        wait.remaining = wait.remaining.saturating_sub(1);
+        wait.answered |= answered(&done.finding);
+        let mut ready = Vec::new();
+        match job {
+            Some(job) if silent(&done.finding) => wait.silent.push((done, job)),
+            _ => ready.push(done),
+        }
+        if wait.remaining == 0
+            && let Some(wait) = self.rows.remove(&row)
+        {
+            ready.extend(self.settle(wait));
+        }
+        ready
+    }
+
+    /// A finished row: its silent cells go out, or are asked again when the host answered.
+    fn settle(&mut self, wait: RowWait) -> Vec<Done> {
+        let mut ready = Vec::new();
+        for (done, mut job) in wait.silent {
+            match &self.again {
+                Some(again) if wait.answered => {
+                    job.again = true;
+                    self.asked.insert((done.row, done.check), done);
+                    let _ = again.send(job);
+                }
+                _ => ready.push(done),
+            }
+        }
+        ready
+    }
+
+    /// The engine has nothing left: settle every row still open (a plan that changed under
+    /// us), and end the run once no second look is out.
+    fn idle(&mut self) -> Vec<Done> {
+        let rows: Vec<RowWait> = self.rows.drain().map(|(_, wait)| wait).collect();
+        let ready: Vec<Done> = rows.into_iter().flat_map(|w| self.settle(w)).collect();
+        if self.asked.is_empty() {
+            self.again = None;
+        }
+        ready
+    }
+}
+
 /// Resolve, plan, probe: everything between the configuration and the report. Each finished
 /// cell goes to `sink` as it arrives; a sink that cannot write (a closed pipe) stops the run.
 /// A signal stops it too, and then every planned cell that did not finish goes to `sink` as
@@ -257,29 +378,42 @@ async fn audit(
         let work = plan.work(plan.rows(config.targets.iter(), &addresses));
         let prober = Arc::new(NetworkProber::new(config.probe.clone()));
         let (events, mut received) = mpsc::channel(256);
-        let engine = engine::run(work, prober, slots, events);
+        let (again, second_looks) = mpsc::unbounded_channel();
+        let engine = engine::run_with_again(work, second_looks, prober, slots, events);
         let verbose = config.verbose >= 2;
         let sink = &mut *sink;
         let finished = &finished;
         let consume = async move {
-            while let Some(done) = received.recv().await {
-                progress.tick(matches!(done.finding.state, State::Open | State::Verified));
-                if verbose {
-                    progress.println(format!(
-                        "{} {} {}/{}: {} — {}",
-                        done.label,
-                        done.check,
-                        done.check.path().transport,
-                        done.port,
-                        done.finding.state,
-                        done.finding.evidence.summary
-                    ));
-                }
-                finished.borrow_mut().mark(done.row, done.check);
-                if let Err(err) = sink.cell(*done) {
-                    progress.finish();
-                    // Dropping the receiver tells the engine to stop.
-                    return Err(err);
+            let mut looks = SecondLooks::new(plan, again);
+            while let Some(event) = received.recv().await {
+                let ready = match *event {
+                    Event::Cell { done, job } => {
+                        if !job.as_ref().is_some_and(|j| j.again) {
+                            progress
+                                .tick(matches!(done.finding.state, State::Open | State::Verified));
+                        }
+                        looks.take(done, job)
+                    }
+                    Event::Idle => looks.idle(),
+                };
+                for done in ready {
+                    if verbose {
+                        progress.println(format!(
+                            "{} {} {}/{}: {} — {}",
+                            done.label,
+                            done.check,
+                            done.check.path().transport,
+                            done.port,
+                            done.finding.state,
+                            done.finding.evidence.summary
+                        ));
+                    }
+                    finished.borrow_mut().mark(done.row, done.check);
+                    if let Err(err) = sink.cell(done) {
+                        progress.finish();
+                        // Dropping the receiver tells the engine to stop.
+                        return Err(err);
+                    }
                 }
             }
             progress.finish();

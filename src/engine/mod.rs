@@ -37,6 +37,9 @@ pub struct Job {
     pub row: Arc<Row>,
     pub check: CheckId,
     pub peer: SocketAddr,
+    /// A second look at a path that was silent on a host that answered elsewhere: one
+    /// datagram (no retries), since the first probe already spent its own.
+    pub again: bool,
 }
 
 impl Job {
@@ -44,6 +47,18 @@ impl Job {
     pub fn host(&self) -> &str {
         &self.row.host
     }
+}
+
+/// What the engine reports. Boxed on the channel, so the size of `Cell` costs nothing idle.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Event {
+    /// A finished cell, and the job that made it (none for a name that did not resolve), so
+    /// the caller can ask for a second look.
+    Cell { done: Done, job: Option<Job> },
+    /// The plan is spent and no probe is in flight: the caller sends its last second looks,
+    /// or drops their sender to end the run.
+    Idle,
 }
 
 /// Runs `work` with at most `concurrency` probes in flight and sends each finished cell as it
@@ -54,27 +69,77 @@ pub async fn run<P: Prober>(
     work: impl IntoIterator<Item = Work>,
     prober: Arc<P>,
     concurrency: usize,
-    events: mpsc::Sender<Box<Done>>,
+    events: mpsc::Sender<Box<Event>>,
+) {
+    let (_, again) = mpsc::unbounded_channel();
+    run_with_again(work, again, prober, concurrency, events).await;
+}
+
+/// `run`, also taking second looks from `again` (ahead of new work) until its sender is
+/// dropped: the caller decides which silent cells deserve one, as their hosts' other cells
+/// come in.
+pub async fn run_with_again<P: Prober>(
+    work: impl IntoIterator<Item = Work>,
+    mut again: mpsc::UnboundedReceiver<Job>,
+    prober: Arc<P>,
+    concurrency: usize,
+    events: mpsc::Sender<Box<Event>>,
 ) {
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running = JoinSet::new();
-    for item in work {
-        let job = match item {
-            Work::Probe(job) => job,
-            Work::Unresolved { row, check, port } => {
-                let why = row
-                    .addr
-                    .as_ref()
-                    .err()
-                    .map_or_else(String::new, ToString::to_string);
-                let finding = Finding::new(State::Error, Evidence::new(why));
-                let done = row.done(check, port, finding);
-                if events.send(Box::new(done)).await.is_err() {
-                    break;
+    let mut work = work.into_iter();
+    let mut again_open = true;
+    // Whether `Idle` was sent since the last second look started.
+    let mut idle_said = false;
+    loop {
+        // Second looks first: they are few, and their hosts' rows wait on them.
+        let job = match again.try_recv() {
+            Ok(job) => job,
+            Err(state) => {
+                if state == mpsc::error::TryRecvError::Disconnected {
+                    again_open = false;
                 }
-                continue;
+                match work.next() {
+                    Some(Work::Probe(job)) => job,
+                    Some(Work::Unresolved { row, check, port }) => {
+                        let why = row
+                            .addr
+                            .as_ref()
+                            .err()
+                            .map_or_else(String::new, ToString::to_string);
+                        let finding = Finding::new(State::Error, Evidence::new(why));
+                        let done = row.done(check, port, finding);
+                        let event = Event::Cell { done, job: None };
+                        if events.send(Box::new(event)).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    // The plan is done: wait for second looks (or the end of them) while the
+                    // probes in flight finish; once none is, say so.
+                    None if again_open => {
+                        if running.is_empty() && !idle_said {
+                            idle_said = true;
+                            if events.send(Box::new(Event::Idle)).await.is_err() {
+                                break;
+                            }
+                        }
+                        tokio::select! {
+                            job = again.recv() => match job {
+                                Some(job) => job,
+                                None => {
+                                    again_open = false;
+                                    continue;
+                                }
+                            },
+                            Some(_) = running.join_next(), if !running.is_empty() => continue,
+                        }
+                    }
+                    None => break,
+                }
             }
         };
+        idle_said = false;
         // The semaphore is never closed, so acquiring only waits.
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
@@ -90,7 +155,12 @@ pub async fn run<P: Prober>(
             let finding = prober.probe(&job).await;
             let done = job.row.done(job.check, job.peer.port(), finding);
             // A closed receiver means the caller stopped listening: finish quietly.
-            let _ = events.send(Box::new(done)).await;
+            let _ = events
+                .send(Box::new(Event::Cell {
+                    done,
+                    job: Some(job),
+                }))
+                .await;
             drop(permit);
         });
         // Let the probe reach its first packet, and so claim its share of the rate, before
@@ -143,6 +213,7 @@ mod tests {
                     host: Arc::from("127.0.0.1"),
                 });
                 Work::Probe(Job {
+                    again: false,
                     row,
                     check: CheckId::Raw,
                     peer: SocketAddr::new(addr, 1000 + index as u16),
@@ -157,7 +228,10 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(8);
         let engine = tokio::spawn(run(jobs(50), prober.clone(), 4, tx));
         let mut finished = Vec::new();
-        while let Some(done) = rx.recv().await {
+        while let Some(event) = rx.recv().await {
+            let Event::Cell { done, .. } = *event else {
+                continue;
+            };
             assert_eq!(done.finding.evidence.summary, format!("port {}", done.port));
             finished.push(done.row);
         }

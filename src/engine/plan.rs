@@ -167,6 +167,7 @@ impl<R: Iterator<Item = Arc<Row>>> Iterator for Schedule<'_, R> {
                 let row = row.clone();
                 return Some(match row.addr {
                     Ok(addr) => Work::Probe(Job {
+                        again: false,
                         peer: SocketAddr::new(addr, port),
                         check,
                         row,

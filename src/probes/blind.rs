@@ -37,7 +37,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
             source: SourcePort::Ephemeral,
         };
         let (exchange, control) = overlapped(
-            Box::pin(self.exchange(job.peer, &payload, source)),
+            Box::pin(self.exchange(job.peer, &payload, source, self.retries(job))),
             self.settings.timing.timeout,
             |exchange| matches!(exchange.outcome, UdpOutcome::Silence).then_some(0),
             |_| {

@@ -14,7 +14,8 @@ use crate::wire::{dns, nonce};
 impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     pub(super) async fn mdns(&self, job: &Job) -> Finding {
         let query = dns::ptr_query(nonce() as u16, dns::SERVICES);
-        let first = Box::pin(self.exchange(job.peer, &query, SourcePort::Ephemeral)).await;
+        let retries = self.retries(job);
+        let first = Box::pin(self.exchange(job.peer, &query, SourcePort::Ephemeral, retries)).await;
         let UdpOutcome::Reply(bytes) = &first.outcome else {
             return no_reply(&first, self.settings.timing.timeout);
         };
@@ -70,7 +71,14 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         texts: &mut Vec<(String, Vec<String>)>,
     ) -> Vec<String> {
         let query = dns::ptr_query(nonce() as u16, dns::HOST_CONFIG);
-        let second = self.exchange(peer, &query, SourcePort::Ephemeral).await;
+        let second = self
+            .exchange(
+                peer,
+                &query,
+                SourcePort::Ephemeral,
+                self.settings.timing.retries,
+            )
+            .await;
         let UdpOutcome::Reply(bytes) = &second.outcome else {
             return Vec::new();
         };
@@ -83,7 +91,14 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
             .any(|(owner, _)| owner.to_ascii_lowercase().ends_with(dns::HOST_CONFIG));
         if !has_txt && let Some(instance) = answer.pointer_names.first() {
             let query = dns::txt_query_for(nonce() as u16, instance);
-            let third = self.exchange(peer, &query, SourcePort::Ephemeral).await;
+            let third = self
+                .exchange(
+                    peer,
+                    &query,
+                    SourcePort::Ephemeral,
+                    self.settings.timing.retries,
+                )
+                .await;
             if let UdpOutcome::Reply(bytes) = &third.outcome
                 && let Ok(answer) = dns::parse_answer(bytes)
             {

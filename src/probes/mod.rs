@@ -315,7 +315,7 @@ mod tests {
             ("kerberos", std::mem::size_of_val(&prober.kerberos(&job))),
             (
                 "exchange",
-                std::mem::size_of_val(&prober.exchange(peer, &[], SourcePort::Ephemeral)),
+                std::mem::size_of_val(&prober.exchange(peer, &[], SourcePort::Ephemeral, 0)),
             ),
             (
                 "blind",

@@ -243,5 +243,10 @@ pub fn job_to(check: CheckId, peer: SocketAddr) -> Job {
         label: Arc::from(addr.to_string()),
         host: Arc::from(addr.to_string()),
     });
-    Job { row, check, peer }
+    Job {
+        row,
+        check,
+        peer,
+        again: false,
+    }
 }

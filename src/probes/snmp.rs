@@ -26,7 +26,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         // last try (a v1/v2c-only agent ignores v3), started as soon as the first discovery
         // datagram goes unanswered so it overlaps the retries instead of adding a timeout.
         let (discovery, first_get) = overlapped(
-            Box::pin(self.exchange(job.peer, &request, SourcePort::Ephemeral)),
+            Box::pin(self.exchange(job.peer, &request, SourcePort::Ephemeral, self.retries(job))),
             self.settings.timing.timeout,
             |discovery| match &discovery.outcome {
                 UdpOutcome::Reply(bytes) if is_agent(bytes, msg_id) => Some(retries),
@@ -154,7 +154,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         let request = snmp::community_get(version, community.as_bytes(), id, &oids);
         let options = UdpOptions {
             retries,
-            ..self.options(SourcePort::Ephemeral)
+            ..self.options(SourcePort::Ephemeral, retries)
         };
         let exchange = self
             .datagrams

@@ -11,13 +11,24 @@ use tokio::sync::Notify;
 
 use super::snmp_client::SnmpGetter;
 use super::{Datagrams, NetworkProber};
+use crate::engine::Job;
 use crate::transport::{SourcePort, UdpExchange, UdpOptions};
 
 impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
-    pub(super) fn options(&self, source: SourcePort) -> UdpOptions {
+    /// Datagrams re-sent after a silent first one for `job`: none on a second look, which
+    /// follows a probe that spent its own.
+    pub(super) fn retries(&self, job: &Job) -> u32 {
+        if job.again {
+            0
+        } else {
+            self.settings.timing.retries
+        }
+    }
+
+    pub(super) fn options(&self, source: SourcePort, retries: u32) -> UdpOptions {
         UdpOptions {
             timeout: self.settings.timing.timeout,
-            retries: self.settings.timing.retries,
+            retries,
             source,
         }
     }
@@ -27,9 +38,10 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         peer: SocketAddr,
         payload: &[u8],
         source: SourcePort,
+        retries: u32,
     ) -> UdpExchange {
         self.datagrams
-            .exchange(peer, payload, self.options(source), &self.pacer)
+            .exchange(peer, payload, self.options(source, retries), &self.pacer)
             .await
     }
 }

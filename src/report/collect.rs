@@ -122,6 +122,7 @@ impl CellMaker {
             required,
             state: finding.state,
             unproven,
+            second_look: finding.second_look,
             verdict,
             evidence,
             hint,
@@ -212,7 +213,7 @@ impl Sink for Collector {
             });
         }
         let cell = self.maker.make(done, self.keep);
-        self.summary.add(cell.state, cell.verdict);
+        self.summary.count_cell(&cell);
         self.cells.push(cell);
         Ok(())
     }
@@ -274,7 +275,7 @@ impl<W: Write> Streamer<W> {
 impl<W: Write> Sink for Streamer<W> {
     fn cell(&mut self, done: Done) -> io::Result<()> {
         let cell = self.maker.make(done, Keep::All);
-        self.summary.add(cell.state, cell.verdict);
+        self.summary.count_cell(&cell);
         match self.stream {
             Stream::Csv => csv::write_cell(&cell, self.vantage.as_deref(), &mut self.out)?,
             Stream::Jsonl => jsonl::write_cell(&cell, self.vantage.as_deref(), &mut self.out)?,

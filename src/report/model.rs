@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CheckId, Role, Transport};
-use crate::results::{Evidence, State, Unproven, Verdict};
+use crate::results::{Evidence, SecondLook, State, Unproven, Verdict};
 
 /// A row of the matrix.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +39,9 @@ pub struct Cell {
     /// Why an `open` cell of a check that can verify its service did not.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub unproven: Option<Unproven>,
+    /// Silent at first on a host that answered elsewhere, so probed again: what that found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_look: Option<SecondLook>,
     pub verdict: Verdict,
     /// Shared and possibly empty: a format that does not show a passing cell's evidence does
     /// not keep it (see `format::Keep`).
@@ -71,6 +74,12 @@ pub struct Summary {
     /// Planned cells a cut-short run did not finish; counted here, not as pass, warn or fail.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unfinished: usize,
+    /// Silent cells of hosts that answered elsewhere, probed a second time …
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub second_looks: usize,
+    /// … and how many of them answered then: packets were lost on the way.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub answered_second: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -90,8 +99,12 @@ impl Summary {
         } else {
             String::new()
         };
+        let path = self
+            .path_text()
+            .map(|t| format!("; {t}"))
+            .unwrap_or_default();
         format!(
-            "{} on {}: {} pass, {} warn, {} fail{unfinished} ({:.1}s)",
+            "{} on {}: {} pass, {} warn, {} fail{unfinished} ({:.1}s){path}",
             count(self.cells, "cell", "cells"),
             count(targets, "target", "targets"),
             self.pass,
@@ -99,6 +112,37 @@ impl Summary {
             self.fail,
             duration.as_secs_f64()
         )
+    }
+
+    /// What the second looks say about the path, when there were any: `12 silent cells probed
+    /// again, 3 answered: the path loses packets`.
+    pub fn path_text(&self) -> Option<String> {
+        if self.second_looks == 0 {
+            return None;
+        }
+        let verdict = if self.answered_second > 0 {
+            "the path loses packets"
+        } else {
+            "their silence stands"
+        };
+        Some(format!(
+            "{} probed again, {} answered: {verdict}",
+            count(self.second_looks, "silent cell", "silent cells"),
+            self.answered_second
+        ))
+    }
+
+    /// Counts a cell.
+    pub fn count_cell(&mut self, cell: &Cell) {
+        match cell.second_look {
+            Some(SecondLook::Answered) => {
+                self.second_looks += 1;
+                self.answered_second += 1;
+            }
+            Some(SecondLook::SilentAgain) => self.second_looks += 1,
+            None => {}
+        }
+        self.add(cell.state, cell.verdict);
     }
 
     pub fn add(&mut self, state: State, verdict: Verdict) {
@@ -151,7 +195,7 @@ impl Matrix {
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         for cell in &self.cells {
-            summary.add(cell.state, cell.verdict);
+            summary.count_cell(cell);
         }
         summary
     }

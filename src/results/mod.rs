@@ -291,6 +291,18 @@ pub struct Finding {
     pub warning: Option<String>,
     /// Why an `open` port did not prove its service, when the driver knows.
     pub unproven: Option<Unproven>,
+    /// A silent path on a host that answered elsewhere is probed a second time.
+    pub second_look: Option<SecondLook>,
+}
+
+/// What a second probe of a silent path found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecondLook {
+    /// It answered: the first probe's packets were lost on the way.
+    Answered,
+    /// Silent again: the silence stands.
+    SilentAgain,
 }
 
 impl Finding {
@@ -300,6 +312,7 @@ impl Finding {
             evidence,
             warning: None,
             unproven: None,
+            second_look: None,
         }
     }
 
