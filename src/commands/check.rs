@@ -1,7 +1,7 @@
 //! `mve-audit check`: configuration → plan → engine → sink → report, streaming.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -239,12 +239,18 @@ impl Finished {
     }
 }
 
-/// Second looks: a path that was silent (a TCP connect unanswered, a datagram without reply)
-/// on a host that answered on another path is probed once more before its silence is
-/// believed, since a lost packet looks just like a firewall. A host that answered nothing is
-/// not probed again: dark hosts cost what they did. Silent cells wait for the rest of their
-/// row (rows finish in the order of the plan, so what waits is bounded by the rows in
-/// flight), then go out, or are asked again and go out with what the second look found.
+/// Second looks: on a path that loses packets, a silent cell (a TCP connect unanswered, a
+/// datagram without reply) on a host that answered on another path is probed once more
+/// before its silence is believed, since a lost packet looks just like a firewall.
+///
+/// - A host that answered nothing is never probed again: dark hosts cost what they did.
+/// - The run knows the path loses packets when an answer needed a retry (a reply to a
+///   second or third datagram, a connect answered only after the kernel's SYN
+///   retransmission). Until then, silent cells of answering hosts are held (at most
+///   `HELD_MAX`); if the run ends without a sign of loss they go out as they are, so a clean
+///   network pays nothing.
+/// - Silent cells wait for the rest of their row (rows finish in the order of the plan, so
+///   what waits is bounded by the rows in flight), then go out or are asked again.
 struct SecondLooks<'p> {
     plan: &'p Plan,
     /// Dropped once nothing more will be asked, which ends the engine's run.
@@ -252,7 +258,18 @@ struct SecondLooks<'p> {
     rows: HashMap<usize, RowWait>,
     /// Silent cells whose second look is out, by row and check.
     asked: HashMap<(usize, CheckId), Done>,
+    /// Whether an answer has shown that packets are lost on the way.
+    lossy: bool,
+    /// Silent cells of answering hosts, held until the run shows loss or ends.
+    held: VecDeque<(Done, Job)>,
 }
+
+/// Silent cells held while the path shows no loss; past it the oldest go out as they are.
+const HELD_MAX: usize = 4096;
+
+/// A connect answered this late was answered to a retransmitted SYN (Linux and Windows
+/// retransmit the first after a second).
+const RETRANSMITTED_SYN: f64 = 900.0;
 
 /// A row whose cells are still coming in.
 #[derive(Default)]
@@ -276,6 +293,16 @@ fn answered(finding: &Finding) -> bool {
     matches!(finding.state, State::Verified | State::Open | State::Closed)
 }
 
+/// An answer that came only after a retry: a datagram answered after the first, or a
+/// connect answered after the retransmitted SYN.
+fn shows_loss(done: &Done) -> bool {
+    let evidence = &done.finding.evidence;
+    answered(&done.finding)
+        && (evidence.attempts.is_some_and(|n| n > 1)
+            || (done.check.path().transport == crate::catalog::Transport::Tcp
+                && evidence.rtt_ms.is_some_and(|ms| ms >= RETRANSMITTED_SYN)))
+}
+
 impl<'p> SecondLooks<'p> {
     fn new(plan: &'p Plan, again: mpsc::UnboundedSender<Job>) -> SecondLooks<'p> {
         SecondLooks {
@@ -283,6 +310,8 @@ impl<'p> SecondLooks<'p> {
             again: Some(again),
             rows: HashMap::new(),
             asked: HashMap::new(),
+            lossy: false,
+            held: VecDeque::new(),
         }
     }
 
@@ -310,6 +339,14 @@ impl<'p> SecondLooks<'p> {
                 done
             }];
         }
+        let mut ready = Vec::new();
+        if !self.lossy && shows_loss(&done) {
+            self.lossy = true;
+            let held: Vec<(Done, Job)> = self.held.drain(..).collect();
+            for (first, job) in held {
+                ready.extend(self.ask(first, job));
+            }
+        }
         let row = done.row;
         let cells = self.plan.checks_for(done.role).count();
         let wait = self.rows.entry(row).or_insert_with(|| RowWait {
@@ -318,7 +355,6 @@ impl<'p> SecondLooks<'p> {
         });
         wait.remaining = wait.remaining.saturating_sub(1);
         wait.answered |= answered(&done.finding);
-        let mut ready = Vec::new();
         match job {
             Some(job) if silent(&done.finding) => wait.silent.push((done, job)),
             _ => ready.push(done),
@@ -331,27 +367,50 @@ impl<'p> SecondLooks<'p> {
         ready
     }
 
-    /// A finished row: its silent cells go out, or are asked again when the host answered.
+    /// Sends a second look for `first`, keeping the cell until its answer; hands the cell
+    /// back when no more can be asked.
+    fn ask(&mut self, first: Done, mut job: Job) -> Option<Done> {
+        match &self.again {
+            Some(again) => {
+                job.again = true;
+                let _ = again.send(job);
+                self.asked.insert((first.row, first.check), first);
+                None
+            }
+            None => Some(first),
+        }
+    }
+
+    /// A finished row: its silent cells go out, are asked again (on a lossy path), or wait
+    /// for a sign of loss when the host answered.
     fn settle(&mut self, wait: RowWait) -> Vec<Done> {
         let mut ready = Vec::new();
-        for (done, mut job) in wait.silent {
-            match &self.again {
-                Some(again) if wait.answered => {
-                    job.again = true;
-                    self.asked.insert((done.row, done.check), done);
-                    let _ = again.send(job);
+        for (done, job) in wait.silent {
+            if !wait.answered {
+                ready.push(done);
+            } else if self.lossy {
+                ready.extend(self.ask(done, job));
+            } else {
+                self.held.push_back((done, job));
+                if self.held.len() > HELD_MAX
+                    && let Some((oldest, _)) = self.held.pop_front()
+                {
+                    ready.push(oldest);
                 }
-                _ => ready.push(done),
             }
         }
         ready
     }
 
     /// The engine has nothing left: settle every row still open (a plan that changed under
-    /// us), and end the run once no second look is out.
+    /// us); without a sign of loss the held cells go out as they are; the run ends once no
+    /// second look is out.
     fn idle(&mut self) -> Vec<Done> {
         let rows: Vec<RowWait> = self.rows.drain().map(|(_, wait)| wait).collect();
-        let ready: Vec<Done> = rows.into_iter().flat_map(|w| self.settle(w)).collect();
+        let mut ready: Vec<Done> = rows.into_iter().flat_map(|w| self.settle(w)).collect();
+        if !self.lossy {
+            ready.extend(self.held.drain(..).map(|(done, _)| done));
+        }
         if self.asked.is_empty() {
             self.again = None;
         }

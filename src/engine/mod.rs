@@ -37,8 +37,8 @@ pub struct Job {
     pub row: Arc<Row>,
     pub check: CheckId,
     pub peer: SocketAddr,
-    /// A second look at a path that was silent on a host that answered elsewhere: one
-    /// datagram (no retries), since the first probe already spent its own.
+    /// A second look at a path that was silent on a host that answered elsewhere, asked
+    /// when the run has seen the path lose packets.
     pub again: bool,
 }
 

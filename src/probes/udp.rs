@@ -15,14 +15,11 @@ use crate::engine::Job;
 use crate::transport::{SourcePort, UdpExchange, UdpOptions};
 
 impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
-    /// Datagrams re-sent after a silent first one for `job`: none on a second look, which
-    /// follows a probe that spent its own.
-    pub(super) fn retries(&self, job: &Job) -> u32 {
-        if job.again {
-            0
-        } else {
-            self.settings.timing.retries
-        }
+    /// Datagrams re-sent after a silent first one for `job`. A second look gets the whole
+    /// schedule again: it is asked only on a path that has shown it loses packets, where a
+    /// single datagram would be lost as easily as the first ones.
+    pub(super) fn retries(&self, _job: &Job) -> u32 {
+        self.settings.timing.retries
     }
 
     pub(super) fn options(&self, source: SourcePort, retries: u32) -> UdpOptions {
