@@ -1,7 +1,7 @@
 //! `mve-audit check`: configuration → plan → engine → sink → report, streaming.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -246,11 +246,12 @@ impl Finished {
 /// - A host that answered nothing is never probed again: dark hosts cost what they did.
 /// - The run knows the path loses packets when an answer needed a retry (a reply to a
 ///   second or third datagram, a connect answered only after the kernel's SYN
-///   retransmission). Until then, silent cells of answering hosts are held (at most
-///   `HELD_MAX`); if the run ends without a sign of loss they go out as they are, so a clean
-///   network pays nothing.
-/// - Silent cells wait for the rest of their row (rows finish in the order of the plan, so
-///   what waits is bounded by the rows in flight), then go out or are asked again.
+///   retransmission), which on a lossy path shows within the first second or two, before
+///   any silence is final. Until then a silent cell goes out at once, so a clean network
+///   (and a dark fleet's first line) pays nothing.
+/// - On a lossy path a silent cell waits for the rest of its row (rows finish in the order
+///   of the plan, so what waits is bounded by the rows in flight), then goes out, or is
+///   asked again when the host answered.
 struct SecondLooks<'p> {
     plan: &'p Plan,
     /// Dropped once nothing more will be asked, which ends the engine's run.
@@ -260,12 +261,7 @@ struct SecondLooks<'p> {
     asked: HashMap<(usize, CheckId), Done>,
     /// Whether an answer has shown that packets are lost on the way.
     lossy: bool,
-    /// Silent cells of answering hosts, held until the run shows loss or ends.
-    held: VecDeque<(Done, Job)>,
 }
-
-/// Silent cells held while the path shows no loss; past it the oldest go out as they are.
-const HELD_MAX: usize = 4096;
 
 /// A connect answered this late was answered to a retransmitted SYN (Linux and Windows
 /// retransmit the first after a second).
@@ -311,7 +307,6 @@ impl<'p> SecondLooks<'p> {
             rows: HashMap::new(),
             asked: HashMap::new(),
             lossy: false,
-            held: VecDeque::new(),
         }
     }
 
@@ -340,13 +335,7 @@ impl<'p> SecondLooks<'p> {
             }];
         }
         let mut ready = Vec::new();
-        if !self.lossy && shows_loss(&done) {
-            self.lossy = true;
-            let held: Vec<(Done, Job)> = self.held.drain(..).collect();
-            for (first, job) in held {
-                ready.extend(self.ask(first, job));
-            }
-        }
+        self.lossy |= shows_loss(&done);
         let row = done.row;
         let cells = self.plan.checks_for(done.role).count();
         let wait = self.rows.entry(row).or_insert_with(|| RowWait {
@@ -356,7 +345,7 @@ impl<'p> SecondLooks<'p> {
         wait.remaining = wait.remaining.saturating_sub(1);
         wait.answered |= answered(&done.finding);
         match job {
-            Some(job) if silent(&done.finding) => wait.silent.push((done, job)),
+            Some(job) if self.lossy && silent(&done.finding) => wait.silent.push((done, job)),
             _ => ready.push(done),
         }
         if wait.remaining == 0
@@ -381,36 +370,24 @@ impl<'p> SecondLooks<'p> {
         }
     }
 
-    /// A finished row: its silent cells go out, are asked again (on a lossy path), or wait
-    /// for a sign of loss when the host answered.
+    /// A finished row: its silent cells go out, or are asked again when the host answered.
     fn settle(&mut self, wait: RowWait) -> Vec<Done> {
         let mut ready = Vec::new();
         for (done, job) in wait.silent {
-            if !wait.answered {
-                ready.push(done);
-            } else if self.lossy {
+            if wait.answered {
                 ready.extend(self.ask(done, job));
             } else {
-                self.held.push_back((done, job));
-                if self.held.len() > HELD_MAX
-                    && let Some((oldest, _)) = self.held.pop_front()
-                {
-                    ready.push(oldest);
-                }
+                ready.push(done);
             }
         }
         ready
     }
 
     /// The engine has nothing left: settle every row still open (a plan that changed under
-    /// us); without a sign of loss the held cells go out as they are; the run ends once no
-    /// second look is out.
+    /// us); the run ends once no second look is out.
     fn idle(&mut self) -> Vec<Done> {
         let rows: Vec<RowWait> = self.rows.drain().map(|(_, wait)| wait).collect();
-        let mut ready: Vec<Done> = rows.into_iter().flat_map(|w| self.settle(w)).collect();
-        if !self.lossy {
-            ready.extend(self.held.drain(..).map(|(done, _)| done));
-        }
+        let ready: Vec<Done> = rows.into_iter().flat_map(|w| self.settle(w)).collect();
         if self.asked.is_empty() {
             self.again = None;
         }
