@@ -103,6 +103,52 @@ const CASES: &[(Input, &[&str])] = &[
     ),
     (Args(&["check", "--firebird", "fb..db"]), &["'fb..db'"]),
     (Args(&["check"]), &["no targets"]),
+    // Addresses no printer or service has (issue 19): refused, saying why.
+    (
+        Args(&["check", "--printers", "255.255.255.255"]),
+        &["'255.255.255.255'", "broadcast"],
+    ),
+    (
+        Args(&["check", "--printers", "224.0.0.251"]),
+        &["'224.0.0.251'", "multicast"],
+    ),
+    (
+        Args(&["check", "--printers", "0.0.0.0"]),
+        &["'0.0.0.0'", "any"],
+    ),
+    (Args(&["check", "--printers", "::"]), &["'::'", "any"]),
+    (
+        Args(&["check", "--printers", "::/120"]),
+        &["'::/120'", "unspecified"],
+    ),
+    (
+        Args(&["check", "--printers", "ff02::1"]),
+        &["'ff02::1'", "multicast"],
+    ),
+    (
+        Args(&["check", "--printers", "fe80::1"]),
+        &["'fe80::1'", "link-local"],
+    ),
+    (
+        Args(&["check", "--printers", "fe80::1%lo"]),
+        &["'fe80::1%lo'", "zone"],
+    ),
+    (
+        Args(&["check", "--printers", "::ffff:127.0.0.1"]),
+        &["'::ffff:127.0.0.1'", "IPv4"],
+    ),
+    (
+        Args(&["check", "--printers", "224.0.0.0/24"]),
+        &["'224.0.0.0/24'", "no printer addresses"],
+    ),
+    (
+        Args(&["check", "--smtp", "0.0.0.0:25"]),
+        &["'0.0.0.0:25'", "any"],
+    ),
+    (
+        Args(&["check", "--ldap", "[ff02::1]:389"]),
+        &["'[ff02::1]:389'", "multicast"],
+    ),
     // check: checks and ports
     (
         Args(&["check", "--printers", "127.0.0.1", "--checks", "nope"]),

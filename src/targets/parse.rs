@@ -195,9 +195,14 @@ pub(super) fn parse_printer_item(
         let addr: Ipv6Addr = inner
             .parse()
             .map_err(|_| invalid("not an IPv6 address inside [ ]"))?;
-        Host::Addr(IpAddr::V6(addr))
+        Host::Addr(probe_address(IpAddr::V6(addr)).map_err(invalid)?)
     } else if let Ok(addr) = item.parse::<IpAddr>() {
-        Host::Addr(addr)
+        Host::Addr(probe_address(addr).map_err(invalid)?)
+    } else if item.contains('%') {
+        return Err(invalid(
+            "a zone index (fe80::1%eth0) is not supported: give the printer's global or \
+             unique-local address",
+        ));
     } else if item.contains(':') {
         return Err(invalid(
             "printer targets take no port (ports belong to checks: use --port CHECK=PORT)",
@@ -206,6 +211,35 @@ pub(super) fn parse_printer_item(
         parse_hostname(item).map_err(invalid)?
     };
     Ok(Item::Host(host))
+}
+
+/// An address a printer or service can have: not the unspecified address, a broadcast or
+/// multicast group (a probe would reach every device, or none), an IPv6 link-local address
+/// (which needs a zone), or an IPv4-mapped IPv6 address (which is the IPv4 one).
+pub(super) fn probe_address(addr: IpAddr) -> Result<IpAddr, &'static str> {
+    match addr {
+        IpAddr::V4(v4) if v4.is_unspecified() => {
+            Err("0.0.0.0 is no host's address (it means 'any')")
+        }
+        IpAddr::V4(v4) if v4.is_broadcast() => {
+            Err("255.255.255.255 is the broadcast address: it would reach every device")
+        }
+        IpAddr::V4(v4) if v4.is_multicast() => {
+            Err("a multicast address (224.0.0.0/4) is a group, not a printer")
+        }
+        IpAddr::V6(v6) if v6.is_unspecified() => Err(":: is no host's address (it means 'any')"),
+        IpAddr::V6(v6) if v6.is_multicast() => {
+            Err("a multicast address (ff00::/8) is a group, not a printer")
+        }
+        IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80 => Err(
+            "an IPv6 link-local address (fe80::/10) needs a zone, which is not supported: give \
+             the printer's global or unique-local address",
+        ),
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => {
+            Err("an IPv4-mapped IPv6 address: write it as the IPv4 address it holds")
+        }
+        other => Ok(other),
+    }
 }
 
 /// `10.1.2.1-40`, nmap's last-octet range: from the address to the same network's `.40`.
@@ -237,6 +271,17 @@ fn parse_cidr(item: &str, origin: &Origin, limits: Limits) -> Result<Span, Targe
     let prefix: u8 = prefix
         .parse()
         .map_err(|_| bad("the prefix length is not a number"))?;
+    // A range of groups or of "any": refused as its addresses would be.
+    let special = match addr {
+        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast() || u32::from(v4) >> 24 == 0,
+        IpAddr::V6(v6) => v6.is_multicast() || v6.segments()[0] & 0xffc0 == 0xfe80,
+    };
+    if special {
+        return Err(bad(
+            "the range holds no printer addresses (unspecified, multicast, broadcast or \
+             link-local space)",
+        ));
+    }
     let bits = if addr.is_ipv4() { 32 } else { 128 };
     if prefix > bits {
         return Err(bad(if bits == 32 {
@@ -278,6 +323,11 @@ fn parse_cidr(item: &str, origin: &Origin, limits: Limits) -> Result<Span, Targe
         IpAddr::V6(v6) => {
             let mask = u128::MAX.checked_shl(host_bits).unwrap_or(0);
             let first = u128::from(v6) & mask;
+            if first == 0 {
+                return Err(bad(
+                    "the range holds ::, the unspecified address: start it at ::1",
+                ));
+            }
             Span {
                 first,
                 last: first | !mask,
@@ -310,9 +360,15 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
                     .ok_or_else(|| invalid("expected ':PORT' after the closing ']'"))?,
             ),
         };
-        (Host::Addr(IpAddr::V6(addr)), port)
+        (
+            Host::Addr(probe_address(IpAddr::V6(addr)).map_err(invalid)?),
+            port,
+        )
     } else if let Ok(addr) = value.parse::<Ipv4Addr>() {
-        (Host::Addr(IpAddr::V4(addr)), None)
+        (
+            Host::Addr(probe_address(IpAddr::V4(addr)).map_err(invalid)?),
+            None,
+        )
     } else if value.parse::<Ipv6Addr>().is_ok() {
         // `::1:25` is an IPv6 address, and also what `::1` port 25 looks like written badly.
         return Err(invalid(
@@ -327,7 +383,7 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
             return Err(invalid("write an IPv6 address with a port as [ADDR]:PORT"));
         }
         let host = match host.parse::<Ipv4Addr>() {
-            Ok(v4) => Host::Addr(IpAddr::V4(v4)),
+            Ok(v4) => Host::Addr(probe_address(IpAddr::V4(v4)).map_err(invalid)?),
             Err(_) => parse_hostname(host).map_err(invalid)?,
         };
         (host, port)
