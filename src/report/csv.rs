@@ -4,8 +4,9 @@ use std::io::{self, Write};
 
 use super::model::{Cell, Matrix, partial_text};
 use super::style::{Render, Style};
+use crate::results::SecondLook;
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 14] = [
     "target",
     "address",
     "check",
@@ -19,6 +20,7 @@ const HEADER: [&str; 13] = [
     "rtt_ms",
     "reason",
     "vantage",
+    "second_look",
 ];
 
 /// A field quoted when it holds a comma, a quote or a line break; a leading `=`, `+`, `-` or
@@ -58,6 +60,11 @@ pub fn write_cell(cell: &Cell, vantage: Option<&str>, out: &mut dyn Write) -> io
             .unwrap_or_default(),
         cell.unproven.map(|u| u.to_string()).unwrap_or_default(),
         field(vantage.unwrap_or_default()),
+        match cell.second_look {
+            Some(SecondLook::Answered) => "answered".to_string(),
+            Some(SecondLook::SilentAgain) => "silent-again".to_string(),
+            None => String::new(),
+        },
     ];
     writeln!(out, "{}", row.join(","))
 }
@@ -70,6 +77,9 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     // Comment lines, like the partial-report line: a merged report's disagreements.
     for conflict in matrix.vantage_conflicts() {
         writeln!(out, "# {}", conflict.line())?;
+    }
+    if let Some(path) = matrix.summary().path_text() {
+        writeln!(out, "# {path}")?;
     }
     write_end(matrix.interrupted, out)
 }

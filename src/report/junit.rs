@@ -81,9 +81,14 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out, "</testcase>")?;
     }
-    let conflicts = matrix.vantage_conflicts();
-    if !conflicts.is_empty() {
-        let lines: Vec<String> = conflicts.iter().map(|c| c.line()).collect();
+    // What the run saw of the path, and a merged report's disagreements.
+    let lines: Vec<String> = matrix
+        .vantage_conflicts()
+        .iter()
+        .map(|c| c.line())
+        .chain(s.path_text())
+        .collect();
+    if !lines.is_empty() {
         writeln!(
             out,
             "    <system-out>{}</system-out>",

@@ -417,3 +417,28 @@ fn fleet_of(count: u32) -> Matrix {
     }
     collector.finish(Duration::from_secs(10), None)
 }
+
+/// What the second looks saw of the path is in every format (issue 18).
+#[test]
+fn the_path_fact_is_in_every_format() {
+    let mut matrix = sample_for(Format::Json);
+    if let Some(cell) = matrix.cells.iter_mut().find(|c| c.check == CheckId::Raw) {
+        cell.second_look = Some(crate::results::SecondLook::Answered);
+    }
+    let fact = "1 silent cell probed again, 1 answered: the path loses packets";
+    for format in Format::ALL {
+        let mut out = Vec::new();
+        matrix.render(format, Style::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        match format {
+            Format::Json | Format::Jsonl => {
+                assert!(
+                    text.contains("\"second_looks\":1") || text.contains("\"second_looks\": 1"),
+                    "{format:?}: {text}"
+                );
+                assert!(text.contains("\"answered_second\""), "{format:?}: {text}");
+            }
+            _ => assert!(text.contains(fact), "{format:?}: {text}"),
+        }
+    }
+}
