@@ -189,7 +189,11 @@ const CASES: &[(Input, &[&str])] = &[
     ),
     (
         Args(&["check", "--printers", "127.0.0.1", "--timeout", "2h"]),
-        &["'2h'", "unknown unit"],
+        &["'2h'", "out of range"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--timeout", "-1s"]),
+        &["'-1s'", "negative"],
     ),
     (
         Args(&["check", "--printers", "127.0.0.1", "--timeout", "0ms"]),

@@ -80,7 +80,7 @@ pub struct LocalArgs {
 #[derive(Debug, Args)]
 pub struct ListenArgs {
     /// How long to listen, e.g. 30s, 5m; Ctrl-C stops earlier and still prints the summary
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s", allow_hyphen_values = true)]
     pub duration: Duration,
     /// Sources that should reach this server (printers, workstations), comma-separated
     #[arg(long, value_name = "ADDR,...", value_delimiter = ',')]
@@ -113,6 +113,7 @@ pub struct SendArgs {
         long,
         value_name = "DURATION",
         value_parser = parse_duration,
+        allow_hyphen_values = true,
         help = with_default("Wait per datagram and per connect", humanize(Defaults::TIMEOUT))
     )]
     pub timeout: Option<Duration>,

@@ -57,6 +57,7 @@ pub struct TimingArgs {
         long,
         value_name = "DURATION",
         value_parser = parse_duration,
+        allow_hyphen_values = true,
         help_heading = "Timing",
         help = with_default(
             "Wait per TCP connect and per UDP datagram, e.g. 500ms, 2s",
