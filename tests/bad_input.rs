@@ -103,6 +103,19 @@ const CASES: &[(Input, &[&str])] = &[
     ),
     (Args(&["check", "--firebird", "fb..db"]), &["'fb..db'"]),
     (Args(&["check"]), &["no targets"]),
+    // Values that surprise (issue 19): a URL, a named instance, an inbound path alone.
+    (
+        Args(&["check", "--ldap", "ldap://dir.example.test"]),
+        &["'ldap://dir.example.test'", "not a URL"],
+    ),
+    (
+        Args(&["check", "--sqlserver", "db.example.test\\MVE"]),
+        &["named instance", "HOST:PORT"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--checks", "npap-alerts"]),
+        &["npap-alerts", "mve-audit listen"],
+    ),
     // Addresses no printer or service has (issue 19): refused, saying why.
     (
         Args(&["check", "--printers", "255.255.255.255"]),

@@ -144,7 +144,7 @@ fn usage_errors_exit_2_and_name_the_bad_value() {
         ),
         (
             &["check", "--printers", "p", "--checks", "console"],
-            "target roles: printer",
+            "mve-audit listen",
         ),
         (&["check", "--no-such-flag"], "--no-such-flag"),
         (&["frobnicate"], "frobnicate"),
@@ -486,4 +486,34 @@ fn notepad_unicode_profiles_and_target_lists_read_as_utf8() {
     );
     assert_eq!(code, 2);
     assert!(stderr.contains("site.toml:5:"), "{stderr}");
+}
+
+/// `--output report.json` without `--format` writes JSON (the name says so), and `--dry-run`
+/// writes its plan there too, not to the terminal (issue 19).
+#[test]
+fn the_output_name_picks_the_format_and_takes_the_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_mve-audit"))
+        .args(["check", "--printers", "192.0.2.7", "--dry-run", "--output"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stdout.is_empty(), "the plan went to the file");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(json["dry_run"], true);
+    let text = dir.path().join("plan.txt");
+    let out = Command::new(env!("CARGO_BIN_EXE_mve-audit"))
+        .args(["check", "--printers", "192.0.2.7", "--dry-run", "--output"])
+        .arg(&text)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        std::fs::read_to_string(&text)
+            .unwrap()
+            .starts_with("Dry run: nothing was sent")
+    );
 }

@@ -35,7 +35,7 @@ pub struct Cli {
 pub enum Command {
     /// Print every path MVE needs (the vendor's port table), with its oddities
     #[command(
-        after_help = "Examples:\n  mve-audit catalog\n  mve-audit catalog --format json | jq '.[].id'"
+        after_help = "Examples:\n  mve-audit catalog\n  mve-audit catalog --format json | jq -r '.paths[].id'"
     )]
     Catalog(CatalogArgs),
     /// Probe the paths from this host (the MVE server's role) toward printers and services

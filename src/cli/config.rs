@@ -74,6 +74,11 @@ pub enum ConfigError {
          target roles: {roles})"
     )]
     NothingToCheck { checks: String, roles: String },
+    #[error(
+        "nothing to check: {checks} is a path toward this server, which `check` cannot probe: \
+         run `mve-audit listen` here and `mve-audit send SERVER` from a printer's network"
+    )]
+    OnlyInbound { checks: String },
     #[error(transparent)]
     Listen(#[from] crate::inbound::listen::ListenError),
     #[error("{server}: {source}")]
@@ -147,7 +152,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         probe,
         concurrency,
         dry_run: args.dry_run,
-        format: args.report.format,
+        format: args.report.format_for(args.output.as_deref()),
         color: args.report.color,
         strict: args.strict,
         details: args.details,
@@ -250,6 +255,15 @@ fn merge_checks(
     let applies = selected
         .iter()
         .any(|c| c.path().is_outbound() && roles.contains(&c.path().role));
+    if !applies && !selected.is_empty() && selected.iter().all(|c| !c.path().is_outbound()) {
+        return Err(ConfigError::OnlyInbound {
+            checks: selected
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
     if !applies {
         let list = |items: Vec<String>| {
             if items.is_empty() {

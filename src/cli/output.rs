@@ -2,6 +2,8 @@
 //! report's format (a matrix for `check`, `listen`, `send` and `merge`; a list for `catalog`
 //! and `local`) and when to colour it.
 
+use std::path::Path;
+
 use clap::{Args, ValueEnum};
 
 use crate::report::{Format, ListFormat};
@@ -17,12 +19,28 @@ pub enum ColorChoice {
 /// How a matrix report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
 pub struct MatrixOutput {
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
-    pub format: Format,
+    /// Output format [default: what --output's name ends with (.json, .jsonl, .csv, .xml,
+    /// .md, .html), else table]
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<Format>,
     /// When to colour the table
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
+}
+
+impl MatrixOutput {
+    /// The format asked for; else the one `output`'s name ends with (`report.json` is
+    /// JSON); else the table.
+    pub fn format_for(&self, output: Option<&Path>) -> Format {
+        self.format
+            .or_else(|| {
+                output
+                    .and_then(|p| p.extension())
+                    .and_then(|e| e.to_str())
+                    .and_then(Format::for_extension)
+            })
+            .unwrap_or(Format::Table)
+    }
 }
 
 /// How a list (the catalog, the local ports) is written.

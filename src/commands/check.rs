@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,9 +44,10 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     let estimate = Estimate::new(targets, &probes, timing, slots);
     let dry_run = dry_run_of(&estimate, &probes, timing, fd_limit);
     if config.dry_run {
-        let mut out = io::stdout().lock();
+        // The plan goes where the report would have gone.
+        let mut out = Output::open(config.output.as_deref())?;
         config.format.render_dry_run(&dry_run, &mut out)?;
-        out.flush()?;
+        out.finish()?;
         return Ok(Outcome::Passed);
     }
     if (estimate.probes >= LARGE_RUN && !config.quiet) || config.verbose >= 1 {

@@ -56,7 +56,7 @@ pub fn listen(args: &ListenArgs) -> Result<Outcome, RunError> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let matrix = listen_matrix(&args.expect, &tally, &settings, started.elapsed());
-    render(&matrix, args.output.format, args.output.color)
+    render(&matrix, args.output.format_for(None), args.output.color)
 }
 
 /// One stderr line per source and path that sent something since the last call, at most

@@ -63,7 +63,11 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
         width: terminal_size().map(|(width, _)| width),
     };
     let mut out = out;
-    matrix.render(args.report.format, style, &mut out)?;
+    matrix.render(
+        args.report.format_for(args.output.as_deref()),
+        style,
+        &mut out,
+    )?;
     out.finish()?;
     let failed = matrix
         .cells

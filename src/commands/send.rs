@@ -56,5 +56,5 @@ pub fn send(args: &SendArgs) -> Result<Outcome, RunError> {
         ],
         started.elapsed(),
     );
-    render(&matrix, args.output.format, args.output.color)
+    render(&matrix, args.output.format_for(None), args.output.color)
 }

@@ -51,6 +51,8 @@ pub struct FormatSpec {
     pub keep_with_details: Keep,
     /// Written cell by cell, when it streams.
     pub stream: Option<Stream>,
+    /// What a file of this format is named with (`--output report.json`).
+    pub extensions: &'static [&'static str],
     pub renderer: &'static dyn Render,
 }
 
@@ -73,6 +75,7 @@ impl Format {
                 keep: Keep::Notes,
                 keep_with_details: Keep::All,
                 stream: None,
+                extensions: &["txt"],
                 renderer: &table::Table,
             },
             Format::Json => FormatSpec {
@@ -81,6 +84,7 @@ impl Format {
                 keep: Keep::All,
                 keep_with_details: Keep::All,
                 stream: None,
+                extensions: &["json"],
                 renderer: &json::Json,
             },
             Format::Jsonl => FormatSpec {
@@ -89,6 +93,7 @@ impl Format {
                 keep: Keep::All,
                 keep_with_details: Keep::All,
                 stream: Some(Stream::Jsonl),
+                extensions: &["jsonl", "ndjson"],
                 renderer: &jsonl::Jsonl,
             },
             Format::Csv => FormatSpec {
@@ -97,6 +102,7 @@ impl Format {
                 keep: Keep::All,
                 keep_with_details: Keep::All,
                 stream: Some(Stream::Csv),
+                extensions: &["csv"],
                 renderer: &csv::Csv,
             },
             Format::Junit => FormatSpec {
@@ -105,6 +111,7 @@ impl Format {
                 keep: Keep::Summary,
                 keep_with_details: Keep::Summary,
                 stream: None,
+                extensions: &["xml"],
                 renderer: &junit::Junit,
             },
             Format::Markdown => FormatSpec {
@@ -113,6 +120,7 @@ impl Format {
                 keep: Keep::Notes,
                 keep_with_details: Keep::Notes,
                 stream: None,
+                extensions: &["md", "markdown"],
                 renderer: &markdown::Markdown,
             },
             Format::Html => FormatSpec {
@@ -121,6 +129,7 @@ impl Format {
                 keep: Keep::Notes,
                 keep_with_details: Keep::All,
                 stream: None,
+                extensions: &["html", "htm"],
                 renderer: &html::Html,
             },
         }
@@ -144,6 +153,14 @@ impl Format {
         } else {
             spec.keep
         }
+    }
+
+    /// The format a file's extension names (case-insensitive), if any.
+    pub fn for_extension(extension: &str) -> Option<Format> {
+        let extension = extension.to_ascii_lowercase();
+        Format::ALL
+            .into_iter()
+            .find(|f| f.spec().extensions.contains(&extension.as_str()))
     }
 
     /// Whether the format is written cell by cell (the others need the whole matrix).

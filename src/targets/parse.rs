@@ -345,6 +345,17 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
         value: value.to_string(),
         reason,
     };
+    if value.contains("://") {
+        return Err(invalid(
+            "write the server as HOST or HOST:PORT, not a URL (e.g. ldap.example.com:389)",
+        ));
+    }
+    if value.contains('\\') {
+        return Err(invalid(
+            "a named instance (HOST\\INSTANCE) listens on a port the SQL Server Browser hands \
+             out: give that port as HOST:PORT (SQL Server Configuration Manager shows it)",
+        ));
+    }
     let (host, port) = if let Some(rest) = value.strip_prefix('[') {
         let (inner, after) = rest
             .split_once(']')
