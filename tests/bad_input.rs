@@ -103,6 +103,32 @@ const CASES: &[(Input, &[&str])] = &[
     ),
     (Args(&["check", "--firebird", "fb..db"]), &["'fb..db'"]),
     (Args(&["check"]), &["no targets"]),
+    // One rule per value (issue 19): a key repeated inside a repeatable option, empty values.
+    (
+        Args(&[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--port",
+            "raw=9101",
+            "--port",
+            "raw=9102",
+        ]),
+        &["raw", "given twice"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--snmp-community", ""]),
+        &["--snmp-community", "empty"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--vantage", " "]),
+        &["--vantage", "empty"],
+    ),
+    (
+        Args(&["send", "127.0.0.9:443"]),
+        &["'127.0.0.9:443'", "without a port"],
+    ),
+    (Args(&["send", "224.0.0.1"]), &["'224.0.0.1'", "multicast"]),
     // Values that surprise (issue 19): a URL, a named instance, an inbound path alone.
     (
         Args(&["check", "--ldap", "ldap://dir.example.test"]),

@@ -517,3 +517,20 @@ fn the_output_name_picks_the_format_and_takes_the_dry_run() {
             .starts_with("Dry run: nothing was sent")
     );
 }
+
+/// `--snmp-version 2C` is taken as `2c`, like the protocol names that already ignore case.
+#[test]
+fn the_snmp_version_ignores_case() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mve-audit"))
+        .args([
+            "check",
+            "--printers",
+            "192.0.2.7",
+            "--snmp-version",
+            "2C",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}

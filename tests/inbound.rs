@@ -402,3 +402,23 @@ fn a_flood_costs_listen_neither_memory_nor_the_terminal() {
     );
     assert!(peak_kb < 40 * 1024, "peak RSS {peak_kb} KB under the flood");
 }
+
+/// `listen` with nothing expected and nothing arriving says so in its own words, not the
+/// matrix's "nothing to check" (issue 19).
+#[test]
+fn listen_with_nothing_arriving_says_what_happened() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let out = ns
+        .mve_audit()
+        .args(["listen", "--duration", "1s", "--bind", "127.0.0.1"])
+        .args(["--udp-port", "19188", "--tcp-port", "18444"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Nothing arrived on udp/19188 or tcp/18444"),
+        "{text}"
+    );
+    assert!(text.contains("--expect"), "{text}");
+}

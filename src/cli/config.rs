@@ -65,6 +65,10 @@ pub enum ConfigError {
          audit"
     )]
     EmptyLists { lists: String },
+    #[error("--port {check}=…: given twice; give each check's port once")]
+    RepeatedPort { check: CheckId },
+    #[error("{flag}: the value is empty")]
+    Empty { flag: &'static str },
     #[error("{origin}: a Kerberos realm cannot be empty")]
     EmptyRealm { origin: String },
     #[error(transparent)]
@@ -81,6 +85,11 @@ pub enum ConfigError {
     OnlyInbound { checks: String },
     #[error(transparent)]
     Listen(#[from] crate::inbound::listen::ListenError),
+    #[error(
+        "SERVER '{server}': give the server without a port; its ports are --udp-port (alerts, \
+         default 9187) and --tcp-port (the console, default 443)"
+    )]
+    ServerPort { server: String },
     #[error("{server}: {source}")]
     Server {
         server: String,
@@ -119,7 +128,25 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         args.require.clone()
     };
     let mut ports: BTreeMap<CheckId, u16> = profile.ports.iter().map(|(c, p)| (*c, p.0)).collect();
-    ports.extend(args.ports.iter().copied());
+    let mut given = BTreeSet::new();
+    for (check, port) in &args.ports {
+        if !given.insert(*check) {
+            return Err(ConfigError::RepeatedPort { check: *check });
+        }
+        ports.insert(*check, *port);
+    }
+    for (value, flag) in [
+        (
+            &args.snmp_community,
+            "--snmp-community (or MVE_AUDIT_SNMP_COMMUNITY)",
+        ),
+        (&args.snmp_user, "--snmp-user (or MVE_AUDIT_SNMP_V3_USER)"),
+        (&args.vantage, "--vantage"),
+    ] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(ConfigError::Empty { flag });
+        }
+    }
     let timing = args.timing.or(&profile.timing);
     let realm = match (&args.kerberos_realm, &profile.kerberos.realm) {
         (Some(realm), _) => checked_realm(realm, "--kerberos-realm")?,

@@ -125,8 +125,8 @@ pub enum SnmpVersion {
     #[serde(rename = "1")]
     #[value(name = "1")]
     V1,
-    #[serde(rename = "2c")]
-    #[value(name = "2c")]
+    #[serde(rename = "2c", alias = "2C")]
+    #[value(name = "2c", alias = "2C")]
     V2c,
     #[serde(rename = "3")]
     #[value(name = "3")]

@@ -11,7 +11,7 @@ use crate::catalog::{CheckId, Role};
 use crate::cli::{ConfigError, ListenArgs};
 use crate::clock::humanize;
 use crate::inbound::listen::{self, ListenSettings, MAX_SOURCES, Seen, SharedTally, Tally};
-use crate::report::Matrix;
+use crate::report::{Format, Matrix};
 use crate::results::{Done, Evidence, Finding, State};
 
 /// At most this many arrival lines on stderr a second; the rest are summed in one line.
@@ -55,8 +55,21 @@ pub fn listen(args: &ListenArgs) -> Result<Outcome, RunError> {
     let tally = tally
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let matrix = listen_matrix(&args.expect, &tally, &settings, started.elapsed());
-    render(&matrix, args.output.format_for(None), args.output.color)
+    let took = started.elapsed();
+    let matrix = listen_matrix(&args.expect, &tally, &settings, took);
+    let format = args.output.format_for(None);
+    if matrix.cells.is_empty() && format == Format::Table {
+        // Not "nothing to check": the listening was the check, and nothing came.
+        println!(
+            "Nothing arrived on udp/{} or tcp/{} in {}. Name the sources that should reach \
+             this server with --expect ADDR,... to make their silence a failure.",
+            settings.udp_port,
+            settings.tcp_port,
+            humanize(took)
+        );
+        return Ok(Outcome::Passed);
+    }
+    render(&matrix, format, args.output.color)
 }
 
 /// One stderr line per source and path that sent something since the last call, at most

@@ -9,7 +9,7 @@ use crate::catalog::{CheckId, Role};
 use crate::cli::{ConfigError, Defaults, SendArgs};
 use crate::inbound::send::{self, SendSettings};
 use crate::results::Done;
-use crate::targets::{self, Host};
+use crate::targets::{self, Origin};
 
 /// How long the server's name may take to resolve.
 const RESOLVE_LIMIT: Duration = Duration::from_secs(10);
@@ -20,10 +20,17 @@ pub fn send(args: &SendArgs) -> Result<Outcome, RunError> {
         timeout: args.timeout.unwrap_or(Defaults::TIMEOUT),
         retries: args.retries,
     };
-    let host = match args.server.parse() {
-        Ok(addr) => Host::Addr(addr),
-        Err(_) => Host::Name(args.server.clone()),
-    };
+    // The server as any service is written (`mve.example.com`, `10.0.0.5`, `[::1]`); its
+    // ports are the flags'.
+    let target = targets::parse_service(&args.server, Role::Server, &Origin::Flag("SERVER"))
+        .map_err(ConfigError::from)?;
+    if target.port.is_some() {
+        return Err(ConfigError::ServerPort {
+            server: args.server.clone(),
+        }
+        .into());
+    }
+    let host = target.host;
     let runtime = runtime()?;
     let (address, alert, console) = runtime.block_on(async {
         let addresses = targets::resolve_names(host.name(), 1, RESOLVE_LIMIT).await;
