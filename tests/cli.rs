@@ -534,3 +534,40 @@ fn the_snmp_version_ignores_case() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 }
+
+/// `@-` reads a target list from standard input (once), with line numbers named after `-`.
+#[test]
+fn a_target_list_on_standard_input() {
+    let run = |input: &str, extra: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mve-audit"))
+            .args(["check", "--printers", "@-", "--dry-run", "--format", "json"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run("# lab\n192.0.2.7\n192.0.2.8\n", &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["targets"], 2);
+    let bad = run("192.0.2.7\nnot..a.host\n", &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("-:2"), "{err}");
+    let empty = run("# nothing yet\n", &[]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("@-"));
+    let twice = run("192.0.2.7\n", &["--printers", "@-"]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("once"));
+}

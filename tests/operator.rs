@@ -441,3 +441,27 @@ fn merge_refuses_two_reports_from_one_vantage() {
     );
     assert!(err.contains("vantage point 'site-a'"), "{err}");
 }
+
+/// `merge -` reads one report from standard input (piped from a remote run).
+#[test]
+fn merge_reads_a_report_from_standard_input() {
+    let [a, b] = examples();
+    let out = mve()
+        .args(["merge", "-", &b, "--format", "json"])
+        .pipe_stdin(&a)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sites: std::collections::BTreeSet<&str> = json["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["vantage"].as_str())
+        .collect();
+    assert!(
+        sites.contains("site-a") && sites.contains("site-b"),
+        "{sites:?}"
+    );
+}

@@ -84,7 +84,13 @@ struct Version {
 }
 
 fn read(path: &Path) -> Result<ReportDocument<'static>, MergeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| MergeError::Read {
+    // `-` is standard input (a report piped from a remote `check`).
+    let text = if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin().lock())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|source| MergeError::Read {
         path: path.to_path_buf(),
         source,
     })?;

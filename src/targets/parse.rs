@@ -113,8 +113,10 @@ impl Span {
 
 /// Checks every line of an `@FILE` list once, without keeping the targets: the list is read
 /// again, lazily, when the audit runs. Returns the file's path for that second reading.
-pub(super) fn check_list_file(
+/// Messages name the list `shown` when given (standard input's copy is "-").
+pub(super) fn check_list_file_as(
     file: &str,
+    shown: Option<&str>,
     origin: &Origin,
     base: Option<&Path>,
     limits: Limits,
@@ -124,7 +126,7 @@ pub(super) fn check_list_file(
         Some(dir) if Path::new(file).is_relative() => dir.join(file),
         _ => Path::new(file).to_path_buf(),
     };
-    let shown = path.display().to_string();
+    let shown = shown.map_or_else(|| path.display().to_string(), str::to_string);
     let list_error = |source| TargetError::ListFile {
         origin: origin.clone(),
         path: shown.clone(),

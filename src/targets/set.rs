@@ -16,9 +16,16 @@ use crate::platform::text::TextReader;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use super::parse::{Item, Span, check_list_file, list_line, parse_printer_item};
+use super::parse::{Item, Span, check_list_file_as, list_line, parse_printer_item};
 use super::{Host, Limits, Origin, Target, TargetError};
 use crate::catalog::Role;
+
+/// Copies standard input to a private temporary file.
+fn copy_stdin() -> std::io::Result<tempfile::NamedTempFile> {
+    let mut copy = tempfile::NamedTempFile::new()?;
+    std::io::copy(&mut std::io::stdin().lock(), copy.as_file_mut())?;
+    Ok(copy)
+}
 
 /// Where targets come from, in the order the user gave them.
 #[derive(Debug, Clone)]
@@ -36,6 +43,8 @@ pub struct TargetSet {
     names: BTreeSet<String>,
     roles: BTreeSet<Role>,
     limits: Limits,
+    /// Standard input's list (`@-`), copied: removed when the set is dropped.
+    stdin_copy: Option<std::sync::Arc<tempfile::NamedTempFile>>,
     /// Lists that held no target (`site.toml: targets.printers: @empty.txt`): named when the
     /// run would have nothing to probe.
     empty_lists: Vec<String>,
@@ -61,17 +70,46 @@ impl TargetSet {
         for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let source = match item.strip_prefix('@') {
                 Some(file) => {
+                    // `@-`: standard input, copied once to a private temporary file so the
+                    // list streams like any other (it is read again as targets are reached).
+                    let (file, shown) = if file == "-" {
+                        if self.stdin_copy.is_some() {
+                            return Err(TargetError::Invalid {
+                                origin: origin.clone(),
+                                value: item.to_string(),
+                                reason: "standard input can be read once: give @- once",
+                            });
+                        }
+                        let copy = copy_stdin().map_err(|source| TargetError::ListFile {
+                            origin: origin.clone(),
+                            path: "-".to_string(),
+                            source,
+                        })?;
+                        let path = copy.path().display().to_string();
+                        self.stdin_copy = Some(std::sync::Arc::new(copy));
+                        (path, Some("-"))
+                    } else {
+                        (file.to_string(), None)
+                    };
                     let names = &mut self.names;
                     let mut items = 0u64;
-                    let path = check_list_file(file, origin, base, self.limits, |item| {
-                        items += 1;
-                        if let Item::Host(Host::Name(name)) = item {
-                            names.insert(name.clone());
-                        }
-                    })?;
+                    let path = check_list_file_as(
+                        &file,
+                        shown,
+                        origin,
+                        base,
+                        self.limits,
+                        |item: &Item| {
+                            items += 1;
+                            if let Item::Host(Host::Name(name)) = item {
+                                names.insert(name.clone());
+                            }
+                        },
+                    )?;
                     if items == 0 {
-                        self.empty_lists
-                            .push(format!("{origin}: @{}", path.display()));
+                        let named =
+                            shown.map_or_else(|| path.display().to_string(), str::to_string);
+                        self.empty_lists.push(format!("{origin}: @{named}"));
                         continue;
                     }
                     Source::List(path)
