@@ -54,7 +54,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
         Command::Send(args) => commands::send(&args),
         Command::Merge(args) => commands::merge(&args),
         Command::Completions(args) => commands::completions(args.shell),
-        Command::Man => commands::man(),
+        Command::Man(args) => commands::man(args.subcommand.as_deref()),
     };
     match result {
         Ok(outcome) => outcome,

@@ -465,3 +465,31 @@ fn merge_reads_a_report_from_standard_input() {
         "{sites:?}"
     );
 }
+
+/// A page per subcommand (mve-audit-check(1), …), each with the environment and the exit
+/// status; an unknown one is a usage error listing the known ones.
+#[test]
+fn every_subcommand_has_a_manual_page() {
+    for name in [
+        "catalog",
+        "check",
+        "local",
+        "listen",
+        "send",
+        "merge",
+        "completions",
+    ] {
+        let out = mve().args(["man", name]).output().unwrap();
+        assert!(out.status.success(), "{name}");
+        let page = String::from_utf8(out.stdout).unwrap();
+        assert!(page.contains(&format!(".TH mve-audit-{name} 1")), "{name}");
+        assert!(page.contains(".SH ENVIRONMENT"), "{name}");
+        assert!(page.contains(".SH \"EXIT STATUS\""), "{name}");
+        assert!(page.contains("141"), "{name}");
+    }
+    let check = String::from_utf8(mve().args(["man", "check"]).output().unwrap().stdout).unwrap();
+    assert!(check.contains("MVE_AUDIT_SNMP_V3_AUTH_KEY"));
+    let out = mve().args(["man", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known: catalog, check"));
+}

@@ -58,11 +58,11 @@ pub enum Command {
         after_help = "Examples:\n  mve-audit completions bash > /etc/bash_completion.d/mve-audit\n  mve-audit completions zsh > \"${fpath[1]}/_mve-audit\"\n  mve-audit completions powershell >> $PROFILE"
     )]
     Completions(CompletionsArgs),
-    /// Print the manual page (roff)
+    /// Print a manual page (roff): the tool's, or a subcommand's (mve-audit-check(1), …)
     #[command(
-        after_help = "Examples:\n  mve-audit man > /usr/local/share/man/man1/mve-audit.1\n  mve-audit man | man -l -"
+        after_help = "Examples:\n  mve-audit man > /usr/local/share/man/man1/mve-audit.1\n  mve-audit man check > /usr/local/share/man/man1/mve-audit-check.1\n  mve-audit man | man -l -"
     )]
-    Man,
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +140,13 @@ pub struct MergeArgs {
     /// Exit 1 on warnings too
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (check, listen, …); the tool's page without it
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 #[derive(Debug, Args)]

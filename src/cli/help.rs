@@ -2,10 +2,12 @@
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0  every required check passed (warnings allowed unless --strict)
-  1  a required check failed (or, with --strict, any check warned)
-  2  usage or configuration error: bad flag, target, port, duration or profile
-  3  internal error: the audit could not run (e.g. output could not be written)";
+  0    the audit finished and every required check passed (warnings allowed unless --strict)
+  1    the audit finished and a required check failed (or, with --strict, any check warned)
+  2    usage or configuration error: bad flag, target, port, duration or profile; no target
+  3    internal error: the audit could not run (e.g. output could not be written)
+  130  interrupted by SIGINT or Ctrl-C; 143 by SIGTERM; 129 by SIGHUP: a partial report
+  141  the report's reader went away (a closed pipe)";
 
 pub const CHECK_HELP: &str = "\
 Examples:
@@ -16,10 +18,12 @@ Examples:
   mve-audit check --printers @fleet.txt --dry-run
 
 Exit codes:
-  0  every required check passed (warnings allowed unless --strict)
-  1  a required check failed (or, with --strict, any check warned)
-  2  usage or configuration error: bad flag, target, port, duration or profile
-  3  internal error: the audit could not run (e.g. output could not be written)";
+  0    the audit finished and every required check passed (warnings allowed unless --strict)
+  1    the audit finished and a required check failed (or, with --strict, any check warned)
+  2    usage or configuration error: bad flag, target, port, duration or profile; no target
+  3    internal error: the audit could not run (e.g. output could not be written)
+  130  interrupted by SIGINT or Ctrl-C; 143 by SIGTERM; 129 by SIGHUP: a partial report
+  141  the report's reader went away (a closed pipe)";
 
 pub const LOCAL_HELP: &str = "\
 Examples:
@@ -51,3 +55,54 @@ Each row is marked with its vantage point: the report's own (check --vantage), e
 file name without .json. A cell two vantage points see differently is listed as a conflict.
 
 Exit codes: 0 no cell fails, 1 a cell fails, 2 a report cannot be read, 3 internal error";
+
+/// The environment variables the tool reads, for the manual.
+pub const ENVIRONMENT: [(&str, &str); 8] = [
+    ("MVE_AUDIT_PROFILE", "the profile, as --profile"),
+    (
+        "MVE_AUDIT_SNMP_COMMUNITY",
+        "the SNMP v1/v2c community, as --snmp-community (kept out of the process list)",
+    ),
+    ("MVE_AUDIT_SNMP_V3_USER", "the SNMPv3 user, as --snmp-user"),
+    (
+        "MVE_AUDIT_SNMP_V3_AUTH_PROTOCOL",
+        "the SNMPv3 authentication protocol, as --snmp-auth-protocol",
+    ),
+    (
+        "MVE_AUDIT_SNMP_V3_PRIV_PROTOCOL",
+        "the SNMPv3 privacy protocol, as --snmp-priv-protocol",
+    ),
+    (
+        "MVE_AUDIT_SNMP_V3_AUTH_KEY, MVE_AUDIT_SNMP_V3_PRIV_KEY",
+        "the SNMPv3 keys (no flag: a flag shows in the process list)",
+    ),
+    (
+        "NO_COLOR",
+        "set and not empty: no colour, whatever the terminal",
+    ),
+    (
+        "CI",
+        "set and not 'false': no progress bar (a CI log is no terminal to redraw)",
+    ),
+];
+
+/// The extra sections of every manual page: environment and exit status.
+pub fn man_sections() -> String {
+    let mut roff = String::from(".SH ENVIRONMENT\n");
+    for (name, what) in ENVIRONMENT {
+        roff.push_str(&format!(".TP\n\\fB{name}\\fR\n{}\n", escape(what)));
+    }
+    roff.push_str(".SH \"EXIT STATUS\"\n");
+    for line in EXIT_CODES.lines().skip(1) {
+        let line = line.trim();
+        if let Some((code, what)) = line.split_once(' ') {
+            roff.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", escape(what.trim())));
+        }
+    }
+    roff
+}
+
+/// Text as roff reads it: a hyphen is `\-`, a backslash `\e`.
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\e").replace('-', "\\-")
+}

@@ -14,12 +14,12 @@ mod timing;
 mod values;
 
 pub use args::{
-    CatalogArgs, CheckArgs, Cli, Command, CompletionsArgs, ListenArgs, LocalArgs, MergeArgs,
-    SendArgs,
+    CatalogArgs, CheckArgs, Cli, Command, CompletionsArgs, ListenArgs, LocalArgs, ManArgs,
+    MergeArgs, SendArgs,
 };
 pub use config::{CheckConfig, ConfigError, build_config, merge};
 pub use duration::parse_duration;
-pub use help::EXIT_CODES;
+pub use help::{ENVIRONMENT, EXIT_CODES, man_sections};
 pub use output::{ColorChoice, ListOutput, MatrixOutput};
 pub use profile::{Profile, ProfileError, SnmpVersion, load_profile, parse_profile};
 pub use snmp::{SnmpError, SnmpProblem};

@@ -89,10 +89,33 @@ pub fn completions(shell: clap_complete::Shell) -> Result<Outcome, RunError> {
 }
 
 /// `mve-audit man`: the manual page, from the clap definitions.
-pub fn man() -> Result<Outcome, RunError> {
+/// The tool's manual page, or a subcommand's (`mve-audit-check(1)`), each with the
+/// environment and the exit status.
+pub fn man(subcommand: Option<&str>) -> Result<Outcome, RunError> {
     let command = <cli::Cli as clap::CommandFactory>::command();
+    let page = match subcommand {
+        None => command,
+        Some(name) => {
+            let Some(sub) = command.find_subcommand(name) else {
+                let known: Vec<String> = command
+                    .get_subcommands()
+                    .map(|c| c.get_name().to_string())
+                    .filter(|n| n != "help")
+                    .collect();
+                eprintln!(
+                    "mve-audit: man: no subcommand '{name}' (known: {})",
+                    known.join(", ")
+                );
+                return Ok(Outcome::Usage);
+            };
+            sub.clone()
+                .display_name(format!("mve-audit-{name}"))
+                .bin_name(format!("mve-audit {name}"))
+        }
+    };
     let mut out = io::stdout().lock();
-    clap_mangen::Man::new(command).render(&mut out)?;
+    clap_mangen::Man::new(page).render(&mut out)?;
+    out.write_all(cli::man_sections().as_bytes())?;
     out.flush()?;
     Ok(Outcome::Passed)
 }
