@@ -117,7 +117,8 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
 }
 
 /// Where each value comes from: a flag, else the environment, else the profile, else the
-/// default. Lists (targets, checks) from a flag replace the profile's; port overrides add up.
+/// default. Target lists and `--checks` from a flag replace the profile's; skips and port
+/// overrides add up (README "Profiles").
 pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConfig, ConfigError> {
     let shown = args.profile.as_deref().map(|p| p.display().to_string());
     let targets = merge_targets(args, profile, &shown)?;
@@ -261,17 +262,19 @@ fn merge_checks(
     } else {
         Some(args.checks.clone())
     };
-    let skip = if args.skip.is_empty() {
-        &profile.checks.skip
-    } else {
-        &args.skip
-    };
+    // Skips add up: the profile's and the flag's. A check named by --checks runs even when
+    // the profile skips it (the flag is the later word).
     let mut selected: BTreeSet<CheckId> = match &only {
         Some(list) => list.iter().copied().collect(),
         None => CheckId::ALL.into_iter().collect(),
     };
-    for check in skip {
+    for check in &args.skip {
         selected.remove(check);
+    }
+    for check in &profile.checks.skip {
+        if !args.checks.contains(check) {
+            selected.remove(check);
+        }
     }
     let inbound_requested = only
         .unwrap_or_default()

@@ -61,7 +61,7 @@ fn flags_beat_the_profile_which_beats_the_defaults() {
 }
 
 #[test]
-fn lists_from_a_flag_replace_the_profiles_and_ports_add_up() {
+fn target_lists_from_a_flag_replace_the_profiles_and_skips_and_ports_add_up() {
     let profile = "[targets]\nprinters = [\"192.0.2.7\", \"192.0.2.8\"]\nsmtp = \"192.0.2.25\"\n\
                    [checks]\nskip = [\"raw\"]\n[ports]\nhttp = 8080\n";
     let from_profile = merged(
@@ -85,8 +85,17 @@ fn lists_from_a_flag_replace_the_profiles_and_ports_add_up() {
         &Env::default(),
     )
     .unwrap();
-    assert!(flagged.selected.contains(&CheckId::Raw));
+    // The profile skips raw, the flag ftp: both are skipped.
+    assert!(!flagged.selected.contains(&CheckId::Raw));
     assert!(!flagged.selected.contains(&CheckId::Ftp));
+    // Naming raw with --checks runs it, whatever the profile skips.
+    let named = merged(
+        profile,
+        &["--printers", "192.0.2.9", "--checks", "raw,http"],
+        &Env::default(),
+    )
+    .unwrap();
+    assert!(named.selected.contains(&CheckId::Raw));
     assert_eq!(flagged.ports.get(&CheckId::Http), Some(&8080));
     assert_eq!(flagged.ports.get(&CheckId::Raw), Some(&9101));
     let realm = merged("[kerberos]\nrealm = \"SITE.TEST\"\n", &[], &Env::default()).unwrap();
