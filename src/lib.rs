@@ -39,6 +39,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
         Err(err) => {
             // clap prints help and version to stdout and usage errors to stderr.
             let _ = err.print();
+            if let Some(variable) = from_environment(&err) {
+                eprintln!("(the value came from the environment variable {variable})");
+            }
             return if err.use_stderr() {
                 Outcome::Usage
             } else {
@@ -76,4 +79,31 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
             Outcome::Internal
         }
     }
+}
+
+/// The environment variable a refused value came from, when it came from one: clap names the
+/// flag, but the user may never have typed it.
+fn from_environment(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let value = match err.get(ContextKind::InvalidValue)? {
+        ContextValue::String(value) => value.clone(),
+        _ => return None,
+    };
+    let arg = match err.get(ContextKind::InvalidArg)? {
+        ContextValue::String(arg) => arg.clone(),
+        _ => return None,
+    };
+    let long = arg
+        .trim_start_matches('-')
+        .split([' ', '='])
+        .next()?
+        .to_string();
+    let command = <Cli as clap::CommandFactory>::command();
+    command.get_subcommands().find_map(|sub| {
+        let flag = sub
+            .get_arguments()
+            .find(|a| a.get_long() == Some(long.as_str()))?;
+        let variable = flag.get_env()?.to_string_lossy().into_owned();
+        (std::env::var_os(&variable)? == value.as_str()).then_some(variable)
+    })
 }

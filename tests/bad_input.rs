@@ -446,7 +446,7 @@ const CASES: &[(Input, &[&str])] = &[
             "/nonexistent/site.toml",
             &["check", "--printers", "127.0.0.1"],
         ),
-        &["/nonexistent/site.toml"],
+        &["/nonexistent/site.toml", "from MVE_AUDIT_PROFILE"],
     ),
     (
         Env(
@@ -462,7 +462,15 @@ const CASES: &[(Input, &[&str])] = &[
             "sha3",
             &["check", "--printers", "127.0.0.1"],
         ),
-        &["'sha3'", "--snmp-auth-protocol"],
+        &["'sha3'", "--snmp-auth-protocol", "MVE_AUDIT_SNMP_V3_AUTH_PROTOCOL"],
+    ),
+    (
+        Env(
+            "MVE_AUDIT_SNMP_V3_AUTH_PROTOCOL",
+            "",
+            &["check", "--printers", "127.0.0.1"],
+        ),
+        &["--snmp-auth-protocol", "MVE_AUDIT_SNMP_V3_AUTH_PROTOCOL"],
     ),
 ];
 

@@ -179,7 +179,7 @@ impl<'de> Deserialize<'de> for PortValue {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    #[error("cannot read profile {path}: {source}")]
+    #[error("cannot read profile {path}{}: {source}", from_env(path))]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -204,6 +204,17 @@ pub enum ProfileError {
 }
 
 /// Reads and checks a profile file.
+/// ` (from MVE_AUDIT_PROFILE)` when the profile was named by the environment variable.
+fn from_env(path: &Path) -> &'static str {
+    match std::env::var_os(PROFILE_VARIABLE) {
+        Some(value) if Path::new(&value) == path => " (from MVE_AUDIT_PROFILE)",
+        _ => "",
+    }
+}
+
+/// The environment variable that names a profile, as `--profile` does.
+pub const PROFILE_VARIABLE: &str = "MVE_AUDIT_PROFILE";
+
 pub fn load_profile(path: &Path) -> Result<Profile, ProfileError> {
     let bytes = std::fs::read(path).map_err(|source| ProfileError::Read {
         path: path.to_path_buf(),
