@@ -439,6 +439,11 @@ const CASES: &[(Input, &[&str])] = &[
     ),
     (List(b"127.0.0.\xff\n"), &["list.txt", "line 1", "UTF-8"]),
     (List(b"@other.txt\n"), &["list.txt", "another list"]),
+    // A huge bad line is quoted by its start and its length, not whole.
+    (
+        List(&[b'x'; 300_000]),
+        &["list.txt:1", "… (300000 bytes)"],
+    ),
     // environment
     (
         Env(

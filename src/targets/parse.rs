@@ -32,26 +32,27 @@ impl Limits {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("{origin}: '{value}' is not a valid target: {reason}")]
+    #[error("{origin}: '{}' is not a valid target: {reason}", short(value))]
     Invalid {
         origin: Origin,
         value: String,
         reason: &'static str,
     },
-    #[error("{origin}: '{value}' has a bad port: {reason}")]
+    #[error("{origin}: '{}' has a bad port: {reason}", short(value))]
     BadPort {
         origin: Origin,
         value: String,
         reason: &'static str,
     },
-    #[error("{origin}: '{value}' is not a valid CIDR range: {reason}")]
+    #[error("{origin}: '{}' is not a valid CIDR range: {reason}", short(value))]
     BadCidr {
         origin: Origin,
         value: String,
         reason: &'static str,
     },
     #[error(
-        "{origin}: range '{value}' holds {count} addresses, over the limit of {limit}{advice}",
+        "{origin}: range '{shown}' holds {count} addresses, over the limit of {limit}{advice}",
+        shown = short(value),
         advice = if *allow_large { "" } else { "; pass --allow-large to probe it" }
     )]
     TooLarge {
@@ -77,7 +78,10 @@ pub enum TargetError {
         line: usize,
         encoding: &'static str,
     },
-    #[error("{origin}: target list '{path}' may not name another list ('{value}')")]
+    #[error(
+        "{origin}: target list '{path}' may not name another list ('{}')",
+        short(value)
+    )]
     NestedList {
         origin: Origin,
         path: String,
@@ -213,6 +217,17 @@ pub(super) fn parse_printer_item(
         parse_hostname(item).map_err(invalid)?
     };
     Ok(Item::Host(host))
+}
+
+/// A value as an error quotes it: whole when short, else its start and its length, so a
+/// 2 MB line in a list does not fill the terminal.
+fn short(value: &str) -> String {
+    const SHOWN: usize = 80;
+    if value.chars().count() <= SHOWN {
+        return value.to_string();
+    }
+    let start: String = value.chars().take(SHOWN).collect();
+    format!("{start}… ({} bytes)", value.len())
 }
 
 /// An address a printer or service can have: not the unspecified address, a broadcast or
