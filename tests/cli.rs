@@ -85,7 +85,12 @@ fn help_documents_the_exit_codes() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Exit codes:"), "{text}");
-    assert!(text.contains("2  usage or configuration error"));
+    assert!(text.contains("2    usage or configuration error"), "{text}");
+    assert!(
+        text.contains("141  the report's reader went away"),
+        "{text}"
+    );
+    assert!(text.contains("130  interrupted"), "{text}");
 }
 
 #[test]

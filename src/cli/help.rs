@@ -1,15 +1,24 @@
 //! The texts after each subcommand's `--help`: examples first, then the exit codes.
 
-pub const EXIT_CODES: &str = "\
+/// The exit codes of an audit, written once: `--help` of the tool and of `check`, and the
+/// manual pages, all show this text.
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
   0    the audit finished and every required check passed (warnings allowed unless --strict)
   1    the audit finished and a required check failed (or, with --strict, any check warned)
   2    usage or configuration error: bad flag, target, port, duration or profile; no target
   3    internal error: the audit could not run (e.g. output could not be written)
   130  interrupted by SIGINT or Ctrl-C; 143 by SIGTERM; 129 by SIGHUP: a partial report
-  141  the report's reader went away (a closed pipe)";
+  141  the report's reader went away (a closed pipe)"
+    };
+}
 
-pub const CHECK_HELP: &str = "\
+pub const EXIT_CODES: &str = exit_codes!();
+
+pub const CHECK_HELP: &str = concat!(
+    "\
 Examples:
   mve-audit check --printers 10.1.2.0/24 --smtp mail.example.com
   mve-audit check --profile site.toml --format html --output report.html
@@ -17,13 +26,9 @@ Examples:
   mve-audit check --printers 10.1.2.3 --checks snmp,raw --format json | jq .summary
   mve-audit check --printers @fleet.txt --dry-run
 
-Exit codes:
-  0    the audit finished and every required check passed (warnings allowed unless --strict)
-  1    the audit finished and a required check failed (or, with --strict, any check warned)
-  2    usage or configuration error: bad flag, target, port, duration or profile; no target
-  3    internal error: the audit could not run (e.g. output could not be written)
-  130  interrupted by SIGINT or Ctrl-C; 143 by SIGTERM; 129 by SIGHUP: a partial report
-  141  the report's reader went away (a closed pipe)";
+",
+    exit_codes!()
+);
 
 pub const LOCAL_HELP: &str = "\
 Examples:
