@@ -70,15 +70,17 @@ fn no_target_after_every_source_exits_2_naming_it() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 }
 
-/// Runs `args` with stdout a pipe whose reader has already gone; returns the exit code.
+/// Runs `command` with stdout a pipe whose reader is gone before the child starts (so the
+/// first write fails, whatever the timing); returns the exit code.
 fn with_closed_stdout(mut command: Command) -> Option<i32> {
-    let mut child = command
-        .stdout(Stdio::piped())
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    command
+        .stdout(writer)
         .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    child.wait().unwrap().code()
+        .status()
+        .unwrap()
+        .code()
 }
 
 #[test]
