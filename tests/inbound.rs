@@ -422,3 +422,24 @@ fn listen_with_nothing_arriving_says_what_happened() {
     );
     assert!(text.contains("--expect"), "{text}");
 }
+
+/// A port `listen` cannot bind names the process that holds it, as `local` does (issue 19).
+#[test]
+fn a_listen_bind_failure_names_the_holder() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let held = ns.run(|| UdpSocket::bind("127.0.0.1:19190").unwrap());
+    let out = ns
+        .mve_audit()
+        .args(["listen", "--duration", "1s", "--bind", "127.0.0.1"])
+        .args(["--udp-port", "19190", "--tcp-port", "18445"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("127.0.0.1:19190"), "{err}");
+    assert!(
+        err.contains(&format!("(pid {})", std::process::id())),
+        "names this test process as the holder: {err}"
+    );
+    drop(held);
+}

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use super::{ACK_TAG, PROBE_PATH, PROBE_TAG, alert_source_port};
-use crate::catalog::CheckId;
+use crate::catalog::{CheckId, Transport};
 use crate::transport::stream::{ReadEnd, read_until, write_all};
 
 #[derive(Debug, Clone)]
@@ -139,11 +139,13 @@ pub struct Listener {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
-    #[error("cannot bind {what} {addr}: {source}")]
+    #[error("cannot bind {what} {addr}: {source}{held}")]
     Bind {
         what: &'static str,
         addr: SocketAddr,
         source: io::Error,
+        /// `; held by nginx (pid 812)` when the port's holder is known.
+        held: String,
     },
     #[error("cannot make the console certificate: {0}")]
     Certificate(#[from] rcgen::Error),
@@ -164,6 +166,7 @@ pub async fn bind(settings: &ListenSettings) -> Result<Listener, ListenError> {
         .map_err(|source| ListenError::Bind {
             what: "UDP",
             addr: udp_addr,
+            held: held_by(Transport::Udp, udp_addr.port(), &source),
             source,
         })?;
     // Best effort: without it a reply to a sender that left costs a receive error on Windows.
@@ -173,6 +176,7 @@ pub async fn bind(settings: &ListenSettings) -> Result<Listener, ListenError> {
         .map_err(|source| ListenError::Bind {
             what: "TCP",
             addr: tcp_addr,
+            held: held_by(Transport::Tcp, tcp_addr.port(), &source),
             source,
         })?;
     Ok(Listener {
@@ -181,6 +185,22 @@ pub async fn bind(settings: &ListenSettings) -> Result<Listener, ListenError> {
         tls: acceptor()?,
         started: Instant::now(),
     })
+}
+
+/// Who holds a port that could not be bound, as `local` names it: `; held by nginx (pid 812)`.
+fn held_by(transport: Transport, port: u16, err: &io::Error) -> String {
+    if err.kind() != io::ErrorKind::AddrInUse {
+        return String::new();
+    }
+    let holders = crate::platform::ports::holders(transport, port);
+    if holders.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = holders
+        .iter()
+        .map(|h| format!("{} (pid {})", h.name, h.pid))
+        .collect();
+    format!("; held by {}", names.join(", "))
 }
 
 fn acceptor() -> Result<TlsAcceptor, ListenError> {
