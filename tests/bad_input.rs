@@ -121,6 +121,18 @@ const CASES: &[(Input, &[&str])] = &[
         &["--snmp-community", "empty"],
     ),
     (
+        Profile("[snmp]\ncommunity = \"\"\n"),
+        &["site.toml", "snmp.community", "empty"],
+    ),
+    (
+        Env(
+            "MVE_AUDIT_SNMP_V3_USER",
+            "",
+            &["check", "--printers", "127.0.0.1"],
+        ),
+        &["MVE_AUDIT_SNMP_V3_USER", "empty"],
+    ),
+    (
         Args(&["check", "--printers", "127.0.0.1", "--vantage", " "]),
         &["--vantage", "empty"],
     ),

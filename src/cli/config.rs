@@ -136,17 +136,8 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         }
         ports.insert(*check, *port);
     }
-    for (value, flag) in [
-        (
-            &args.snmp_community,
-            "--snmp-community (or MVE_AUDIT_SNMP_COMMUNITY)",
-        ),
-        (&args.snmp_user, "--snmp-user (or MVE_AUDIT_SNMP_V3_USER)"),
-        (&args.vantage, "--vantage"),
-    ] {
-        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-            return Err(ConfigError::Empty { flag });
-        }
+    if args.vantage.as_deref().is_some_and(|v| v.trim().is_empty()) {
+        return Err(ConfigError::Empty { flag: "--vantage" });
     }
     let timing = args.timing.or(&profile.timing);
     let realm = match (&args.kerberos_realm, &profile.kerberos.realm) {

@@ -17,6 +17,8 @@ pub enum SnmpProblem {
         kind: &'static str,
         env: &'static str,
     },
+    #[error("the SNMP {what} is empty")]
+    Empty { what: &'static str },
     #[error("an SNMPv3 key has at least 8 characters")]
     ShortKey,
     #[error("SNMPv3 privacy needs authentication too")]
@@ -55,6 +57,34 @@ pub(super) fn credentials(
         .clone()
         .or_else(|| p.community.clone().map(|s| s.0))
         .unwrap_or_else(|| Defaults::COMMUNITY.to_string());
+    // An empty community or user is refused wherever it comes from: flag, variable, profile.
+    for (flag, in_profile, key) in [
+        (
+            args.snmp_community.as_deref(),
+            p.community.as_ref().map(|s| s.0.as_str()),
+            "community",
+        ),
+        (args.snmp_user.as_deref(), p.user.as_deref(), "user"),
+    ] {
+        let origin = match (flag, in_profile) {
+            (Some(value), _) if value.trim().is_empty() => {
+                let variable = if key == "community" {
+                    "MVE_AUDIT_SNMP_COMMUNITY"
+                } else {
+                    "MVE_AUDIT_SNMP_V3_USER"
+                };
+                format!("--snmp-{key} (or {variable})")
+            }
+            (None, Some(value)) if value.trim().is_empty() => {
+                profile_origin(shown, &format!("snmp.{key}")).to_string()
+            }
+            _ => continue,
+        };
+        return Err(SnmpError {
+            origin,
+            problem: SnmpProblem::Empty { what: key },
+        });
+    }
     let version_origin = match args.snmp_version {
         Some(_) => "--snmp-version".to_string(),
         None => profile_origin(shown, "snmp.version").to_string(),

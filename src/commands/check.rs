@@ -201,7 +201,7 @@ struct Sizes {
 }
 
 /// Which planned cells finished: one bit per row and column, so a cut-short run can name
-/// every cell that did not. A bit per cell is 1.25 MB for a million probes; the cells
+/// every cell that did not. A bit per cell is 125 KB for a million probes; the cells
 /// themselves are never kept for it.
 struct Finished {
     columns: Vec<CheckId>,
