@@ -124,10 +124,14 @@ impl Netns {
     /// addresses, /24, that exist only inside the two test namespaces). Returns the names of
     /// this end and the peer's end.
     pub fn link(&self, peer: &Netns, mine: &str, theirs: &str) -> (String, String) {
-        let (a, b) = (
-            format!("{}a", &self.name[..10]),
-            format!("{}b", &self.name[..10]),
+        // Interface names hold at most 15 bytes: the pid in hex (at most 6 digits on Linux)
+        // and a counter keep the pair unique across the test processes that run at once.
+        let stem = format!(
+            "v{:x}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
         );
+        let (a, b) = (format!("{stem}a"), format!("{stem}b"));
         self.ip(&[
             "link", "add", &a, "type", "veth", "peer", "name", &b, "netns", &peer.name,
         ]);
