@@ -180,7 +180,7 @@ fn profile_errors_name_file_line_and_column() {
     let (code, stderr) = stderr_of(mve().args(["check", "--profile"]).arg(&profile));
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("site.toml: targets.printers: '192.0.2.0/40'"),
+        stderr.contains("site.toml:2:13: targets.printers: '192.0.2.0/40'"),
         "{stderr}"
     );
 

@@ -16,7 +16,7 @@ pub use driver::{CONVERSATION_TIMEOUTS, CostModel, Driver};
 macro_rules! check_ids {
     ($($variant:ident,)*) => {
         /// A catalog id, the name users type in `--checks`, `--skip` and `--port`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(rename_all = "kebab-case")]
         pub enum CheckId {
             $($variant,)*
@@ -86,6 +86,23 @@ impl FromStr for CheckId {
             .into_iter()
             .find(|id| id.as_str() == wanted)
             .ok_or_else(|| UnknownCheck(s.to_string()))
+    }
+}
+
+/// Read as `--checks` reads it (`RAW` is `raw`), so a profile and a flag take the same names.
+impl<'de> Deserialize<'de> for CheckId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = CheckId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a check id in quotes, such as \"raw\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<CheckId, E> {
+                value.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Name)
     }
 }
 

@@ -11,7 +11,7 @@ use super::parse_duration;
 use super::profile::SnmpVersion;
 use super::sources::Defaults;
 use super::targets::TargetArgs;
-use super::timing::{RETRIES, TimingArgs};
+use super::timing::{TimingArgs, parse_retries};
 use super::values::{parse_check, parse_port_override, port_flag, with_default};
 use crate::catalog::CheckId;
 use crate::clock::humanize;
@@ -118,7 +118,7 @@ pub struct SendArgs {
     )]
     pub timeout: Option<Duration>,
     /// Datagrams re-sent after silence
-    #[arg(long, value_name = "N", default_value_t = Defaults::RETRIES, value_parser = clap::value_parser!(u32).range(RETRIES.range()))]
+    #[arg(long, value_name = "N", default_value_t = Defaults::RETRIES, value_parser = parse_retries, allow_hyphen_values = true)]
     pub retries: u32,
     #[command(flatten)]
     pub output: MatrixOutput,
@@ -188,7 +188,13 @@ pub struct CheckArgs {
     pub ports: Vec<(CheckId, u16)>,
     /// SNMP version for the GET after engine discovery [default: 3 when a v3 user is set,
     /// else 2c]
-    #[arg(long, value_name = "VERSION", value_enum, help_heading = "SNMP")]
+    #[arg(
+        long,
+        value_name = "VERSION",
+        value_enum,
+        ignore_case = true,
+        help_heading = "SNMP"
+    )]
     pub snmp_version: Option<SnmpVersion>,
     /// SNMP v1/v2c community [default: public]; prefer the environment variable, which stays
     /// out of process lists

@@ -10,7 +10,7 @@ use super::args::CheckArgs;
 use super::output::ColorChoice;
 use super::profile::{Profile, ProfileError, load_profile};
 use super::snmp::SnmpError;
-use super::sources::{Defaults, Env, profile_origin};
+use super::sources::{Defaults, Env, profile_origin, profile_origin_at};
 use super::targets::TargetArgs;
 use crate::catalog::CheckId;
 use crate::engine::Timing;
@@ -128,7 +128,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
     } else {
         args.require.clone()
     };
-    let mut ports: BTreeMap<CheckId, u16> = profile.ports.iter().map(|(c, p)| (*c, p.0)).collect();
+    let mut ports: BTreeMap<CheckId, u16> = profile.ports.iter().map(|(c, p)| (c.0, p.0)).collect();
     let mut given = BTreeSet::new();
     for (check, port) in &args.ports {
         if !given.insert(*check) {
@@ -142,9 +142,10 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
     let timing = args.timing.or(&profile.timing);
     let realm = match (&args.kerberos_realm, &profile.kerberos.realm) {
         (Some(realm), _) => checked_realm(realm, "--kerberos-realm")?,
-        (None, Some(realm)) => {
-            checked_realm(realm, &profile_origin(&shown, "kerberos.realm").to_string())?
-        }
+        (None, Some(realm)) => checked_realm(
+            &realm.0,
+            &profile_origin(&shown, "kerberos.realm").to_string(),
+        )?,
         (None, None) => PLACEHOLDER_REALM.to_string(),
     };
     let probe = ProbeSettings {
@@ -159,7 +160,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         payloads: profile
             .payloads
             .iter()
-            .map(|(check, payload)| (*check, payload.0.clone()))
+            .map(|(check, payload)| (check.0, payload.0.clone()))
             .collect(),
     };
     let concurrency = timing.concurrency.map(|c| c as usize);
@@ -204,8 +205,9 @@ fn merge_targets(
         allow_large: args.allow_large,
     });
     if args.targets.printers.is_empty() {
-        for value in &profile.targets.printers {
-            let origin = profile_origin(shown, "targets.printers");
+        for (index, value) in profile.targets.printers.iter().enumerate() {
+            let at = profile.place("printers", index);
+            let origin = profile_origin_at(shown, "targets.printers", at);
             targets.add_printers(value, &origin, base.as_deref())?;
         }
     } else {
@@ -217,15 +219,18 @@ fn merge_targets(
     for ((role, _, from_flag), (_, _, in_profile)) in
         args.targets.services().into_iter().zip(from_profile)
     {
-        let (values, origin) = if from_flag.is_empty() {
-            (
-                in_profile,
-                profile_origin(shown, &format!("targets.{role}")),
-            )
+        let (values, in_file) = if from_flag.is_empty() {
+            (in_profile, true)
         } else {
-            (from_flag, Origin::RoleFlag(role))
+            (from_flag, false)
         };
-        for value in values {
+        for (index, value) in values.iter().enumerate() {
+            let origin = if in_file {
+                let at = profile.place(role.as_str(), index);
+                profile_origin_at(shown, &format!("targets.{role}"), at)
+            } else {
+                Origin::RoleFlag(role)
+            };
             for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 targets.add(parse_service(item, role, &origin)?);
             }

@@ -11,7 +11,7 @@ mod snmp;
 mod sources;
 mod targets;
 mod timing;
-mod values;
+pub(crate) mod values;
 
 pub use args::{
     CatalogArgs, CheckArgs, Cli, Command, CompletionsArgs, ListenArgs, LocalArgs, ManArgs,

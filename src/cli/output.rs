@@ -21,10 +21,10 @@ pub enum ColorChoice {
 pub struct MatrixOutput {
     /// Output format [default: what --output's name ends with (.json, .jsonl, .csv, .xml,
     /// .md, .html), else table]
-    #[arg(long, value_enum, help_heading = "Output")]
+    #[arg(long, value_enum, ignore_case = true, help_heading = "Output")]
     pub format: Option<Format>,
     /// When to colour the table
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
 }
 
@@ -47,9 +47,9 @@ impl MatrixOutput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
 pub struct ListOutput {
     /// Output format
-    #[arg(long, value_enum, default_value_t = ListFormat::Table, help_heading = "Output")]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ListFormat::Table, help_heading = "Output")]
     pub format: ListFormat,
     /// When to colour the table
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
 }

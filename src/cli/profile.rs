@@ -12,6 +12,8 @@ use serde::de::{self, Deserializer};
 
 use super::targets::TargetArgs;
 use super::timing::TimingArgs;
+use super::values::{Dialect, plain_words};
+use super::values::{cut, parsed_text, payload_check, peer_check, scalar_text};
 use crate::catalog::CheckId;
 use crate::probes::{SnmpAuth, SnmpPriv};
 use crate::targets::parse_port;
@@ -25,7 +27,7 @@ pub struct Profile {
     pub checks: ProfileChecks,
     /// Peer port per check id.
     #[serde(default)]
-    pub ports: BTreeMap<CheckId, PortValue>,
+    pub ports: BTreeMap<PeerCheck, PortValue>,
     #[serde(default)]
     pub timing: TimingArgs,
     #[serde(default)]
@@ -35,9 +37,19 @@ pub struct Profile {
     /// Request bytes, as hex, for the checks with no public wire format (npap, xmlnt, lst),
     /// captured from a real MVE server.
     #[serde(default)]
-    pub payloads: BTreeMap<CheckId, HexPayload>,
+    pub payloads: BTreeMap<PayloadCheck, HexPayload>,
     #[serde(default)]
     pub local: ProfileLocal,
+    /// Line and column of each target value, by `[targets]` key and index.
+    #[serde(skip)]
+    pub places: BTreeMap<(String, usize), (usize, usize)>,
+}
+
+impl Profile {
+    /// The line and column of the `index`th value of `[targets] key`.
+    pub fn place(&self, key: &str, index: usize) -> Option<(usize, usize)> {
+        self.places.get(&(key.to_string(), index)).copied()
+    }
 }
 
 /// Ports `mve-audit local` checks besides MVE's own.
@@ -65,7 +77,7 @@ impl<'de> Deserialize<'de> for PortSpecValue {
 pub struct ProfileSnmp {
     pub version: Option<SnmpVersion>,
     pub community: Option<Secret>,
-    pub user: Option<String>,
+    pub user: Option<NonEmpty>,
     pub auth_protocol: Option<SnmpAuth>,
     pub auth_key: Option<Secret>,
     pub priv_protocol: Option<SnmpPriv>,
@@ -92,6 +104,9 @@ impl<'de> Deserialize<'de> for Secret {
                 f.write_str("a quoted string")
             }
             fn visit_str<E: de::Error>(self, value: &str) -> Result<Secret, E> {
+                if value.trim().is_empty() {
+                    return Err(E::custom("the value is empty: give one or drop the key"));
+                }
                 Ok(Secret(value.to_string()))
             }
             fn visit_i64<E: de::Error>(self, _: i64) -> Result<Secret, E> {
@@ -119,18 +134,32 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-/// The SNMP version of the GET: the same names on the command line and in a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+/// The SNMP version of the GET: the same names on the command line and in a profile, where
+/// `version = 3` and `version = "3"` both read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SnmpVersion {
-    #[serde(rename = "1")]
     #[value(name = "1")]
     V1,
-    #[serde(rename = "2c", alias = "2C")]
     #[value(name = "2c", alias = "2C")]
     V2c,
-    #[serde(rename = "3")]
     #[value(name = "3")]
     V3,
+}
+
+impl std::str::FromStr for SnmpVersion {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        <SnmpVersion as clap::ValueEnum>::from_str(text.trim(), true)
+            .map_err(|_| format!("'{}' is not an SNMP version: use 1, 2c or 3", cut(text)))
+    }
+}
+
+impl<'de> Deserialize<'de> for SnmpVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        scalar_text(d, "an SNMP version: 1, 2c or 3")?
+            .parse()
+            .map_err(de::Error::custom)
+    }
 }
 
 /// Bytes written as hex.
@@ -161,19 +190,68 @@ pub struct ProfileChecks {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ProfileKerberos {
-    pub realm: Option<String>,
+    pub realm: Option<NonEmpty>,
 }
 
-/// A peer port, checked while parsing so the error carries the value's position.
+/// A peer port, checked while parsing so the error carries the value's position: `raw =
+/// 9101` and `raw = "9101"` read as `--port raw=9101` does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortValue(pub u16);
 
 impl<'de> Deserialize<'de> for PortValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = i64::deserialize(d)?;
-        parse_port(&raw.to_string())
+        let text = scalar_text(d, "a port number")?;
+        parse_port(&text)
             .map(PortValue)
-            .map_err(|why| de::Error::custom(format!("bad port {raw}: {why}")))
+            .map_err(|why| de::Error::custom(format!("bad port {}: {why}", cut(&text))))
+    }
+}
+
+/// A `[ports]` key: a check with a peer port, refused as `--port` refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PeerCheck(pub CheckId);
+
+impl<'de> Deserialize<'de> for PeerCheck {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed_text::<D, String>(d, "a check id")
+            .and_then(|text| peer_check(&text).map(PeerCheck).map_err(de::Error::custom))
+    }
+}
+
+/// A `[payloads]` key: a check that sends a captured payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PayloadCheck(pub CheckId);
+
+impl<'de> Deserialize<'de> for PayloadCheck {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed_text::<D, String>(d, "a check id").and_then(|text| {
+            payload_check(&text)
+                .map(PayloadCheck)
+                .map_err(de::Error::custom)
+        })
+    }
+}
+
+/// Text that may not be blank (a realm, a user, a community), refused where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonEmpty(pub String);
+
+impl std::ops::Deref for NonEmpty {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text: String = parsed_text(d, "a quoted string")?;
+        if text.trim().is_empty() {
+            return Err(de::Error::custom(
+                "the value is empty: give one or drop the key",
+            ));
+        }
+        Ok(NonEmpty(text))
     }
 }
 
@@ -189,14 +267,14 @@ pub enum ProfileError {
         .encoding.name()
     )]
     NotText { path: PathBuf, encoding: Encoding },
-    #[error("{path}:{line}:{column}: {}", .source.message().trim())]
+    #[error("{path}:{line}:{column}: {}", plain_words(.source.message(), Dialect::Toml))]
     Invalid {
         path: PathBuf,
         line: usize,
         column: usize,
         source: Box<toml::de::Error>,
     },
-    #[error("{path}: {}", .source.message().trim())]
+    #[error("{path}: {}", plain_words(.source.message(), Dialect::Toml))]
     InvalidAnywhere {
         path: PathBuf,
         source: Box<toml::de::Error>,
@@ -229,7 +307,7 @@ pub fn load_profile(path: &Path) -> Result<Profile, ProfileError> {
 }
 
 pub fn parse_profile(text: &str, path: &Path) -> Result<Profile, ProfileError> {
-    toml::from_str(text).map_err(|err| match err.span() {
+    let mut profile: Profile = toml::from_str(text).map_err(|err| match err.span() {
         Some(span) => {
             let (line, column) = line_column(text, span.start);
             ProfileError::Invalid {
@@ -243,7 +321,14 @@ pub fn parse_profile(text: &str, path: &Path) -> Result<Profile, ProfileError> {
             path: path.to_path_buf(),
             source: Box::new(err),
         },
-    })
+    })?;
+    profile.places = profile
+        .targets
+        .spans
+        .iter()
+        .map(|(key, span)| (key.clone(), line_column(text, span.start)))
+        .collect();
+    Ok(profile)
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -307,14 +392,17 @@ npap = "00 01 02"
             ["mail.example.test:2525"]
         );
         assert_eq!(profile.checks.skip, [CheckId::Xmlnt]);
-        assert_eq!(profile.ports[&CheckId::Raw], PortValue(9101));
+        assert_eq!(profile.ports[&PeerCheck(CheckId::Raw)], PortValue(9101));
         assert_eq!(
             profile.timing.timeout,
             Some(std::time::Duration::from_millis(1500))
         );
         assert_eq!(profile.kerberos.realm.as_deref(), Some("EXAMPLE.TEST"));
         assert_eq!(profile.snmp.version, Some(SnmpVersion::V3));
-        assert_eq!(profile.payloads[&CheckId::Npap], HexPayload(vec![0, 1, 2]));
+        assert_eq!(
+            profile.payloads[&PayloadCheck(CheckId::Npap)],
+            HexPayload(vec![0, 1, 2])
+        );
     }
 
     #[test]
@@ -339,7 +427,7 @@ npap = "00 01 02"
             (
                 "[snmp]\nversion = \"2\"\n",
                 "site.toml:2:11:",
-                "unknown variant",
+                "use 1, 2c or 3",
             ),
         ];
         for (text, place, why) in rows {

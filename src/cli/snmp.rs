@@ -46,7 +46,10 @@ pub(super) fn credentials(
     shown: &Option<String>,
 ) -> Result<SnmpCredentials, SnmpError> {
     let p = &profile.snmp;
-    let user = args.snmp_user.clone().or_else(|| p.user.clone());
+    let user = args
+        .snmp_user
+        .clone()
+        .or_else(|| p.user.as_ref().map(|u| u.0.clone()));
     let version = match (args.snmp_version, p.version) {
         (Some(v), _) | (None, Some(v)) => v,
         (None, None) if user.is_some() => SnmpVersion::V3,

@@ -3,7 +3,6 @@
 //! one parser shared by both. `send` takes the same timeout and retries through the same
 //! parsers.
 
-use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -11,33 +10,8 @@ use serde::de::{self, Deserializer};
 
 use super::duration::parse_duration;
 use super::sources::Defaults;
-use super::values::with_default;
+use super::values::{Bound, CountError, scalar_text, with_default};
 use crate::clock::humanize;
-
-/// The range of a whole-number setting: what a flag accepts is what a profile accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bound {
-    pub min: u32,
-    pub max: u32,
-}
-
-impl Bound {
-    /// For clap's `value_parser!(u32).range(..)`.
-    pub const fn range(self) -> RangeInclusive<i64> {
-        self.min as i64..=self.max as i64
-    }
-
-    /// A profile's integer, refused outside the range.
-    fn check(self, raw: i64) -> Result<u32, String> {
-        if raw < i64::from(self.min) || raw > i64::from(self.max) {
-            return Err(format!(
-                "{raw} is out of range: use {} to {}",
-                self.min, self.max
-            ));
-        }
-        u32::try_from(raw).map_err(|_| format!("{raw} is out of range"))
-    }
-}
 
 pub const RETRIES: Bound = Bound { min: 0, max: 10 };
 pub const CONCURRENCY: Bound = Bound { min: 1, max: 65536 };
@@ -69,7 +43,8 @@ pub struct TimingArgs {
     #[arg(
         long,
         value_name = "N",
-        value_parser = clap::value_parser!(u32).range(RETRIES.range()),
+        value_parser = parse_retries,
+        allow_hyphen_values = true,
         help_heading = "Timing",
         help = with_default("UDP datagrams re-sent after silence, at most 10", Defaults::RETRIES)
     )]
@@ -80,7 +55,8 @@ pub struct TimingArgs {
     #[arg(
         long,
         value_name = "N",
-        value_parser = clap::value_parser!(u32).range(CONCURRENCY.range()),
+        value_parser = parse_concurrency,
+        allow_hyphen_values = true,
         help_heading = "Timing"
     )]
     #[serde(default, deserialize_with = "concurrency")]
@@ -88,7 +64,8 @@ pub struct TimingArgs {
     #[arg(
         long,
         value_name = "PPS",
-        value_parser = clap::value_parser!(u32).range(RATE.range()),
+        value_parser = parse_rate,
+        allow_hyphen_values = true,
         help_heading = "Timing",
         help = with_default("Packets per second across all probes; 0 for no limit", Defaults::RATE)
     )]
@@ -97,7 +74,8 @@ pub struct TimingArgs {
     #[arg(
         long,
         value_name = "PPS",
-        value_parser = clap::value_parser!(u32).range(HOST_RATE.range()),
+        value_parser = parse_host_rate,
+        allow_hyphen_values = true,
         help_heading = "Timing",
         help = with_default(
             "ICMP errors per second a host may owe us after a burst of 5, so printers' ICMP \
@@ -130,24 +108,28 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Erro
 }
 
 fn bounded<'de, D: Deserializer<'de>>(d: D, bound: Bound) -> Result<Option<u32>, D::Error> {
-    let raw = i64::deserialize(d)?;
-    bound.check(raw).map(Some).map_err(de::Error::custom)
+    let text = scalar_text(d, "a whole number")?;
+    bound.parse(&text).map(Some).map_err(de::Error::custom)
 }
 
-fn retries<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    bounded(d, RETRIES)
+// One parser per value, for the flag (clap) and the profile (serde) alike.
+macro_rules! counts {
+    ($($name:ident, $parse:ident, $bound:expr;)*) => {$(
+        fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+            bounded(d, $bound)
+        }
+
+        pub fn $parse(text: &str) -> Result<u32, CountError> {
+            $bound.parse(text)
+        }
+    )*};
 }
 
-fn concurrency<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    bounded(d, CONCURRENCY)
-}
-
-fn rate<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    bounded(d, RATE)
-}
-
-fn host_rate<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    bounded(d, HOST_RATE)
+counts! {
+    retries, parse_retries, RETRIES;
+    concurrency, parse_concurrency, CONCURRENCY;
+    rate, parse_rate, RATE;
+    host_rate, parse_host_rate, HOST_RATE;
 }
 
 #[cfg(test)]

@@ -410,6 +410,14 @@ async fn audit(
 ) -> io::Result<Option<Interrupt>> {
     let addresses =
         targets::resolve_names(config.targets.names(), RESOLVE_PARALLEL, RESOLVE_LIMIT).await;
+    if !config.quiet {
+        for (first, second, addr) in config.targets.same_address(&addresses) {
+            progress.println(format!(
+                "mve-audit: note: '{first}' and '{second}' are the same host ({addr}): each \
+                 is probed and has its own row; give one of them to probe it once"
+            ));
+        }
+    }
     let finished = RefCell::new(Finished::new(sizes.rows, &plan.columns));
     let interrupted = {
         let work = plan.work(plan.rows(config.targets.iter(), &addresses));

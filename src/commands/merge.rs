@@ -14,6 +14,7 @@ use super::output::Output;
 use super::{Outcome, RunError, terminal_size, wants_color};
 use crate::catalog::CheckId;
 use crate::cli::MergeArgs;
+use crate::cli::values::{Dialect, plain_words};
 use crate::report::{Cell, Matrix, ReportDocument, SCHEMA_VERSION, Style, TargetRow};
 
 /// Why a report could not be merged.
@@ -24,7 +25,10 @@ pub enum MergeError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}:{line}:{column}: not an mve-audit JSON report: {source}")]
+    #[error(
+        "{path}:{line}:{column}: not an mve-audit JSON report: {}",
+        plain_words(&.source.to_string(), Dialect::Json)
+    )]
     Parse {
         path: PathBuf,
         line: usize,

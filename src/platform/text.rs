@@ -167,6 +167,17 @@ pub fn read_to_string(bytes: &[u8]) -> Result<(String, Encoding), Encoding> {
         .map_err(|_| encoding)
 }
 
+/// A value as an error quotes it: whole when short, else its first 80 characters and its
+/// length, so a 2 MB line in a list does not fill the terminal.
+pub fn shown(value: &str) -> String {
+    const SHOWN: usize = 80;
+    if value.chars().count() <= SHOWN {
+        return value.to_string();
+    }
+    let start: String = value.chars().take(SHOWN).collect();
+    format!("{start}… ({} bytes)", value.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

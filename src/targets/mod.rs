@@ -24,10 +24,18 @@ pub enum Origin {
     Flag(&'static str),
     /// The flag of a service role, `--smtp` for `Role::Smtp`.
     RoleFlag(Role),
-    /// A key of a profile file.
-    Profile { file: String, key: String },
+    /// A key of a profile file (boxed: origins travel inside every target error).
+    Profile(Box<ProfileKey>),
     /// A line of an `@FILE` target list.
     ListFile { file: String, line: usize },
+}
+
+/// A profile's key, with the value's line and column when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileKey {
+    pub file: String,
+    pub key: String,
+    pub at: Option<(usize, usize)>,
 }
 
 impl fmt::Display for Origin {
@@ -35,7 +43,12 @@ impl fmt::Display for Origin {
         match self {
             Origin::Flag(flag) => write!(f, "{flag}"),
             Origin::RoleFlag(role) => write!(f, "--{role}"),
-            Origin::Profile { file, key } => write!(f, "{file}: {key}"),
+            Origin::Profile(place) => match place.at {
+                Some((line, column)) => {
+                    write!(f, "{}:{line}:{column}: {}", place.file, place.key)
+                }
+                None => write!(f, "{}: {}", place.file, place.key),
+            },
             Origin::ListFile { file, line } => write!(f, "{file}:{line}"),
         }
     }

@@ -32,19 +32,28 @@ impl Limits {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("{origin}: '{}' is not a valid target: {reason}", short(value))]
+    #[error(
+        "{origin}: '{}' is not a valid target: {reason}",
+        crate::platform::text::shown(value)
+    )]
     Invalid {
         origin: Origin,
         value: String,
         reason: &'static str,
     },
-    #[error("{origin}: '{}' has a bad port: {reason}", short(value))]
+    #[error(
+        "{origin}: '{}' has a bad port: {reason}",
+        crate::platform::text::shown(value)
+    )]
     BadPort {
         origin: Origin,
         value: String,
         reason: &'static str,
     },
-    #[error("{origin}: '{}' is not a valid CIDR range: {reason}", short(value))]
+    #[error(
+        "{origin}: '{}' is not a valid CIDR range: {reason}",
+        crate::platform::text::shown(value)
+    )]
     BadCidr {
         origin: Origin,
         value: String,
@@ -52,7 +61,7 @@ pub enum TargetError {
     },
     #[error(
         "{origin}: range '{shown}' holds {count} addresses, over the limit of {limit}{advice}",
-        shown = short(value),
+        shown = crate::platform::text::shown(value),
         advice = if *allow_large { "" } else { "; pass --allow-large to probe it" }
     )]
     TooLarge {
@@ -80,7 +89,7 @@ pub enum TargetError {
     },
     #[error(
         "{origin}: target list '{path}' may not name another list ('{}')",
-        short(value)
+        crate::platform::text::shown(value)
     )]
     NestedList {
         origin: Origin,
@@ -217,17 +226,6 @@ pub(super) fn parse_printer_item(
         parse_hostname(item).map_err(invalid)?
     };
     Ok(Item::Host(host))
-}
-
-/// A value as an error quotes it: whole when short, else its start and its length, so a
-/// 2 MB line in a list does not fill the terminal.
-fn short(value: &str) -> String {
-    const SHOWN: usize = 80;
-    if value.chars().count() <= SHOWN {
-        return value.to_string();
-    }
-    let start: String = value.chars().take(SHOWN).collect();
-    format!("{start}… ({} bytes)", value.len())
 }
 
 /// An address a printer or service can have: not the unspecified address, a broadcast or

@@ -47,6 +47,26 @@ impl Addresses {
     }
 }
 
+impl Addresses {
+    /// Names already resolved (tests).
+    #[cfg(test)]
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, IpAddr)>) -> Addresses {
+        Addresses {
+            names: pairs
+                .into_iter()
+                .map(|(name, addr)| (name.to_string(), Ok(addr)))
+                .collect(),
+        }
+    }
+
+    /// Each name that resolved, with its address.
+    pub fn resolved(&self) -> impl Iterator<Item = (&str, IpAddr)> {
+        self.names
+            .iter()
+            .filter_map(|(name, addr)| addr.as_ref().ok().map(|addr| (name.as_str(), *addr)))
+    }
+}
+
 /// Resolves every distinct name concurrently, at most `parallel` at a time.
 pub async fn resolve_names<'a>(
     names: impl IntoIterator<Item = &'a str>,

@@ -8,7 +8,7 @@
 //! targets as written. An address a range yields is a duplicate when an earlier range or an
 //! earlier single address holds it; a single address, when an earlier range or single does.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Lines};
 
@@ -156,6 +156,47 @@ impl TargetSet {
     /// Every distinct host name, to resolve before probing.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(String::as_str)
+    }
+
+    /// Targets of one role given twice under different words for the same address
+    /// (`localhost,127.0.0.1`): each pair as (first as given, second as given, the address).
+    /// Both are still probed (the user named both rows); the caller notes it. One walk over
+    /// the targets, and only when a name was given: memory follows the names, not the fleet.
+    pub fn same_address(&self, addresses: &super::Addresses) -> Vec<(String, String, IpAddr)> {
+        let mut by_address: BTreeMap<(Role, IpAddr, Option<u16>), Vec<String>> = BTreeMap::new();
+        let names: HashMap<&str, IpAddr> = addresses.resolved().collect();
+        if names.is_empty() {
+            return Vec::new();
+        }
+        let wanted: HashSet<IpAddr> = names.values().copied().collect();
+        for target in self.iter() {
+            let addr = match &target.host {
+                Host::Addr(addr) => *addr,
+                Host::Name(name) => match names.get(name.as_str()) {
+                    Some(addr) => *addr,
+                    None => continue,
+                },
+            };
+            if wanted.contains(&addr) {
+                let given = target.to_string();
+                let seen = by_address
+                    .entry((target.role, addr, target.port))
+                    .or_default();
+                if !seen.contains(&given) {
+                    seen.push(given);
+                }
+            }
+        }
+        by_address
+            .into_iter()
+            .flat_map(|((_, addr, _), given)| {
+                let first = given[0].clone();
+                given
+                    .into_iter()
+                    .skip(1)
+                    .map(move |other| (first.clone(), other, addr))
+            })
+            .collect()
     }
 
     /// The targets, each once, in the order given; lists and ranges are read as they go.
@@ -460,6 +501,33 @@ mod tests {
         assert_eq!(all, ["127.8.0.2", "127.8.0.1", "printer.test"]);
         // A second walk gives the same targets: nothing was consumed.
         assert_eq!(set.iter().count(), 3);
+    }
+
+    #[test]
+    fn a_name_and_an_address_of_one_host_are_noted() {
+        let mut set = TargetSet::new(Limits::default());
+        set.add_printers(
+            "printer.test,192.0.2.7,192.0.2.0/29,other.test",
+            &FLAG,
+            None,
+        )
+        .unwrap();
+        let addresses = crate::targets::Addresses::from_pairs([
+            ("printer.test", "192.0.2.7".parse().unwrap()),
+            ("other.test", "198.51.100.1".parse().unwrap()),
+        ]);
+        let pairs = set.same_address(&addresses);
+        assert_eq!(
+            pairs,
+            [(
+                "printer.test".to_string(),
+                "192.0.2.7".to_string(),
+                "192.0.2.7".parse().unwrap()
+            )]
+        );
+        // Both are still rows: two names, the literal, the /29's six hosts (its .7 is the
+        // broadcast address, so the literal is not inside it).
+        assert_eq!(set.iter().count(), 9);
     }
 
     #[test]
