@@ -27,14 +27,23 @@ pub mod wire;
 use std::ffi::OsString;
 use std::io;
 
-use clap::Parser;
-
 use cli::{Cli, Command};
 pub use commands::{Outcome, RunError};
 
 /// Runs the program with these arguments, printing to stdout and stderr.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = <Cli as clap::CommandFactory>::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| {
+            let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches)?;
+            if let (Command::Check(args), Some(("check", sub))) =
+                (&mut cli.command, matches.subcommand())
+            {
+                args.from_env = from_env_ids(sub);
+            }
+            Ok(cli)
+        });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             // clap prints help and version to stdout and usage errors to stderr.
@@ -79,6 +88,17 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
             Outcome::Internal
         }
     }
+}
+
+/// The arguments of `check` whose value came from their environment variable, for `-v`.
+fn from_env_ids(matches: &clap::ArgMatches) -> std::collections::BTreeSet<String> {
+    matches
+        .ids()
+        .filter(|id| {
+            matches.value_source(id.as_str()) == Some(clap::parser::ValueSource::EnvVariable)
+        })
+        .map(|id| id.as_str().to_string())
+        .collect()
 }
 
 /// The environment variable a refused value came from, when it came from one: clap names the

@@ -273,6 +273,10 @@ pub struct CheckArgs {
     /// exit without sending a packet or looking up a name
     #[arg(long, help_heading = "Output")]
     pub dry_run: bool,
+    /// The arguments whose value came from their environment variable (set after parsing),
+    /// so `-v` can say where each value came from.
+    #[arg(skip)]
+    pub from_env: std::collections::BTreeSet<String>,
 }
 
 #[cfg(test)]

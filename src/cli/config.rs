@@ -46,6 +46,8 @@ pub struct CheckConfig {
     pub vantage: Option<String>,
     pub quiet: bool,
     pub verbose: u8,
+    /// Each effective value and where it came from, for `-v`.
+    pub settings: Vec<super::settings::Setting>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -164,7 +166,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
             .collect(),
     };
     let concurrency = timing.concurrency.map(|c| c as usize);
-    Ok(CheckConfig {
+    let mut config = CheckConfig {
         targets,
         selected,
         promoted,
@@ -187,7 +189,10 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         vantage: args.vantage.clone(),
         quiet: args.quiet,
         verbose: args.verbose,
-    })
+        settings: Vec::new(),
+    };
+    config.settings = super::settings::settings(args, profile, &config);
+    Ok(config)
 }
 
 /// Printers and services: a role named by a flag replaces the profile's list for that role.

@@ -18,7 +18,9 @@ use crate::engine::estimate::{self, Estimate};
 use crate::engine::{self, Event, Job, Plan, Work, build_plan};
 use crate::platform::signals::Interrupt;
 use crate::probes::NetworkProber;
-use crate::report::{self, Collector, DryRun, DryRunCheck, Sink, Streamer, Style, Summary};
+use crate::report::{
+    self, Collector, DryRun, DryRunCheck, ListedTarget, Sink, Streamer, Style, Summary,
+};
 use crate::results::{Done, Evidence, Finding, SecondLook, State, Verdict};
 use crate::targets::{self, TargetSet};
 use crate::transport;
@@ -40,9 +42,29 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     let plan = build_plan(config.targets.roles(), &config.selected, &config.ports);
     let timing = config.probe.timing;
     let slots = estimate::slots(&plan.columns, timing, fd_limit, config.concurrency);
-    let (targets, probes) = count(&plan, &config.targets);
+    let list = match (config.dry_run, config.verbose) {
+        (false, _) => 0,
+        (true, 0) => report::LISTED,
+        (true, _) => report::LISTED_VERBOSE,
+    };
+    let Counted {
+        rows: targets,
+        per_check: probes,
+        listed,
+    } = count(&plan, &config.targets, list);
     let estimate = Estimate::new(targets, &probes, timing, slots);
-    let dry_run = dry_run_of(&estimate, &probes, timing, fd_limit);
+    let mut dry_run = dry_run_of(&estimate, &probes, timing, fd_limit);
+    dry_run.listed = listed;
+    if config.verbose >= 1 {
+        eprintln!("mve-audit: settings (value, and where it came from):");
+        for setting in &config.settings {
+            eprintln!("  {setting}");
+        }
+        eprintln!(
+            "  {:<17} {:<28} (from the rate, the waits and the open-file limit)",
+            "slots", slots
+        );
+    }
     if config.dry_run {
         // The plan goes where the report would have gone.
         let mut out = Output::open(config.output.as_deref())?;
@@ -53,24 +75,6 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
     if (estimate.probes >= LARGE_RUN && !config.quiet) || config.verbose >= 1 {
         let line = report::estimate_line(&dry_run);
         eprintln!("mve-audit: {line}");
-    }
-    if config.verbose >= 1 {
-        let p = &config.probe;
-        eprintln!(
-            "mve-audit: timeout {}, {} retries, rate {} pps, host rate {}/s, {slots} slots, \
-             SNMP {} ({}), checks: {}",
-            crate::clock::humanize(p.timing.timeout),
-            p.timing.retries,
-            p.timing.rate,
-            p.timing.host_rate,
-            p.snmp.version(),
-            p.snmp.level(),
-            plan.columns
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        );
     }
     let sizes = Sizes {
         rows: targets,
@@ -146,9 +150,11 @@ fn probe_and_report(
 const LARGE_RUN: u64 = 5_000;
 
 /// Targets, and probes per check, of a run: one walk over the targets, no name resolved.
-fn count(plan: &Plan, targets: &TargetSet) -> (u64, Vec<(CheckId, u64)>) {
+/// The first `list` rows are kept for the dry run to name.
+fn count(plan: &Plan, targets: &TargetSet, list: usize) -> Counted {
     let mut per_check: Vec<(CheckId, u64)> = plan.columns.iter().map(|c| (*c, 0)).collect();
     let mut rows = 0;
+    let mut listed = Vec::new();
     for target in targets.iter() {
         let mut any = false;
         for (check, n) in &mut per_check {
@@ -158,8 +164,25 @@ fn count(plan: &Plan, targets: &TargetSet) -> (u64, Vec<(CheckId, u64)>) {
             }
         }
         rows += u64::from(any);
+        if any && listed.len() < list {
+            listed.push(ListedTarget {
+                role: target.role.to_string(),
+                target: target.to_string(),
+            });
+        }
     }
-    (rows, per_check)
+    Counted {
+        rows,
+        per_check,
+        listed,
+    }
+}
+
+/// What one walk over the targets counted.
+struct Counted {
+    rows: u64,
+    per_check: Vec<(CheckId, u64)>,
+    listed: Vec<ListedTarget>,
 }
 
 /// The engine's estimate as the dry run shows it.
@@ -190,6 +213,7 @@ fn dry_run_of(
                 }
             })
             .collect(),
+        listed: Vec::new(),
     }
 }
 

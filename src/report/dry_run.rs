@@ -23,6 +23,17 @@ pub struct DryRun {
     pub longest_wait: Duration,
     pub estimated_seconds: f64,
     pub checks: Vec<DryRunCheck>,
+    /// The first targets, as given and after duplicates were dropped (all of them up to a
+    /// bound with `-v`), each with its role; `targets` counts them all.
+    #[serde(rename = "target_list")]
+    pub listed: Vec<ListedTarget>,
+}
+
+/// A target the dry run names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListedTarget {
+    pub role: String,
+    pub target: String,
 }
 
 /// One check of the plan: how many probes, and what each costs at worst.
@@ -59,6 +70,10 @@ fn rate_text(rate: u32) -> String {
         format!("{} packets/s", grouped(u64::from(rate)))
     }
 }
+
+/// Targets a dry run names, and with `-v`.
+pub const LISTED: usize = 10;
+pub const LISTED_VERBOSE: usize = 10_000;
 
 /// One line: probes, packets, rate and the time to expect.
 pub fn estimate_line(plan: &DryRun) -> String {
@@ -97,6 +112,19 @@ pub fn write_json(plan: &DryRun, out: &mut dyn Write) -> io::Result<()> {
 pub fn write_text(plan: &DryRun, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Dry run: nothing was sent and no name was looked up.")?;
     writeln!(out, "targets:       {}", grouped(plan.targets))?;
+    for listed in &plan.listed {
+        writeln!(out, "  {:<14} {}", listed.role, listed.target)?;
+    }
+    let more = plan.targets.saturating_sub(plan.listed.len() as u64);
+    if more > 0 {
+        writeln!(
+            out,
+            "  … and {} more (-v lists up to {})",
+            grouped(more),
+            grouped(LISTED_VERBOSE as u64)
+        )?;
+    }
+    writeln!(out, "checks:")?;
     for check in &plan.checks {
         writeln!(
             out,
@@ -165,6 +193,10 @@ mod tests {
             longest_wait: Duration::from_secs(6),
             estimated_seconds: 11.0,
             checks: vec![check(CheckId::Snmp, 4, 6), check(CheckId::Raw, 1, 2)],
+            listed: vec![ListedTarget {
+                role: "printer".into(),
+                target: "192.0.2.1".into(),
+            }],
         };
         let mut out = Vec::new();
         write_text(&plan, &mut out).unwrap();
@@ -174,6 +206,8 @@ mod tests {
         assert!(text.contains("probes:        2,000"), "{text}");
         assert!(text.contains("at most 5,000"), "{text}");
         assert!(text.contains("at most 11.0 s"), "{text}");
+        assert!(text.contains("printer        192.0.2.1"), "{text}");
+        assert!(text.contains("… and 999 more"), "{text}");
         let mut out = Vec::new();
         write_json(&plan, &mut out).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -182,5 +216,6 @@ mod tests {
         assert_eq!(json["longest_wait_ms"], 6000);
         assert_eq!(json["checks"][0]["check"], "snmp");
         assert_eq!(json["checks"][0]["wait_ms"], 6000);
+        assert_eq!(json["target_list"][0]["target"], "192.0.2.1");
     }
 }

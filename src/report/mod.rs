@@ -23,7 +23,7 @@ mod table;
 
 pub use catalog::{render_catalog_json, render_catalog_table};
 pub use collect::{CellMaker, Collector, Sink, Streamer};
-pub use dry_run::{DryRun, DryRunCheck, estimate_line};
+pub use dry_run::{DryRun, DryRunCheck, LISTED, LISTED_VERBOSE, ListedTarget, estimate_line};
 pub use format::{Format, FormatSpec, Keep, ListFormat, Stream};
 pub use json::ReportDocument;
 pub use local::{render_local_json, render_local_table};
