@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::model::{Cell, Matrix};
-use crate::catalog::{CheckId, Role};
+use crate::catalog::{CheckId, Role, Transport};
 use crate::results::{State, Unproven, Verdict};
 
 /// What one host's cells say about the host itself.
@@ -23,13 +23,42 @@ pub enum HostDiagnosis {
 }
 
 impl HostDiagnosis {
-    /// The sentence the summary shows.
-    pub fn text(self) -> &'static str {
+    /// The sentence the summary shows, worded from the checks that ran: "every MVE service"
+    /// only when every printer check ran, else the checks by name.
+    pub fn text(self, role: Role, checked: &[CheckId]) -> String {
+        let every = role == Role::Printer
+            && CheckId::ALL
+                .iter()
+                .filter(|c| c.path().role == Role::Printer && c.path().is_outbound())
+                .all(|c| checked.contains(c));
+        let names = checked
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         match self {
-            HostDiagnosis::Dark => {
+            HostDiagnosis::Dark if every => {
                 "no answer on any port: host down, wrong address, or everything dropped on the way"
+                    .to_string()
             }
-            HostDiagnosis::AllOff => "up, every MVE service off (TCP reset, UDP port unreachable)",
+            HostDiagnosis::Dark => format!(
+                "no answer on any port checked ({names}): host down, wrong address, or \
+                 everything dropped on the way"
+            ),
+            HostDiagnosis::AllOff => {
+                let tcp = checked.iter().any(|c| c.path().transport == Transport::Tcp);
+                let udp = checked.iter().any(|c| c.path().transport == Transport::Udp);
+                let how = match (tcp, udp) {
+                    (true, true) => "TCP reset, UDP port unreachable",
+                    (true, false) => "TCP reset",
+                    _ => "UDP port unreachable",
+                };
+                if every {
+                    format!("up, every MVE service off ({how})")
+                } else {
+                    format!("up, every port checked is closed: {names} ({how})")
+                }
+            }
         }
     }
 
@@ -89,6 +118,8 @@ pub struct Group {
     pub ranges: Vec<String>,
     /// The host-level reason, when there is one.
     pub diagnosis: Option<HostDiagnosis>,
+    /// The checks the diagnosis speaks of (those that ran on the host).
+    pub checked: Vec<CheckId>,
     /// Otherwise the paths that failed or warned, and how.
     pub causes: Vec<(CheckId, State, Option<Unproven>, Verdict)>,
     /// The fix hints of those paths, each once.
@@ -107,7 +138,7 @@ impl Group {
             (role, _) => format!("{role} servers"),
         };
         let what = match self.diagnosis {
-            Some(diagnosis) => diagnosis.text().to_string(),
+            Some(diagnosis) => diagnosis.text(self.role, &self.checked),
             None => self
                 .causes
                 .iter()
@@ -169,10 +200,15 @@ impl FleetSummary {
                     .map(|c| (c.check, c.state, c.unproven, c.verdict))
                     .collect(),
             };
+            let checked = match diagnosis {
+                Some(_) => cells.iter().map(|c| c.check).collect(),
+                None => Vec::new(),
+            };
             let key = GroupKey {
                 role: row.role,
                 vantage: row.vantage.clone(),
                 diagnosis,
+                checked,
                 causes,
             };
             let members = groups.entry(key).or_default();
@@ -211,6 +247,7 @@ struct GroupKey {
     role: Role,
     vantage: Option<Arc<str>>,
     diagnosis: Option<HostDiagnosis>,
+    checked: Vec<CheckId>,
     causes: Vec<(CheckId, State, Option<Unproven>, Verdict)>,
 }
 
@@ -237,6 +274,7 @@ impl Members {
             hosts,
             ranges,
             diagnosis: key.diagnosis,
+            checked: key.checked,
             causes: key.causes,
             fixes,
             verdict: self.verdict,

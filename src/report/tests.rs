@@ -374,15 +374,43 @@ fn a_fleet_summary_groups_failures_into_ranges() {
     insta::assert_snapshot!("fleet-summary", text);
     let fails: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL ")).collect();
     assert_eq!(fails.len(), 3, "{text}");
+    // Only snmp, http and raw ran: the summary names them, not "every MVE service".
     assert!(text.contains(
-        "256 printers 127.77.1.0–127.77.1.255: no answer on any port: host down, wrong address, \
-         or everything dropped on the way"
+        "256 printers 127.77.1.0–127.77.1.255: no answer on any port checked (snmp, http, \
+         raw): host down, wrong address, or everything dropped on the way"
     ));
-    assert!(text.contains("256 printers 127.77.2.0–127.77.2.255: up, every MVE service off"));
+    assert!(text.contains(
+        "256 printers 127.77.2.0–127.77.2.255: up, every port checked is closed: snmp, http, \
+         raw (TCP reset, UDP port unreachable)"
+    ));
+    assert!(!text.contains("every MVE service"), "{text}");
     assert!(
         text.contains("256 printers 127.77.3.0–127.77.3.255: snmp open|filtered, raw filtered")
     );
     assert!(text.contains("256 hosts passed every check."));
+}
+
+/// "Every MVE service off" is said only when every printer check ran.
+#[test]
+fn host_diagnoses_are_worded_from_the_checks_that_ran() {
+    use crate::report::fleet::HostDiagnosis;
+    let every: Vec<CheckId> = CheckId::ALL
+        .into_iter()
+        .filter(|c| c.path().role == Role::Printer && c.path().is_outbound())
+        .collect();
+    assert_eq!(
+        HostDiagnosis::AllOff.text(Role::Printer, &every),
+        "up, every MVE service off (TCP reset, UDP port unreachable)"
+    );
+    assert_eq!(
+        HostDiagnosis::AllOff.text(Role::Printer, &[CheckId::Raw, CheckId::Http]),
+        "up, every port checked is closed: raw, http (TCP reset)"
+    );
+    assert!(
+        HostDiagnosis::Dark
+            .text(Role::Printer, &[CheckId::Snmp])
+            .contains("no answer on any port checked (snmp)")
+    );
 }
 
 /// 1,024 printers from 127.77.0.0: a quarter fine, a quarter dark, a quarter with every
