@@ -132,9 +132,14 @@ fn every_subcommand_help_has_examples() {
 
 /// Runs `args` under a pseudo-terminal (`script`), in `ns`, without `CI` in the environment.
 fn on_a_terminal(ns: &Netns, args: &str) -> String {
+    on_a_terminal_of(ns, 120, args)
+}
+
+/// As `on_a_terminal`, `columns` wide.
+fn on_a_terminal_of(ns: &Netns, columns: u16, args: &str) -> String {
     // A pseudo-terminal starts at 0×0: give it a size, as a real one has.
     let command = format!(
-        "stty rows 40 cols 120; {} {args}",
+        "stty rows 40 cols {columns}; {} {args}",
         env!("CARGO_BIN_EXE_mve-audit")
     );
     let out = ns
@@ -226,6 +231,33 @@ fn a_tall_matrix_on_a_terminal_becomes_the_summary() {
         "check --printers 127.0.2.0/25 --checks raw --color never --timeout 200ms --matrix",
     );
     assert!(matrix.contains("FAIL 127.0.2.5 raw"), "{matrix}");
+}
+
+/// A 40-column terminal (a phone's ssh client, a split pane) gets the summary instead of a
+/// matrix wrapped one character per line; `--matrix` draws it at its natural width.
+#[test]
+fn a_narrow_terminal_gets_the_summary_and_never_a_one_character_matrix() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let args = "check --printers 127.0.4.1,127.0.4.2 --checks raw,http,https,ftp --color never \
+                --timeout 200ms";
+    let text = on_a_terminal_of(&ns, 40, args);
+    assert!(text.contains("2 printers 127.0.4.1–127.0.4.2"), "{text}");
+    let matrix = on_a_terminal_of(&ns, 40, &format!("{args} --matrix"));
+    // The header names each check whole: no column was squeezed to a letter a line.
+    let header = matrix
+        .lines()
+        .find(|l| l.contains("target"))
+        .unwrap_or_else(|| panic!("no header:\n{matrix}"));
+    for check in ["raw", "http", "https", "ftp"] {
+        assert!(header.contains(check), "{check} in {header:?}:\n{matrix}");
+    }
+    // Wide enough, the matrix is drawn as before.
+    let wide = on_a_terminal_of(&ns, 120, args);
+    assert!(
+        wide.contains("127.0.4.1") && wide.contains("closed"),
+        "{wide}"
+    );
+    assert!(!wide.contains("2 printers 127.0.4.1–127.0.4.2"), "{wide}");
 }
 
 /// Runs a slow check (a /25 of dark addresses, paced) in `ns`, sends `signal` after a second,

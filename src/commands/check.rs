@@ -132,14 +132,11 @@ fn probe_and_report(
     if config.failures_only {
         matrix = matrix.failures_only();
     }
-    // On a terminal, a matrix taller than the screen becomes the summary unless asked for.
-    let taller = size.is_some_and(|(_, height)| matrix.rows.len() + 8 > usize::from(height));
     let style = Style {
         color: wants_color(config.color, terminal),
         terminal,
         details: config.details,
-        summary: config.summary.unwrap_or(taller),
-        width: size.map(|(width, _)| width),
+        ..super::terminal_style(&matrix, size, config.summary)
     };
     matrix.render(config.format, style, &mut out)?;
     out.finish()?;
@@ -537,10 +534,15 @@ impl Progress {
                 Some(total),
                 ProgressDrawTarget::stderr_with_hz(PROGRESS_HZ),
             );
-            let style = ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} probes · {per_sec} · {eta} left · {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            // A narrow terminal (a split pane, a phone) gets a bar that fits its width.
+            let narrow = super::terminal_size_of_stderr().is_some_and(|width| width < 80);
+            let template = if narrow {
+                "{wide_bar} {pos}/{len}"
+            } else {
+                "{bar:30} {pos}/{len} probes · {eta} left · {msg}"
+            };
+            let style = ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         } else {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::output::Output;
-use super::{Outcome, RunError, terminal_size, wants_color};
+use super::{Outcome, RunError, terminal_size, terminal_style, wants_color};
 use crate::catalog::CheckId;
 use crate::cli::MergeArgs;
 use crate::cli::values::{Dialect, plain_words};
@@ -59,12 +59,12 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
     let matrix = merged.into_matrix();
     let out = Output::open(args.output.as_deref())?;
     let terminal = out.is_terminal();
+    let size = if terminal { terminal_size() } else { None };
     let style = Style {
         color: wants_color(args.report.color, terminal),
         terminal,
         details: false,
-        summary: args.summary,
-        width: terminal_size().map(|(width, _)| width),
+        ..terminal_style(&matrix, size, args.summary.then_some(true))
     };
     let mut out = out;
     matrix.render(

@@ -174,6 +174,32 @@ fn render(matrix: &Matrix, format: Format, color: ColorChoice) -> Result<Outcome
     Ok(Outcome::of_run(failed))
 }
 
+/// The view for a terminal of `size`: a matrix taller than the screen, or wider than it can
+/// be drawn without breaking words, becomes the summary unless `--matrix` or `--summary`
+/// chose; a matrix asked for on a narrow terminal is drawn at its natural width (the terminal
+/// wraps whole lines) rather than one character per line.
+pub(crate) fn terminal_style(
+    matrix: &crate::report::Matrix,
+    size: Option<(u16, u16)>,
+    chosen: Option<bool>,
+) -> crate::report::Style {
+    let taller = size.is_some_and(|(_, height)| matrix.rows.len() + 8 > usize::from(height));
+    let narrow = size.is_some_and(|(width, _)| !matrix.fits_width(width));
+    let summary = chosen.unwrap_or(taller || narrow);
+    crate::report::Style {
+        summary,
+        width: size
+            .map(|(width, _)| width)
+            .filter(|width| summary || matrix.fits_width(*width)),
+        ..crate::report::Style::default()
+    }
+}
+
+/// The width of the terminal stderr writes to, when it reports one.
+pub(crate) fn terminal_size_of_stderr() -> Option<u16> {
+    terminal_size::terminal_size_of(std::io::stderr()).map(|(width, _)| width.0)
+}
+
 /// The terminal's width and height, when stdout is one that reports them.
 pub(crate) fn terminal_size() -> Option<(u16, u16)> {
     terminal_size::terminal_size_of(std::io::stdout())

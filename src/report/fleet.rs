@@ -71,9 +71,9 @@ impl HostDiagnosis {
                  reset."
             }
             HostDiagnosis::AllOff => {
-                "The host answers but runs none of the services MVE uses: enable them on the \
-                 device (SNMP, HTTP/HTTPS, the Lexmark services), or check that this is the \
-                 right address."
+                "The host answers but every port checked is closed: enable those services \
+                 on the device (SNMP, HTTP/HTTPS, the Lexmark services), or check that this \
+                 is the right address."
             }
         }
     }

@@ -37,32 +37,58 @@ impl Render for Table {
     }
 }
 
+/// Below this width the summary's counts are lines, not a table.
+const NARROW: u16 = 60;
+
 /// The fleet view: counts per check, then the hosts that did not pass grouped by cause.
 pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if let Some(signal) = matrix.interrupted {
         writeln!(out, "{}", partial_text(signal))?;
     }
     let fleet = FleetSummary::of(matrix);
-    let mut table = style.table();
-    table.set_header(["check", "port", "pass", "warn", "fail", "states"]);
-    for counts in &fleet.by_check {
-        let Some(check) = counts.check else { continue };
-        let port = matrix.port_of(check);
-        let states: Vec<String> = counts
-            .states
-            .iter()
-            .map(|(state, n)| format!("{state} {n}"))
-            .collect();
-        table.add_row([
-            check.to_string(),
-            format!("{}/{port}", check.path().transport),
-            counts.pass.to_string(),
-            counts.warn.to_string(),
-            counts.fail.to_string(),
-            states.join(", "),
-        ]);
+    // The counts table needs about 60 columns; narrower, one line per check reads better
+    // than a table whose every word is broken.
+    if style.width.is_some_and(|width| width < NARROW) {
+        for counts in &fleet.by_check {
+            let Some(check) = counts.check else { continue };
+            let states: Vec<String> = counts
+                .states
+                .iter()
+                .map(|(state, n)| format!("{state} {n}"))
+                .collect();
+            writeln!(
+                out,
+                "{check} {}/{}: {} pass, {} warn, {} fail ({})",
+                check.path().transport,
+                matrix.port_of(check),
+                counts.pass,
+                counts.warn,
+                counts.fail,
+                states.join(", ")
+            )?;
+        }
+    } else {
+        let mut table = style.table();
+        table.set_header(["check", "port", "pass", "warn", "fail", "states"]);
+        for counts in &fleet.by_check {
+            let Some(check) = counts.check else { continue };
+            let port = matrix.port_of(check);
+            let states: Vec<String> = counts
+                .states
+                .iter()
+                .map(|(state, n)| format!("{state} {n}"))
+                .collect();
+            table.add_row([
+                check.to_string(),
+                format!("{}/{port}", check.path().transport),
+                counts.pass.to_string(),
+                counts.warn.to_string(),
+                counts.fail.to_string(),
+                states.join(", "),
+            ]);
+        }
+        writeln!(out, "{table}")?;
     }
-    writeln!(out, "{table}")?;
     if !fleet.groups.is_empty() {
         writeln!(out)?;
     }
@@ -143,6 +169,24 @@ fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<usize>
 }
 
 /// The header row: each check with its transport and port.
+impl Matrix {
+    /// Whether the matrix can be drawn in `width` columns without wrapping a check's name or
+    /// a state word (`verified`, `filtered`) across lines: each check column needs its
+    /// longest word, the target column a short name, and each column its border and padding.
+    /// Narrower, a terminal would show one character per line; the caller shows the summary.
+    pub fn fits_width(&self, width: u16) -> bool {
+        const TARGET: usize = 15;
+        const STATE: usize = 8;
+        let vantage = if self.has_vantages() { 10 + 3 } else { 0 };
+        let columns: usize = self
+            .columns
+            .iter()
+            .map(|check| check.as_str().len().max(STATE) + 3)
+            .sum();
+        TARGET + 3 + vantage + columns + 1 <= usize::from(width)
+    }
+}
+
 fn header(matrix: &Matrix) -> Vec<TableCell> {
     let mut header = vec![TableCell::new("target")];
     if matrix.has_vantages() {
