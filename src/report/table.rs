@@ -183,7 +183,7 @@ impl Matrix {
             .iter()
             .map(|check| check.as_str().len().max(STATE) + 3)
             .sum();
-        TARGET + 3 + vantage + columns + 1 <= usize::from(width)
+        TARGET + 3 + vantage + columns < usize::from(width)
     }
 }
 
