@@ -59,6 +59,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
         }
     };
     let result = match cli.command {
+        Command::Demo(args) => commands::demo(&args),
         Command::Catalog(args) => commands::catalog(&args),
         Command::Check(args) => commands::check(&args),
         Command::Local(args) => commands::local(&args),

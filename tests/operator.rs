@@ -233,6 +233,51 @@ fn a_tall_matrix_on_a_terminal_becomes_the_summary() {
     assert!(matrix.contains("FAIL 127.0.2.5 raw"), "{matrix}");
 }
 
+/// The first command a new user runs shows every state without root and exits 0.
+#[test]
+fn the_demo_shows_every_state_without_root() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    // As an unprivileged user: the demo needs no root.
+    let out = ns
+        .command("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_mve-audit"))
+        .args(["demo", "--format", "json"])
+        .env_remove("CI")
+        .current_dir("/")
+        .output()
+        .expect("setpriv (util-linux)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let states: Vec<(String, String)> = report["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap().to_string(),
+                c["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (check, state) in [
+        ("snmp", "verified"),
+        ("https", "verified"),
+        ("http", "verified"),
+        ("npap", "open|filtered"),
+        ("ftp", "open"),
+        ("raw", "closed"),
+    ] {
+        assert!(
+            states.contains(&(check.to_string(), state.to_string())),
+            "{check} {state} in {states:?}"
+        );
+    }
+    assert!(stderr.contains("nothing leaves this machine"), "{stderr}");
+    assert!(stderr.contains("Next, audit yours"), "{stderr}");
+}
+
 /// A 40-column terminal (a phone's ssh client, a split pane) gets the summary instead of a
 /// matrix wrapped one character per line; `--matrix` draws it at its natural width.
 #[test]

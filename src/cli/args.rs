@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use super::help::{CHECK_HELP, EXIT_CODES, LISTEN_HELP, LOCAL_HELP, MERGE_HELP, SEND_HELP};
+use super::help::{
+    CHECK_HELP, DEMO_HELP, EXIT_CODES, LISTEN_HELP, LOCAL_HELP, MERGE_HELP, SEND_HELP,
+};
 use super::output::{ListOutput, MatrixOutput};
 use super::parse_duration;
 use super::profile::SnmpVersion;
@@ -33,6 +35,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Audit stand-ins started on 127.0.0.1 by this process: every state a cell can show, no
+    /// root, nothing sent off this machine
+    #[command(after_help = DEMO_HELP)]
+    Demo(DemoArgs),
     /// Print every path MVE needs (the vendor's port table), with its oddities
     #[command(
         after_help = "Examples:\n  mve-audit catalog\n  mve-audit catalog --format json | jq -r '.paths[].id'"
@@ -63,6 +69,21 @@ pub enum Command {
         after_help = "Examples:\n  mve-audit man > /usr/local/share/man/man1/mve-audit.1\n  mve-audit man check > /usr/local/share/man/man1/mve-audit-check.1\n  mve-audit man | man -l -"
     )]
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub report: MatrixOutput,
+    /// Write the report to FILE (atomically)
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Counts per check and the failures grouped by cause instead of the matrix
+    #[arg(long, help_heading = "Output")]
+    pub summary: bool,
+    /// No notes on stderr (the stand-ins and the next steps)
+    #[arg(short, long, help_heading = "Output")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

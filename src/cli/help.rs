@@ -15,7 +15,16 @@ Exit codes:
     };
 }
 
-pub const EXIT_CODES: &str = exit_codes!();
+pub const EXIT_CODES: &str = concat!(
+    "\
+Examples:
+  mve-audit demo
+  mve-audit check --printers 10.1.2.3 --dry-run
+  mve-audit check --printers 10.1.2.3
+
+",
+    exit_codes!()
+);
 
 pub const CHECK_HELP: &str = concat!(
     "\
@@ -29,6 +38,14 @@ Examples:
 ",
     exit_codes!()
 );
+
+pub const DEMO_HELP: &str = "\
+Examples:
+  mve-audit demo
+  mve-audit demo --format json | jq '.summary'
+
+Exit codes: 0 every stand-in showed its state, 2 usage error, 3 a stand-in could not start \
+or did not show its state (something interferes with loopback)";
 
 pub const LOCAL_HELP: &str = "\
 Examples:

@@ -31,6 +31,17 @@ const RESOLVE_LIMIT: Duration = Duration::from_secs(10);
 const RESOLVE_PARALLEL: usize = 32;
 
 pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
+    check_recorded(args, None)
+}
+
+/// The states each finished cell had, for a caller that checks them (the demo).
+pub(crate) type Record = RefCell<Vec<(CheckId, State)>>;
+
+/// `check`, noting each finished cell's check and state in `record`.
+pub(crate) fn check_recorded(
+    args: &CheckArgs,
+    record: Option<&Record>,
+) -> Result<Outcome, RunError> {
     let config = build_config(args)?;
     for check in &config.inbound_requested {
         eprintln!(
@@ -80,7 +91,7 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, RunError> {
         rows: targets,
         probes: estimate.probes,
     };
-    let (summary, interrupted) = probe_and_report(&config, &plan, slots, sizes)?;
+    let (summary, interrupted) = probe_and_report(&config, &plan, slots, sizes, record)?;
     if let Some(signal) = interrupted {
         eprintln!("mve-audit: interrupted by {signal}: the report is partial");
         return Ok(Outcome::Interrupted(signal));
@@ -98,6 +109,7 @@ fn probe_and_report(
     plan: &Plan,
     slots: usize,
     sizes: Sizes,
+    record: Option<&Record>,
 ) -> Result<(Summary, Option<Interrupt>), RunError> {
     let out = Output::open(config.output.as_deref())?;
     let terminal = out.is_terminal();
@@ -111,8 +123,12 @@ fn probe_and_report(
     let progress = Progress::new(sizes.probes, config.quiet, config.verbose);
     if let Some(stream) = config.format.stream() {
         let mut streamer = Streamer::new(stream, &config.promoted, config.vantage.as_deref(), out)?;
+        let mut sink = Recorded {
+            inner: &mut streamer,
+            record,
+        };
         let interrupted =
-            runtime.block_on(audit(config, plan, slots, sizes, &progress, &mut streamer))?;
+            runtime.block_on(audit(config, plan, slots, sizes, &progress, &mut sink))?;
         let summary = streamer.summary();
         streamer.finish(started.elapsed(), interrupted)?.finish()?;
         return Ok((summary, interrupted));
@@ -123,8 +139,11 @@ fn probe_and_report(
         &config.promoted,
         config.format.keep(config.details),
     );
-    let interrupted =
-        runtime.block_on(audit(config, plan, slots, sizes, &progress, &mut collector))?;
+    let mut sink = Recorded {
+        inner: &mut collector,
+        record,
+    };
+    let interrupted = runtime.block_on(audit(config, plan, slots, sizes, &progress, &mut sink))?;
     let mut matrix = collector
         .finish(started.elapsed(), interrupted)
         .with_vantage(config.vantage.as_deref());
@@ -211,6 +230,25 @@ fn dry_run_of(
             })
             .collect(),
         listed: Vec::new(),
+    }
+}
+
+/// A sink that notes each cell's check and state before passing it on.
+struct Recorded<'a> {
+    inner: &'a mut dyn Sink,
+    record: Option<&'a Record>,
+}
+
+impl Sink for Recorded<'_> {
+    fn cell(&mut self, done: Done) -> io::Result<()> {
+        if let Some(record) = self.record {
+            record.borrow_mut().push((done.check, done.finding.state));
+        }
+        self.inner.cell(done)
+    }
+
+    fn summary(&self) -> Summary {
+        self.inner.summary()
     }
 }
 

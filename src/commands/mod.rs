@@ -4,6 +4,7 @@
 
 mod catalog;
 mod check;
+mod demo;
 mod listen;
 mod local;
 mod merge;
@@ -21,6 +22,7 @@ use crate::results::Done;
 
 pub use catalog::catalog;
 pub use check::check;
+pub use demo::demo;
 pub use listen::listen;
 pub use local::local;
 pub use merge::{MergeError, merge};
