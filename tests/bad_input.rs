@@ -16,9 +16,25 @@ enum Input {
     List(&'static [u8]),
     /// An environment variable, with arguments.
     Env(&'static str, &'static str, &'static [&'static str]),
+    /// A file given to `merge` (as `report.json`).
+    Report(&'static [u8]),
 }
 
-use Input::{Args, Env, List, Profile};
+use Input::{Args, Env, List, Profile, Report};
+
+/// Words of the parsers underneath that must never reach a user.
+const PARSER_WORDS: &[&str] = &[
+    "i64",
+    "u32",
+    "u16",
+    "invalid type",
+    "a sequence",
+    "struct ",
+    "wanted string or table",
+    "invalid digit",
+    " at line ",
+    "panicked",
+];
 
 /// (input, what stderr must contain: the bad value, where it came from).
 const CASES: &[(Input, &[&str])] = &[
@@ -489,11 +505,183 @@ const CASES: &[(Input, &[&str])] = &[
         ),
         &["--snmp-auth-protocol", "MVE_AUDIT_SNMP_V3_AUTH_PROTOCOL"],
     ),
+    // One parser per value (issue 19): profile keys refused as the flags refuse them.
+    (
+        Profile("[ports]\nnpap-alerts = 1\n"),
+        &["site.toml:2:1:", "'npap-alerts'", "inbound"],
+    ),
+    (
+        Profile("[payloads]\nraw = \"41 42\"\n"),
+        &["site.toml:2:1:", "'raw'", "npap, xmlnt, lst"],
+    ),
+    (
+        Profile("[payloads]\nsnmp = \"30 00\"\n"),
+        &["site.toml:2:1:", "'snmp'", "payload"],
+    ),
+    (
+        Profile("[ports]\nraw = \"x\"\n"),
+        &["site.toml:2:7:", "bad port x", "not a number"],
+    ),
+    (
+        Profile("[ports]\nraw = true\n"),
+        &["site.toml:2:7:", "port number", "found true"],
+    ),
+    (
+        Profile("[ports]\nraw = 70000\n"),
+        &["site.toml:2:7:", "70000", "65535"],
+    ),
+    (
+        Profile("[timing]\nretries = 1.5\n"),
+        &["site.toml:2:11:", "'1.5'", "whole number"],
+    ),
+    (
+        Profile("[timing]\nretries = \"many\"\n"),
+        &["site.toml:2:11:", "'many'", "whole number"],
+    ),
+    (
+        Profile("[timing]\nrate = 2e6\n"),
+        &["site.toml:2:8:", "out of range", "0 to 1000000"],
+    ),
+    (
+        Profile("[timing]\nconcurrency = 0\n"),
+        &["site.toml:2:15:", "'0'", "1 to 65536"],
+    ),
+    (
+        Profile("[timing]\nhost-rate = -1\n"),
+        &["site.toml:2:13:", "'-1'", "0 to 10000"],
+    ),
+    (
+        Profile("[timing]\ntimeout = 2\n"),
+        &["site.toml:2:11:", "quoted string", "found the number 2"],
+    ),
+    (
+        Profile("[timing]\ntimeout = \"1m30\"\n"),
+        &["site.toml:2:11:", "'1m30'", "no unit"],
+    ),
+    (
+        Profile("[snmp]\nversion = 2\n"),
+        &["site.toml:2:11:", "'2'", "1, 2c or 3"],
+    ),
+    (
+        Profile("[snmp]\nuser = \" \"\n"),
+        &["site.toml:2:8:", "empty"],
+    ),
+    (
+        Profile("[snmp]\nauth-key = \"\"\n"),
+        &["site.toml:2:12:", "empty"],
+    ),
+    (
+        Profile("[snmp]\nauth-protocol = \"sha3\"\n"),
+        &["site.toml:2:17:", "'sha3'", "sha256"],
+    ),
+    (
+        Profile("[checks]\nskip = \"raw\"\n"),
+        &["site.toml:2:8:", "expected a list", "\"raw\""],
+    ),
+    (
+        Profile("[checks]\nonly = [\"FAX\"]\n"),
+        &["site.toml:2:9:", "'FAX'", "known checks"],
+    ),
+    (
+        Profile("[checks]\nrequire = [5]\n"),
+        &["site.toml:2:12:", "check id", "found the number 5"],
+    ),
+    (
+        Profile("[targets]\nprinters = 5\n"),
+        &["site.toml:2:12:", "a string or a list of strings", "found the number 5"],
+    ),
+    (
+        Profile("[targets]\nprinters = [\"127.0.0.1\", 5]\n"),
+        &["site.toml:2:26:", "quoted string", "found the number 5"],
+    ),
+    (
+        Profile("targets = 1\n"),
+        &["site.toml:1:11:", "table of targets", "found the number 1"],
+    ),
+    (
+        Profile("[targets]\nprinters = [\"127.0.0.1\",\n  \"127.0.0.0/33\"]\n"),
+        &["site.toml:3:3:", "targets.printers", "'127.0.0.0/33'"],
+    ),
+    (
+        Profile("[targets]\nprinters = [\"127.0.0.1\", \"0.0.0.0\"]\n"),
+        &["site.toml:2:26:", "'0.0.0.0'", "any"],
+    ),
+    (
+        Profile("[targets]\nprinters = \"127.0.0.1, 224.0.0.251\"\n"),
+        &["site.toml:2:12:", "'224.0.0.251'", "multicast"],
+    ),
+    (
+        Profile("[targets]\nsmtp = [\"127.0.0.1:25\", \"127.0.0.1:x\"]\n"),
+        &["site.toml:2:25:", "targets.smtp", "'127.0.0.1:x'"],
+    ),
+    (
+        Profile("[targets]\nldap = \"ldap://127.0.0.1\"\n"),
+        &["site.toml:2:8:", "'ldap://127.0.0.1'"],
+    ),
+    (
+        Profile("[local]\nports = [8443]\n"),
+        &["site.toml:2:10:", "quoted string", "found the number 8443"],
+    ),
+    (
+        Profile("[kerberos]\nrealm = [\"A\"]\n"),
+        &["site.toml:2:9:", "quoted string", "found a list"],
+    ),
+    // Flags: the same parser as the profile keys.
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--rate", "1.5"]),
+        &["--rate", "'1.5'", "whole number"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--rate", "2e6"]),
+        &["--rate", "'2e6'", "0 to 1000000"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--retries", "-1"]),
+        &["--retries", "'-1'", "0 to 10"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--concurrency", "0"]),
+        &["--concurrency", "'0'", "1 to 65536"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--host-rate", "ten"]),
+        &["--host-rate", "'ten'", "whole number"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--snmp-version", "2"]),
+        &["--snmp-version", "'2'", "2c"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--format", "yaml"]),
+        &["--format", "'yaml'", "json"],
+    ),
+    (
+        Args(&["check", "--printers", "127.0.0.1", "--port", "npap-alerts=1"]),
+        &["--port", "'npap-alerts'", "inbound"],
+    ),
+    // Reports given to merge: the file, line and column, in the user's words.
+    (
+        Report(b"[1,2,3]"),
+        &["report.json:1:", "not an mve-audit JSON report"],
+    ),
+    (
+        Report(b"{\"schema_version\":1}"),
+        &["report.json:1:", "`checks` is missing"],
+    ),
+    (
+        Report(b"\"x\""),
+        &["report.json:1:", "expected an object", "found the text \"x\""],
+    ),
+    (
+        Report(b"{\"schema_version\":1,"),
+        &["report.json:1:", "ends in the middle"],
+    ),
+    (Report(b""), &["report.json"]),
 ];
 
 #[test]
 fn every_bad_value_exits_2_and_names_the_value_and_its_source() {
-    assert!(CASES.len() >= 60, "{} cases", CASES.len());
+    assert!(CASES.len() >= 150, "{} cases", CASES.len());
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for (input, wanted) in CASES {
@@ -522,17 +710,28 @@ fn every_bad_value_exits_2_and_names_the_value_and_its_source() {
                 cmd.env(name, value).args(*args);
                 format!("{name}={value} {}", args.join(" "))
             }
+            Report(bytes) => {
+                std::fs::write(dir.path().join("report.json"), bytes).unwrap();
+                cmd.args(["merge", "report.json"]);
+                format!("report {:?}", String::from_utf8_lossy(bytes))
+            }
         };
-        if matches!(input, Args(args) if args[0] == "check") || !matches!(input, Args(_)) {
+        if matches!(input, Args(args) if args[0] == "check")
+            || matches!(input, Profile(_) | List(_) | Env(..))
+        {
             cmd.arg("--dry-run");
         }
         let out = cmd.output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code();
         let missing: Vec<&&str> = wanted.iter().filter(|w| !stderr.contains(**w)).collect();
-        if code != Some(2) || !missing.is_empty() || stderr.contains("panicked") {
+        let parser: Vec<&&str> = PARSER_WORDS
+            .iter()
+            .filter(|w| stderr.contains(**w))
+            .collect();
+        if code != Some(2) || !missing.is_empty() || !parser.is_empty() {
             failures.push(format!(
-                "{shown}: exit {code:?}, missing {missing:?}: {stderr}"
+                "{shown}: exit {code:?}, missing {missing:?}, parser words {parser:?}: {stderr}"
             ));
         }
     }
@@ -574,4 +773,58 @@ fn a_utf8_list_with_a_byte_order_mark_and_crlf_is_read() {
     );
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(plan["targets"], 2, "{plan}");
+}
+
+/// The other half of one parser per value: what a flag accepts, its profile key accepts, in
+/// the same spellings, to the same effect (read back from the dry run's plan).
+#[test]
+fn the_same_spellings_are_accepted_by_flag_and_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    // (flags, profile, what the plan must show)
+    let rows: &[(&[&str], &str, &str)] = &[
+        (&["--checks", "RAW"], "", "\"check\": \"raw\""),
+        (&[], "[checks]\nonly = [\"RAW\"]\n", "\"check\": \"raw\""),
+        (&["--rate", "1e3"], "", "\"rate_pps\": 1000"),
+        (&[], "[timing]\nrate = 1e3\n", "\"rate_pps\": 1000"),
+        (&[], "[timing]\nrate = \"1_000\"\n", "\"rate_pps\": 1000"),
+        (&["--timeout", "1m30s"], "", "\"longest_wait_ms\": 270000"),
+        (
+            &[],
+            "[timing]\ntimeout = \"1m30s\"\n",
+            "\"longest_wait_ms\": 270000",
+        ),
+        (&["--snmp-version", "2C"], "", "\"check\": \"snmp\""),
+        (&[], "[snmp]\nversion = \"2C\"\n", "\"check\": \"snmp\""),
+        (
+            &["--snmp-user", "mve"],
+            "[snmp]\nversion = 3\nauth-protocol = \"SHA256\"\nauth-key = \"12345678\"\n",
+            "\"check\": \"snmp\"",
+        ),
+        (&["--color", "NEVER"], "", "\"dry_run\": true"),
+        // Skips add up: the profile's and the flag's.
+        (
+            &["--skip", "raw"],
+            "[checks]\nskip = [\"http\"]\n",
+            "\"check\": \"https\"",
+        ),
+    ];
+    for (flags, profile, wanted) in rows {
+        std::fs::write(dir.path().join("site.toml"), profile).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_mve-audit"))
+            .current_dir(dir.path())
+            .env_remove("MVE_AUDIT_PROFILE")
+            .args(["check", "--profile", "site.toml", "--printers", "127.0.0.1"])
+            .args(*flags)
+            .args(["--dry-run", "--format", "json"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{flags:?} {profile:?}: {stderr}");
+        assert!(stdout.contains(wanted), "{flags:?} {profile:?}: {stdout}");
+        if flags.contains(&"raw") && flags.contains(&"--skip") {
+            assert!(!stdout.contains("\"check\": \"raw\""), "{stdout}");
+            assert!(!stdout.contains("\"check\": \"http\""), "{stdout}");
+        }
+    }
 }

@@ -577,3 +577,56 @@ fn a_target_list_on_standard_input() {
     assert_eq!(twice.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&twice.stderr).contains("once"));
 }
+
+/// `-v` says where each value came from: a flag, an environment variable, the profile, the
+/// default; a secret shows as set, never its value.
+#[test]
+fn verbose_names_the_origin_of_each_value() {
+    let temp = tempfile::tempdir().unwrap();
+    let profile = temp.path().join("site.toml");
+    std::fs::write(
+        &profile,
+        "[timing]\nretries = 1\n[snmp]\ncommunity = \"s3cret-community\"\n",
+    )
+    .unwrap();
+    let out = mve()
+        .env("MVE_AUDIT_PROFILE", &profile)
+        .env_remove("MVE_AUDIT_SNMP_COMMUNITY")
+        .args([
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--timeout",
+            "500ms",
+            "-v",
+        ])
+        .args(["--dry-run", "--output"])
+        .arg(temp.path().join("plan.json"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let line = |name: &str| {
+        stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name}:\n{stderr}"))
+            .to_string()
+    };
+    assert!(
+        line("profile").contains("environment MVE_AUDIT_PROFILE"),
+        "{stderr}"
+    );
+    assert!(line("timeout").contains("flag --timeout"), "{stderr}");
+    assert!(line("retries").contains("timing.retries"), "{stderr}");
+    assert!(line("rate").contains("(default)"), "{stderr}");
+    assert!(line("format").contains("--output's extension"), "{stderr}");
+    assert!(
+        line("snmp-community").contains("snmp.community"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    // The dry run honoured --output and named the target.
+    let plan = std::fs::read_to_string(temp.path().join("plan.json")).unwrap();
+    assert!(plan.contains("\"target\": \"127.0.0.1\""), "{plan}");
+}

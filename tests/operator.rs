@@ -278,6 +278,54 @@ fn the_demo_shows_every_state_without_root() {
     assert!(stderr.contains("Next, audit yours"), "{stderr}");
 }
 
+/// Two words for one host (`localhost,127.0.0.1`) are noted, not refused: both rows stay.
+#[test]
+fn one_host_named_twice_is_noted() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let out = ns
+        .mve_audit()
+        .args([
+            "check",
+            "--printers",
+            "localhost,127.0.0.1",
+            "--checks",
+            "raw",
+        ])
+        .args(["--timeout", "200ms", "--format", "csv"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("'localhost' and '127.0.0.1' are the same host (127.0.0.1)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains(",raw,")).count(),
+        2,
+        "{stdout}"
+    );
+    // --quiet keeps stderr for errors.
+    let quiet = ns
+        .mve_audit()
+        .args([
+            "check",
+            "--printers",
+            "localhost,127.0.0.1",
+            "--checks",
+            "raw",
+        ])
+        .args(["--timeout", "200ms", "--format", "csv", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+}
+
 /// A 40-column terminal (a phone's ssh client, a split pane) gets the summary instead of a
 /// matrix wrapped one character per line; `--matrix` draws it at its natural width.
 #[test]
