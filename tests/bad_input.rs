@@ -828,3 +828,36 @@ fn the_same_spellings_are_accepted_by_flag_and_profile() {
         }
     }
 }
+
+/// A value found wrong after the profile was read (a range too large without
+/// `--allow-large`, an SNMPv3 version with no user) still names its file, line and column.
+#[test]
+fn values_checked_after_reading_still_name_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        (
+            "[targets]\nprinters = [\"127.0.0.1\",\n  \"127.0.0.0/8\"]\n",
+            "site.toml:3:3: targets.printers",
+        ),
+        ("[snmp]\nversion = 3\n", "site.toml:2:11: snmp.version"),
+        (
+            "[targets]\nprinters = \"127.0.0.1\"\n[snmp]\nuser = \"u\"\nauth-protocol = \"sha\"\n",
+            "site.toml:5:17: snmp.auth-protocol",
+        ),
+    ];
+    for (text, place) in rows {
+        std::fs::write(dir.path().join("site.toml"), text).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mve-audit"));
+        cmd.current_dir(dir.path())
+            .env_remove("MVE_AUDIT_PROFILE")
+            .env_remove("MVE_AUDIT_SNMP_V3_AUTH_KEY")
+            .args(["check", "--profile", "site.toml", "--dry-run"]);
+        if !text.contains("[targets]") {
+            cmd.args(["--printers", "127.0.0.1"]);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {stderr}");
+        assert!(stderr.contains(place), "{text:?}: {stderr}");
+    }
+}

@@ -10,7 +10,7 @@ use super::args::CheckArgs;
 use super::output::ColorChoice;
 use super::profile::{Profile, ProfileError, load_profile};
 use super::snmp::SnmpError;
-use super::sources::{Defaults, Env, profile_origin, profile_origin_at};
+use super::sources::{Defaults, Env};
 use super::targets::TargetArgs;
 use crate::catalog::CheckId;
 use crate::engine::Timing;
@@ -122,8 +122,7 @@ pub fn build_config(args: &CheckArgs) -> Result<CheckConfig, ConfigError> {
 /// default. Target lists and `--checks` from a flag replace the profile's; skips and port
 /// overrides add up (README "Profiles").
 pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConfig, ConfigError> {
-    let shown = args.profile.as_deref().map(|p| p.display().to_string());
-    let targets = merge_targets(args, profile, &shown)?;
+    let targets = merge_targets(args, profile)?;
     let (selected, inbound_requested) = merge_checks(args, profile, &targets)?;
     let promoted = if args.require.is_empty() {
         profile.checks.require.clone()
@@ -144,10 +143,9 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
     let timing = args.timing.or(&profile.timing);
     let realm = match (&args.kerberos_realm, &profile.kerberos.realm) {
         (Some(realm), _) => checked_realm(realm, "--kerberos-realm")?,
-        (None, Some(realm)) => checked_realm(
-            &realm.0,
-            &profile_origin(&shown, "kerberos.realm").to_string(),
-        )?,
+        (None, Some(realm)) => {
+            checked_realm(&realm.0, &profile.origin("kerberos.realm").to_string())?
+        }
         (None, None) => PLACEHOLDER_REALM.to_string(),
     };
     let probe = ProbeSettings {
@@ -158,7 +156,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
             host_rate: timing.host_rate.unwrap_or(Defaults::HOST_RATE),
         },
         kerberos_realm: realm,
-        snmp: super::snmp::credentials(args, profile, env, &shown)?,
+        snmp: super::snmp::credentials(args, profile, env)?,
         payloads: profile
             .payloads
             .iter()
@@ -196,11 +194,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
 }
 
 /// Printers and services: a role named by a flag replaces the profile's list for that role.
-fn merge_targets(
-    args: &CheckArgs,
-    profile: &Profile,
-    shown: &Option<String>,
-) -> Result<TargetSet, ConfigError> {
+fn merge_targets(args: &CheckArgs, profile: &Profile) -> Result<TargetSet, ConfigError> {
     let base = args
         .profile
         .as_deref()
@@ -211,8 +205,7 @@ fn merge_targets(
     });
     if args.targets.printers.is_empty() {
         for (index, value) in profile.targets.printers.iter().enumerate() {
-            let at = profile.place("printers", index);
-            let origin = profile_origin_at(shown, "targets.printers", at);
+            let origin = profile.item_origin("targets.printers", index);
             targets.add_printers(value, &origin, base.as_deref())?;
         }
     } else {
@@ -231,8 +224,7 @@ fn merge_targets(
         };
         for (index, value) in values.iter().enumerate() {
             let origin = if in_file {
-                let at = profile.place(role.as_str(), index);
-                profile_origin_at(shown, &format!("targets.{role}"), at)
+                profile.item_origin(&format!("targets.{role}"), index)
             } else {
                 Origin::RoleFlag(role)
             };

@@ -16,7 +16,7 @@ use super::values::{Dialect, plain_words};
 use super::values::{cut, parsed_text, payload_check, peer_check, scalar_text};
 use crate::catalog::CheckId;
 use crate::probes::{SnmpAuth, SnmpPriv};
-use crate::targets::parse_port;
+use crate::targets::{Origin, ProfileKey, parse_port};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -40,16 +40,72 @@ pub struct Profile {
     pub payloads: BTreeMap<PayloadCheck, HexPayload>,
     #[serde(default)]
     pub local: ProfileLocal,
-    /// Line and column of each target value, by `[targets]` key and index.
+    /// The file, as named.
     #[serde(skip)]
-    pub places: BTreeMap<(String, usize), (usize, usize)>,
+    pub file: Option<String>,
+    /// The line and column of each value, by dotted key (`snmp.version`) and of each array
+    /// item (`targets.printers[1]`), so a value found wrong after parsing (a range too
+    /// large, a user missing) is still named with its place.
+    #[serde(skip)]
+    pub places: BTreeMap<String, (usize, usize)>,
 }
 
 impl Profile {
-    /// The line and column of the `index`th value of `[targets] key`.
-    pub fn place(&self, key: &str, index: usize) -> Option<(usize, usize)> {
-        self.places.get(&(key.to_string(), index)).copied()
+    /// `site.toml:4:11: snmp.version`: where a key's value is.
+    pub fn origin(&self, key: &str) -> Origin {
+        self.origin_at(key, self.places.get(key).copied())
     }
+
+    /// `site.toml:5:3: targets.printers`: where the `index`th item of a key's list is (the
+    /// key's own place for a single value).
+    pub fn item_origin(&self, key: &str, index: usize) -> Origin {
+        let at = self
+            .places
+            .get(&format!("{key}[{index}]"))
+            .or_else(|| self.places.get(key))
+            .copied();
+        self.origin_at(key, at)
+    }
+
+    fn origin_at(&self, key: &str, at: Option<(usize, usize)>) -> Origin {
+        Origin::Profile(Box::new(ProfileKey {
+            file: self.file.clone().unwrap_or_default(),
+            key: key.to_string(),
+            at,
+        }))
+    }
+}
+
+/// The place of every value of a profile, two tables deep, and of each array item.
+fn places(text: &str) -> BTreeMap<String, (usize, usize)> {
+    use toml::de::{DeTable, DeValue};
+    let mut out = BTreeMap::new();
+    let Ok(root) = DeTable::parse(text) else {
+        return out;
+    };
+    let mut add = |key: String, value: &toml::Spanned<DeValue<'_>>| {
+        out.insert(key.clone(), line_column(text, value.span().start));
+        if let DeValue::Array(items) = value.get_ref() {
+            for (index, item) in items.iter().enumerate() {
+                out.insert(
+                    format!("{key}[{index}]"),
+                    line_column(text, item.span().start),
+                );
+            }
+        }
+    };
+    for (name, value) in root.get_ref() {
+        let name = name.get_ref().to_string();
+        match value.get_ref() {
+            DeValue::Table(table) => {
+                for (key, inner) in table {
+                    add(format!("{name}.{}", key.get_ref()), inner);
+                }
+            }
+            _ => add(name, value),
+        }
+    }
+    out
 }
 
 /// Ports `mve-audit local` checks besides MVE's own.
@@ -322,12 +378,8 @@ pub fn parse_profile(text: &str, path: &Path) -> Result<Profile, ProfileError> {
             source: Box::new(err),
         },
     })?;
-    profile.places = profile
-        .targets
-        .spans
-        .iter()
-        .map(|(key, span)| (key.clone(), line_column(text, span.start)))
-        .collect();
+    profile.file = Some(path.display().to_string());
+    profile.places = places(text);
     Ok(profile)
 }
 

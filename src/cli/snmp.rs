@@ -4,7 +4,7 @@
 
 use super::args::CheckArgs;
 use super::profile::{Profile, SnmpVersion};
-use super::sources::{Defaults, Env, profile_origin};
+use super::sources::{Defaults, Env};
 use crate::probes::SnmpCredentials;
 
 /// What is wrong with the SNMP settings.
@@ -43,7 +43,6 @@ pub(super) fn credentials(
     args: &CheckArgs,
     profile: &Profile,
     env: &Env,
-    shown: &Option<String>,
 ) -> Result<SnmpCredentials, SnmpError> {
     let p = &profile.snmp;
     let user = args
@@ -79,7 +78,7 @@ pub(super) fn credentials(
                 format!("--snmp-{key} (or {variable})")
             }
             (None, Some(value)) if value.trim().is_empty() => {
-                profile_origin(shown, &format!("snmp.{key}")).to_string()
+                profile.origin(&format!("snmp.{key}")).to_string()
             }
             _ => continue,
         };
@@ -90,7 +89,7 @@ pub(super) fn credentials(
     }
     let version_origin = match args.snmp_version {
         Some(_) => "--snmp-version".to_string(),
-        None => profile_origin(shown, "snmp.version").to_string(),
+        None => profile.origin("snmp.version").to_string(),
     };
     let keyed = env.auth_key.is_some()
         || env.priv_key.is_some()
@@ -120,7 +119,7 @@ pub(super) fn credentials(
         protocol: args.snmp_auth_protocol.or(p.auth_protocol),
         from_flag: args.snmp_auth_protocol.is_some(),
         default: Defaults::AUTH,
-        shown,
+        profile,
     })?;
     let privacy = v3_secret(V3Secret {
         kind: "priv",
@@ -132,7 +131,7 @@ pub(super) fn credentials(
         protocol: args.snmp_priv_protocol.or(p.priv_protocol),
         from_flag: args.snmp_priv_protocol.is_some(),
         default: Defaults::PRIVACY,
-        shown,
+        profile,
     })?;
     if privacy.is_some() && auth.is_none() {
         return Err(SnmpError {
@@ -158,7 +157,7 @@ struct V3Secret<'a, P> {
     protocol: Option<P>,
     from_flag: bool,
     default: P,
-    shown: &'a Option<String>,
+    profile: &'a Profile,
 }
 
 /// A protocol and its key: both or neither (the protocol has a default), the key at least 8
@@ -171,7 +170,10 @@ fn v3_secret<P>(secret: V3Secret<'_, P>) -> Result<Option<(P, String)>, SnmpErro
             origin: if secret.from_flag {
                 format!("--snmp-{kind}-protocol")
             } else {
-                profile_origin(secret.shown, &format!("snmp.{kind}-protocol")).to_string()
+                secret
+                    .profile
+                    .origin(&format!("snmp.{kind}-protocol"))
+                    .to_string()
             },
             problem: SnmpProblem::NoKey {
                 kind,

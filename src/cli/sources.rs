@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use crate::probes::{SnmpAuth, SnmpPriv};
-use crate::targets::{Origin, ProfileKey};
 
 /// The defaults, in one place: `--help` quotes these (the README too).
 pub struct Defaults;
@@ -47,18 +46,4 @@ impl std::fmt::Debug for Env {
             .field("priv_key", &self.priv_key.as_ref().map(|_| "…"))
             .finish()
     }
-}
-
-/// `site.toml (targets.printers)`: where a profile's value came from.
-pub fn profile_origin(file: &Option<String>, key: &str) -> Origin {
-    profile_origin_at(file, key, None)
-}
-
-/// `site.toml:4:14: targets.printers`: a profile's value and its line and column.
-pub fn profile_origin_at(file: &Option<String>, key: &str, at: Option<(usize, usize)>) -> Origin {
-    Origin::Profile(Box::new(ProfileKey {
-        file: file.clone().unwrap_or_default(),
-        key: key.to_string(),
-        at,
-    }))
 }

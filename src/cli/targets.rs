@@ -23,9 +23,6 @@ pub struct TargetArgs {
     pub printers: Vec<String>,
     /// Service targets (`HOST[:PORT]`) by role; a role never named is absent.
     pub services: BTreeMap<Role, Vec<String>>,
-    /// Where each value sits in a profile (byte offsets), by key and index, so an error in
-    /// an array item names its line and column. Empty for flags.
-    pub spans: BTreeMap<(String, usize), std::ops::Range<usize>>,
 }
 
 impl TargetArgs {
@@ -93,7 +90,6 @@ impl FromArgMatches for TargetArgs {
         Ok(TargetArgs {
             printers: values(PRINTERS),
             services,
-            spans: BTreeMap::new(),
         })
     }
 
@@ -125,18 +121,7 @@ impl<'de> Deserialize<'de> for TargetArgs {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TargetArgs, A::Error> {
                 let mut targets = TargetArgs::default();
                 while let Some(key) = map.next_key::<Key>()? {
-                    let value = map.next_value::<toml::Spanned<OneOrMany>>()?;
-                    let whole = value.span();
-                    let name = match key {
-                        Key::Printers => PRINTERS,
-                        Key::Service(role) => role.as_str(),
-                    };
-                    let mut values = Vec::new();
-                    for (index, (text, span)) in value.into_inner().0.into_iter().enumerate() {
-                        let span = span.unwrap_or_else(|| whole.clone());
-                        targets.spans.insert((name.to_string(), index), span);
-                        values.push(text);
-                    }
+                    let values = map.next_value::<OneOrMany>()?.0;
                     match key {
                         Key::Printers => targets.printers = values,
                         Key::Service(role) => {
@@ -171,9 +156,8 @@ impl<'de> Deserialize<'de> for Key {
     }
 }
 
-/// Accepts `key = "one"` as well as `key = ["one", "two"]`; each item of a list keeps its
-/// place in the file.
-struct OneOrMany(Vec<(String, Option<std::ops::Range<usize>>)>);
+/// Accepts `key = "one"` as well as `key = ["one", "two"]`.
+struct OneOrMany(Vec<String>);
 
 impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -184,13 +168,12 @@ impl<'de> Deserialize<'de> for OneOrMany {
                 f.write_str("a string or a list of strings")
             }
             fn visit_str<E: de::Error>(self, value: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany(vec![(value.to_string(), None)]))
+                Ok(OneOrMany(vec![value.to_string()]))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
                 let mut out = Vec::new();
-                while let Some(item) = seq.next_element::<toml::Spanned<String>>()? {
-                    let span = item.span();
-                    out.push((item.into_inner(), Some(span)));
+                while let Some(item) = seq.next_element::<String>()? {
+                    out.push(item);
                 }
                 Ok(OneOrMany(out))
             }
