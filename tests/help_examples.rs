@@ -4,6 +4,8 @@
 //! names like `mail.example.com` resolve there through the namespace's own hosts file), so
 //! nothing leaves the machine. An example that stops parsing, names a flag that is gone, or
 //! exits with a usage error fails here.
+// Network namespaces are Linux-only; on other platforms this file builds empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

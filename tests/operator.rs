@@ -596,6 +596,7 @@ fn merge_reads_a_report_from_standard_input() {
 #[test]
 fn every_subcommand_has_a_manual_page() {
     for name in [
+        "demo",
         "catalog",
         "check",
         "local",
@@ -616,5 +617,5 @@ fn every_subcommand_has_a_manual_page() {
     assert!(check.contains("MVE_AUDIT_SNMP_V3_AUTH_KEY"));
     let out = mve().args(["man", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("known: catalog, check"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known: demo, catalog, check"));
 }

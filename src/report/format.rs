@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use super::dry_run::{self, DryRun};
 use super::model::Matrix;
 use super::style::{Render, Style};
-use super::{csv, html, json, jsonl, junit, markdown, table};
+use super::{csv, html, json, jsonl, junit, markdown, openmetrics, table};
 
 /// The output formats of `check`, `listen`, `send` and `merge`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,7 @@ pub enum Format {
     Junit,
     Markdown,
     Html,
+    OpenMetrics,
 }
 
 /// How much of a passing cell's evidence a format shows, and so how much a run keeps.
@@ -57,7 +58,7 @@ pub struct FormatSpec {
 }
 
 impl Format {
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 8] = [
         Format::Table,
         Format::Json,
         Format::Jsonl,
@@ -65,6 +66,7 @@ impl Format {
         Format::Junit,
         Format::Markdown,
         Format::Html,
+        Format::OpenMetrics,
     ];
 
     pub const fn spec(self) -> FormatSpec {
@@ -132,6 +134,16 @@ impl Format {
                 extensions: &["html", "htm"],
                 renderer: &html::Html,
             },
+            Format::OpenMetrics => FormatSpec {
+                name: "openmetrics",
+                help: "OpenMetrics (Prometheus) text: a gauge per cell, for node_exporter's \
+                       textfile collector",
+                keep: Keep::Summary,
+                keep_with_details: Keep::Summary,
+                stream: None,
+                extensions: &["prom", "om"],
+                renderer: &openmetrics::OpenMetrics,
+            },
         }
     }
 
@@ -174,9 +186,12 @@ impl Format {
     pub fn render_dry_run(self, plan: &DryRun, out: &mut dyn Write) -> io::Result<()> {
         match self {
             Format::Json | Format::Jsonl => dry_run::write_json(plan, out),
-            Format::Table | Format::Csv | Format::Junit | Format::Markdown | Format::Html => {
-                dry_run::write_text(plan, out)
-            }
+            Format::Table
+            | Format::Csv
+            | Format::Junit
+            | Format::Markdown
+            | Format::Html
+            | Format::OpenMetrics => dry_run::write_text(plan, out),
         }
     }
 }

@@ -18,6 +18,7 @@ mod junit;
 mod local;
 mod markdown;
 mod model;
+mod openmetrics;
 mod style;
 mod table;
 

@@ -466,6 +466,13 @@ fn the_path_fact_is_in_every_format() {
                 );
                 assert!(text.contains("\"answered_second\""), "{format:?}: {text}");
             }
+            Format::OpenMetrics => {
+                assert!(text.contains("\nmve_audit_second_looks 1\n"), "{text}");
+                assert!(
+                    text.contains("\nmve_audit_second_looks_answered 1\n"),
+                    "{text}"
+                );
+            }
             _ => assert!(text.contains(fact), "{format:?}: {text}"),
         }
     }
