@@ -66,6 +66,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Outcome {
         Command::Listen(args) => commands::listen(&args),
         Command::Send(args) => commands::send(&args),
         Command::Merge(args) => commands::merge(&args),
+        Command::Diff(args) => commands::diff(&args),
         Command::Completions(args) => commands::completions(args.shell),
         Command::Man(args) => commands::man(args.subcommand.as_deref()),
     };

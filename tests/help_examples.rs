@@ -11,17 +11,17 @@ mod support;
 
 use support::Netns;
 
-const COMMANDS: &[&str] = &[
-    "",
-    "catalog",
-    "check",
-    "local",
-    "listen",
-    "send",
-    "merge",
-    "completions",
-    "man",
-];
+/// The tool and every subcommand clap knows (a new one is covered without a word here).
+fn commands() -> Vec<String> {
+    let cli = <mve_audit::cli::Cli as clap::CommandFactory>::command();
+    std::iter::once(String::new())
+        .chain(
+            cli.get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .filter(|name| name != "help"),
+        )
+        .collect()
+}
 
 /// What an example names that must not be used as written, and what runs instead.
 const SWAPS: &[(&str, &str)] = &[
@@ -82,13 +82,19 @@ fn every_help_example_runs() {
             .unwrap();
         assert!(!out.stdout.is_empty());
         std::fs::write(work.join(file), &out.stdout).unwrap();
+        let week = if site == "site-a" {
+            "last-week.json"
+        } else {
+            "this-week.json"
+        };
+        std::fs::write(work.join(week), &out.stdout).unwrap();
         std::fs::write(work.join("reports").join(file), &out.stdout).unwrap();
     }
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_mve-audit"));
     let mut ran = 0;
     let mut failures = Vec::new();
-    for command in COMMANDS {
-        let found = examples(command);
+    for command in commands() {
+        let found = examples(&command);
         assert!(!found.is_empty(), "`{command} --help` has no examples");
         for example in found {
             let mut line = example.clone();
@@ -143,6 +149,8 @@ fn every_help_example_runs() {
     }
     let html = std::fs::read_to_string(work.join("report.html")).unwrap();
     assert!(html.contains("<table"), "check --output report.html");
+    let changes = std::fs::read_to_string(work.join("changes.md")).unwrap();
+    assert!(changes.contains("mve-audit diff"), "{changes}");
     let merged = std::fs::read_to_string(work.join("fleet.html")).unwrap();
     assert!(merged.contains("site-a") && merged.contains("site-b"));
 }

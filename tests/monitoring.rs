@@ -144,3 +144,106 @@ fn openmetrics_output_is_read_by_prometheus_client() {
     let cut = text.replace("# EOF\n", "");
     assert!(parsed(&cut).is_err(), "a text without # EOF parsed");
 }
+
+/// Two real audits a week apart: RAW on one printer went down, on another came up, a printer
+/// was added and one removed. `diff` names each, in table, json and markdown, and exits 1 for
+/// the required path that got worse; a report against itself exits 0.
+#[test]
+fn diff_names_what_got_worse_better_appeared_and_disappeared() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let report = |printers: &str, raw: u16, file: &str| {
+        let out = ns
+            .mve_audit()
+            .args(["check", "--printers", printers, "--checks", "raw"])
+            .args(["--port", &format!("raw={raw}")])
+            .args(["--timeout", "300ms", "--quiet", "--output"])
+            .arg(dir.path().join(file))
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // Week 1: RAW answers on 127.0.0.1 only.
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    report("127.0.0.1,127.0.0.2,127.0.0.4", port, "week1.json");
+    // Week 2: on 127.0.0.2 only; 127.0.0.4 left, 127.0.0.3 came.
+    drop(listener);
+    let listener = ns.run(move || TcpListener::bind(("127.0.0.2", port)).unwrap());
+    report("127.0.0.1,127.0.0.2,127.0.0.3", port, "week2.json");
+    // Week 3: on both.
+    let other = ns.run(move || TcpListener::bind(("127.0.0.1", port)).unwrap());
+    report("127.0.0.1,127.0.0.2,127.0.0.4", port, "week3.json");
+    drop((listener, other));
+    let diff = |args: &[&str]| {
+        ns.mve_audit()
+            .current_dir(dir.path())
+            .args(["diff"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = diff(&["week1.json", "week2.json", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes: Vec<(String, String, String)> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap().to_string(),
+                c["target"].as_str().unwrap().to_string(),
+                c["check"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let has = |change: &str, target: &str, check: &str| {
+        changes.contains(&(change.into(), target.into(), check.into()))
+    };
+    assert!(has("worse", "127.0.0.1", "raw"), "{changes:?}");
+    assert!(has("better", "127.0.0.2", "raw"), "{changes:?}");
+    assert!(has("disappeared", "127.0.0.4", "raw"), "{changes:?}");
+    assert!(has("appeared", "127.0.0.3", "raw"), "{changes:?}");
+    assert_eq!(changes.len(), 4, "{changes:?}");
+    assert_eq!(json["regressions"], 1);
+    // The table and markdown say the same.
+    let table = String::from_utf8(diff(&["week1.json", "week2.json"]).stdout).unwrap();
+    assert!(table.contains("worse (required)"), "{table}");
+    assert!(table.contains("1 worse (1 required)"), "{table}");
+    let markdown = diff(&["week1.json", "week2.json", "--format", "markdown"]);
+    let markdown = String::from_utf8(markdown.stdout).unwrap();
+    assert!(
+        markdown.contains("| **worse (required)** | 127.0.0.1 | raw |"),
+        "{markdown}"
+    );
+    // The other way round, 127.0.0.2 got worse: still a regression.
+    let back = diff(&["week2.json", "week1.json", "--format", "json"]);
+    assert_eq!(back.status.code(), Some(1));
+    // Only better: exit 0.
+    let better = diff(&["week1.json", "week3.json", "--format", "json"]);
+    assert_eq!(
+        better.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&better.stdout)
+    );
+    // A report against itself: nothing changed, exit 0.
+    let same = diff(&["week1.json", "week1.json"]);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&same.stdout).contains("No cell changed"));
+    // A file that is not a report: exit 2, named.
+    std::fs::write(dir.path().join("bad.json"), "{}").unwrap();
+    let bad = diff(&["week1.json", "bad.json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad.json"));
+}

@@ -6,9 +6,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use super::help::{
-    CHECK_HELP, DEMO_HELP, EXIT_CODES, LISTEN_HELP, LOCAL_HELP, MERGE_HELP, SEND_HELP,
+    CHECK_HELP, DEMO_HELP, DIFF_HELP, EXIT_CODES, LISTEN_HELP, LOCAL_HELP, MERGE_HELP, SEND_HELP,
 };
-use super::output::{ListOutput, MatrixOutput};
+use super::output::{ColorChoice, ListOutput, MatrixOutput};
 use super::parse_duration;
 use super::profile::SnmpVersion;
 use super::sources::Defaults;
@@ -59,6 +59,10 @@ pub enum Command {
     /// One matrix from JSON reports taken at several vantage points (sites, subnets)
     #[command(after_help = MERGE_HELP)]
     Merge(MergeArgs),
+    /// What changed between two JSON reports: cells that got worse, better, appeared or
+    /// disappeared; exit 1 when a required cell got worse
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  mve-audit completions bash > /etc/bash_completion.d/mve-audit\n  mve-audit completions zsh > \"${fpath[1]}/_mve-audit\"\n  mve-audit completions powershell >> $PROFILE"
@@ -161,6 +165,36 @@ pub struct MergeArgs {
     /// Exit 1 on warnings too
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier JSON report (`check --format json`; `-` for standard input)
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The later JSON report
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, ignore_case = true, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// When to colour the table
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Write the comparison to FILE (atomically)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// What `diff` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// A table for people
+    Table,
+    /// Every change, for programs
+    Json,
+    /// A Markdown table, for tickets
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -78,6 +78,17 @@ file name without .json. A cell two vantage points see differently is listed as 
 
 Exit codes: 0 no cell fails, 1 a cell fails, 2 a report cannot be read, 3 internal error";
 
+pub const DIFF_HELP: &str = "\
+Examples:
+  mve-audit diff last-week.json this-week.json
+  mve-audit diff last-week.json this-week.json --format markdown --output changes.md
+
+A cell is named by its vantage point, target and check; its verdict orders it (pass, warn,
+fail). A cell the new report did not finish (an interrupted run) is listed as unfinished.
+
+Exit codes: 0 no required cell got worse, 1 one did, 2 a report cannot be read, 3 internal \
+error";
+
 /// The environment variables the tool reads, for the manual.
 pub const ENVIRONMENT: [(&str, &str); 8] = [
     ("MVE_AUDIT_PROFILE", "the profile, as --profile"),

@@ -15,8 +15,8 @@ mod timing;
 pub(crate) mod values;
 
 pub use args::{
-    CatalogArgs, CheckArgs, Cli, Command, CompletionsArgs, DemoArgs, ListenArgs, LocalArgs,
-    ManArgs, MergeArgs, SendArgs,
+    CatalogArgs, CheckArgs, Cli, Command, CompletionsArgs, DemoArgs, DiffArgs, DiffFormat,
+    ListenArgs, LocalArgs, ManArgs, MergeArgs, SendArgs,
 };
 pub use config::{CheckConfig, ConfigError, build_config, merge};
 pub use duration::parse_duration;

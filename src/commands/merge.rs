@@ -87,7 +87,7 @@ struct Version {
     schema_version: u32,
 }
 
-fn read(path: &Path) -> Result<ReportDocument<'static>, MergeError> {
+pub(crate) fn read(path: &Path) -> Result<ReportDocument<'static>, MergeError> {
     // `-` is standard input (a report piped from a remote `check`).
     let text = if path == Path::new("-") {
         std::io::read_to_string(std::io::stdin().lock())

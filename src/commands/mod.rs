@@ -5,6 +5,7 @@
 mod catalog;
 mod check;
 mod demo;
+mod diff;
 mod listen;
 mod local;
 mod merge;
@@ -23,6 +24,7 @@ use crate::results::Done;
 pub use catalog::catalog;
 pub use check::check;
 pub use demo::demo;
+pub use diff::diff;
 pub use listen::listen;
 pub use local::local;
 pub use merge::{MergeError, merge};

@@ -8,6 +8,7 @@
 mod catalog;
 mod collect;
 mod csv;
+pub mod diff;
 mod dry_run;
 pub mod fleet;
 mod format;
