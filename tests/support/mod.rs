@@ -175,9 +175,20 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
+        // `ip netns del` can fail with EBUSY while another test's `ip netns exec` is setting
+        // up its own mount namespace (it briefly holds a copy of the mount): try again.
+        for attempt in 0..10 {
+            let deleted = Command::new("ip")
+                .args(["netns", "del", &self.name])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            let gone = !std::path::Path::new("/run/netns").join(&self.name).exists();
+            if deleted || gone {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50 * (attempt + 1)));
+        }
         let _ = std::fs::remove_dir_all(&self.etc);
         // Daemon work directories are named after the namespace; one whose daemon never
         // started (a failed launch) is removed here.
