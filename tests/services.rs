@@ -437,6 +437,17 @@ fn mdns_lists_services_and_the_lexmark_host_config_keys() {
     assert_eq!(config["SECUREMODE"], "1", "{mdns:#}");
     assert_eq!(config["PASSWORDSET"], "1");
     assert_eq!(config["MACUAA"], "00:21:b7:aa:bb:cc");
+    // The record becomes a host fact, and the summary counts the printer as secured.
+    assert_eq!(mdns["security"]["secure_mode"], true, "{mdns:#}");
+    assert_eq!(mdns["security"]["password_set"], true, "{mdns:#}");
+    let out = mve
+        .mve_audit()
+        .args(["check", "--printers", PRINTER_LAB, "--checks", "mdns"])
+        .args(["--timeout", "1s", "--summary", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 printer is secured"), "{text}");
 }
 
 #[test]

@@ -322,3 +322,88 @@ fn many_npap_probes_share_9187_and_each_gets_its_own_reply() {
         r.join().unwrap();
     }
 }
+
+/// The host diagnoses a support engineer names, from real firewall rules: every UDP path
+/// dropped while TCP answers, and every TCP connection refused while UDP answers.
+#[test]
+fn udp_dropping_and_tcp_refusing_firewalls_are_named_for_the_host() {
+    let summary = |ns: &Netns, args: &[&str]| {
+        let out = ns
+            .mve_audit()
+            .args([
+                "check",
+                "--printers",
+                "127.0.0.1",
+                "--summary",
+                "--color",
+                "never",
+            ])
+            .args(["--timeout", "300ms", "--retries", "0"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // UDP dropped, TCP answering (a listener on the RAW port).
+    let Some(ns) = Netns::create(&[]) else { return };
+    let _raw = ns.run(|| TcpListener::bind(("127.0.0.1", 7101)).unwrap());
+    if !ns.nft(
+        "table inet mvt {
+            chain input {
+                type filter hook input priority 0; policy accept;
+                meta l4proto udp drop
+            }
+        }",
+    ) {
+        return;
+    }
+    let text = summary(&ns, &["--checks", "raw,snmp,npap", "--port", "raw=7101"]);
+    assert!(
+        text.contains("TCP answers but every UDP path is silent"),
+        "{text}"
+    );
+    assert!(text.contains("drops UDP"), "{text}");
+    // TCP refused by the firewall, UDP answering (a responder on the NPAP port).
+    let Some(ns) = Netns::create(&[]) else { return };
+    let responder = ns.run(|| UdpSocket::bind(("127.0.0.1", 7102)).unwrap());
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        responder
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        while let Ok((_, from)) = responder.recv_from(&mut buf) {
+            let _ = responder.send_to(b"npap reply", from);
+        }
+    });
+    if !ns.nft(
+        "table inet mvt {
+            chain input {
+                type filter hook input priority 0; policy accept;
+                tcp dport 7103 reject with tcp reset
+                tcp dport 7104 reject with icmpx type admin-prohibited
+            }
+        }",
+    ) {
+        return;
+    }
+    let text = summary(
+        &ns,
+        &[
+            "--checks",
+            "npap,raw,http",
+            "--port",
+            "npap=7102",
+            "--port",
+            "raw=7103",
+            "--port",
+            "http=7104",
+        ],
+    );
+    assert!(
+        text.contains("UDP answers but every TCP path is refused or dropped"),
+        "{text}"
+    );
+    assert!(text.contains("Restricted Server List"), "{text}");
+    drop(ns);
+    let _ = echo.join();
+}

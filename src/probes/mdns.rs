@@ -49,6 +49,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         }
         .host_config();
         evidence.summary = summary(&services, &config);
+        let security = crate::results::Security::from_host_config(&config);
         if !config.is_empty() {
             let map: serde_json::Map<String, serde_json::Value> =
                 config.into_iter().map(|(k, v)| (k, v.into())).collect();
@@ -59,7 +60,10 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 .notes
                 .push("the responder answered with id 0 (accepted: some printers do)".into());
         }
-        Finding::new(State::Verified, evidence)
+        Finding {
+            security,
+            ..Finding::new(State::Verified, evidence)
+        }
     }
 
     /// The host-config records: a PTR query for the type, then TXT for its instance when the

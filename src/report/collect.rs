@@ -126,6 +126,7 @@ impl CellMaker {
             verdict,
             evidence,
             hint,
+            security: finding.security,
         }
     }
 }

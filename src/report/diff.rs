@@ -313,6 +313,7 @@ mod tests {
             verdict,
             evidence: Arc::new(Evidence::new(format!("{state}"))),
             hint: None,
+            security: None,
         }
     }
 

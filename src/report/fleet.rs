@@ -20,6 +20,14 @@ pub enum HostDiagnosis {
     Dark,
     /// Every TCP port reset and every UDP port unreachable: the host is up, no MVE service on.
     AllOff,
+    /// A UDP path answered while every TCP path was refused or dropped, and nothing else
+    /// failed: the printer's restricted-server list, or an ACL that filters TCP only.
+    TcpBlocked,
+    /// A TCP path answered while every UDP path was silent, and nothing else failed: a
+    /// firewall that drops UDP.
+    UdpSilent,
+    /// HTTPS answered while HTTP was refused, and nothing else failed: HTTP is off.
+    HttpDisabled,
 }
 
 impl HostDiagnosis {
@@ -59,6 +67,19 @@ impl HostDiagnosis {
                     format!("up, every port checked is closed: {names} ({how})")
                 }
             }
+            HostDiagnosis::TcpBlocked => {
+                "UDP answers but every TCP path is refused or dropped: a restricted-server list \
+                 on the printer, or an ACL that filters TCP"
+                    .to_string()
+            }
+            HostDiagnosis::UdpSilent => {
+                "TCP answers but every UDP path is silent: a firewall dropping UDP (NPAP, SNMP \
+                 and the alerts back fail)"
+                    .to_string()
+            }
+            HostDiagnosis::HttpDisabled => {
+                "HTTPS answers but HTTP is refused: HTTP is disabled on the device".to_string()
+            }
         }
     }
 
@@ -75,6 +96,21 @@ impl HostDiagnosis {
                  on the device (SNMP, HTTP/HTTPS, the Lexmark services), or check that this \
                  is the right address."
             }
+            HostDiagnosis::TcpBlocked => {
+                "The printer answers over UDP but refuses or drops every TCP connection from \
+                 this server: check its TCP/IP Restricted Server List (add the MVE server, or \
+                 clear the list) and any ACL or firewall rule that filters TCP between them."
+            }
+            HostDiagnosis::UdpSilent => {
+                "The printer answers over TCP but no UDP path does: a firewall on the way \
+                 probably drops UDP. MVE needs UDP for NPAP (9300), SNMP (161), mDNS (5353) \
+                 and the printers' alerts back to the server (9187): allow them."
+            }
+            HostDiagnosis::HttpDisabled => {
+                "HTTP (80) is disabled on the device while HTTPS works: enable HTTP where \
+                 MVE needs it (some deployments and firmware fetch pages over HTTP), or \
+                 leave it off where MVE uses HTTPS only."
+            }
         }
     }
 
@@ -86,10 +122,42 @@ impl HostDiagnosis {
             return None;
         }
         let all = |states: &[State]| cells.iter().all(|c| states.contains(&c.state));
+        let of = |transport: Transport| {
+            cells
+                .iter()
+                .filter(move |c| c.transport == transport)
+                .copied()
+        };
+        let answers = |c: &&Cell| matches!(c.state, State::Verified | State::Open);
+        let some = |transport| of(transport).next().is_some();
+        // A diagnosis speaks for the host only when it explains every cell that did not pass.
+        let failing = || cells.iter().filter(|c| c.verdict != Verdict::Pass);
         if all(&[State::Filtered, State::OpenFiltered]) {
             Some(HostDiagnosis::Dark)
         } else if all(&[State::Closed]) {
             Some(HostDiagnosis::AllOff)
+        } else if some(Transport::Tcp)
+            && of(Transport::Udp).any(|c| answers(&c))
+            && of(Transport::Tcp).all(|c| matches!(c.state, State::Closed | State::Filtered))
+            && failing().all(|c| c.transport == Transport::Tcp)
+        {
+            Some(HostDiagnosis::TcpBlocked)
+        } else if some(Transport::Udp)
+            && of(Transport::Tcp).any(|c| answers(&c))
+            && of(Transport::Udp).all(|c| matches!(c.state, State::OpenFiltered | State::Filtered))
+            && failing().all(|c| c.transport == Transport::Udp)
+        {
+            Some(HostDiagnosis::UdpSilent)
+        } else if cells
+            .iter()
+            .any(|c| c.check == CheckId::Https && c.verdict == Verdict::Pass)
+            && cells
+                .iter()
+                .filter(|c| c.verdict != Verdict::Pass)
+                .all(|c| c.check == CheckId::Http && c.state == State::Closed)
+            && cells.iter().any(|c| c.check == CheckId::Http)
+        {
+            Some(HostDiagnosis::HttpDisabled)
         } else {
             None
         }
@@ -169,6 +237,43 @@ pub struct FleetSummary {
     pub groups: Vec<Group>,
     /// Hosts whose every cell passed.
     pub healthy: usize,
+    /// Printers that announce themselves secured (SECUREMODE or PASSWORDSET).
+    pub secured: usize,
+}
+
+impl FleetSummary {
+    /// `3 printers are secured: …`, when any is.
+    pub fn secured_line(&self) -> Option<String> {
+        secured_line(self.secured)
+    }
+}
+
+/// The rows whose host announces itself secured.
+pub fn secured_rows(matrix: &Matrix) -> usize {
+    let mut rows: Vec<usize> = matrix
+        .cells
+        .iter()
+        .filter(|c| c.security.is_some_and(|s| s.is_secured()))
+        .map(|c| c.row)
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows.len()
+}
+
+/// `3 printers are secured: MVE needs their credentials, and mDNS must reach them.`
+pub fn secured_line(count: usize) -> Option<String> {
+    (count > 0).then(|| {
+        let (noun, verb) = if count == 1 {
+            ("printer", "is")
+        } else {
+            ("printers", "are")
+        };
+        format!(
+            "{count} {noun} {verb} secured (SECUREMODE or PASSWORDSET in the mDNS host-config): \
+             MVE needs their credentials, and mDNS must reach them."
+        )
+    })
 }
 
 impl FleetSummary {
@@ -186,6 +291,7 @@ impl FleetSummary {
         }
         let mut groups: BTreeMap<GroupKey, Members> = BTreeMap::new();
         let mut healthy = 0;
+        let secured = secured_rows(matrix);
         for (row, cells) in matrix.rows.iter().zip(&by_row) {
             if cells.iter().all(|c| c.verdict == Verdict::Pass) {
                 healthy += usize::from(!cells.is_empty());
@@ -238,6 +344,7 @@ impl FleetSummary {
             by_check,
             groups,
             healthy,
+            secured,
         }
     }
 }

@@ -90,6 +90,9 @@ fn fleet(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     writeln!(out, "</tbody></table>")?;
+    if let Some(line) = fleet.secured_line() {
+        writeln!(out, "<p class=\"secured\">{}</p>", escape(&line))?;
+    }
     if fleet.groups.is_empty() {
         return writeln!(out, "<p>Every host passed every check.</p>");
     }

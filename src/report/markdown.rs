@@ -78,6 +78,9 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     for conflict in matrix.conflicts() {
         writeln!(out, "- {}", escape(&conflict.line()))?;
     }
+    if let Some(line) = super::fleet::secured_line(super::fleet::secured_rows(matrix)) {
+        writeln!(out, "\n{}", escape(&line))?;
+    }
     let line = matrix.summary().line(matrix.rows.len(), matrix.duration);
     writeln!(out, "\n{line}")
 }

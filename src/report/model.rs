@@ -48,6 +48,9 @@ pub struct Cell {
     pub evidence: Arc<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<Arc<str>>,
+    /// The host's own word on its security (the mDNS cell of a Lexmark printer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<crate::results::Security>,
 }
 
 impl Cell {

@@ -22,6 +22,9 @@ pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<
     }
     let lines = grid(matrix, style, out)?;
     problems(matrix, style, out)?;
+    if let Some(line) = super::fleet::secured_line(super::fleet::secured_rows(matrix)) {
+        writeln!(out, "\n{line}")?;
+    }
     writeln!(out, "\n{}", matrix.summary().line(lines, matrix.duration))
 }
 
@@ -111,6 +114,9 @@ pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result
     if fleet.healthy > 0 {
         let hosts = count(fleet.healthy, "host", "hosts");
         writeln!(out, "\n{hosts} passed every check.")?;
+    }
+    if let Some(line) = fleet.secured_line() {
+        writeln!(out, "\n{line}")?;
     }
     writeln!(
         out,

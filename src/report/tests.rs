@@ -477,3 +477,145 @@ fn the_path_fact_is_in_every_format() {
         }
     }
 }
+
+/// One printer's matrix from its cells' states (and the mDNS security, if any).
+fn host_of(cells: &[(CheckId, State)], security: Option<crate::results::Security>) -> Matrix {
+    let columns: Vec<CheckId> = cells.iter().map(|(c, _)| *c).collect();
+    let mut collector = Collector::new(&columns, &[], Format::Table.keep(false));
+    let address = IpAddr::from([127, 0, 9, 1]);
+    for (check, state) in cells {
+        let finding = Finding {
+            security: if *check == CheckId::Mdns {
+                security
+            } else {
+                None
+            },
+            ..Finding::new(*state, Evidence::new("fixed"))
+        };
+        collector
+            .cell(Done {
+                row: 0,
+                label: Arc::from("127.0.9.1"),
+                role: Role::Printer,
+                address: Some(address),
+                check: *check,
+                port: check.path().peer.default_port().unwrap_or(1),
+                finding,
+            })
+            .unwrap();
+    }
+    collector.finish(Duration::from_secs(1), None)
+}
+
+fn summary_text(matrix: &Matrix) -> String {
+    let style = Style {
+        summary: true,
+        ..Style::default()
+    };
+    let mut out = Vec::new();
+    matrix.render(Format::Table, style, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// The patterns a support engineer names are diagnosed for the host, with their fix; a host
+/// that fits none keeps its list of causes.
+#[test]
+fn named_host_diagnoses() {
+    use State::{Closed, Filtered, Open, OpenFiltered, Verified};
+    let rows: &[(&[(CheckId, State)], &str, &str)] = &[
+        (
+            &[
+                (CheckId::Snmp, Verified),
+                (CheckId::Npap, Open),
+                (CheckId::Http, Closed),
+                (CheckId::Https, Filtered),
+                (CheckId::Raw, Closed),
+            ],
+            "UDP answers but every TCP path is refused or dropped",
+            "Restricted Server List",
+        ),
+        (
+            &[
+                (CheckId::Snmp, OpenFiltered),
+                (CheckId::Npap, OpenFiltered),
+                (CheckId::Mdns, Filtered),
+                (CheckId::Http, Verified),
+                (CheckId::Raw, Open),
+            ],
+            "TCP answers but every UDP path is silent",
+            "drops UDP",
+        ),
+        (
+            &[
+                (CheckId::Snmp, Verified),
+                (CheckId::Http, Closed),
+                (CheckId::Https, Verified),
+                (CheckId::Raw, Open),
+            ],
+            "HTTPS answers but HTTP is refused",
+            "HTTP (80) is disabled",
+        ),
+    ];
+    for (cells, diagnosis, fix) in rows {
+        let text = summary_text(&host_of(cells, None));
+        assert!(text.contains(diagnosis), "{cells:?}:\n{text}");
+        assert!(text.contains(fix), "{cells:?}:\n{text}");
+    }
+    // HTTP refused with another failure too: no HTTP diagnosis, the causes are listed.
+    let text = summary_text(&host_of(
+        &[
+            (CheckId::Snmp, Closed),
+            (CheckId::Http, Closed),
+            (CheckId::Https, Verified),
+        ],
+        None,
+    ));
+    assert!(!text.contains("HTTP is disabled"), "{text}");
+    assert!(text.contains("snmp closed, http closed"), "{text}");
+}
+
+/// A printer that says it is secured is counted in the summary, the matrix view and every
+/// format that summarises; one that says it is not is not.
+#[test]
+fn secured_printers_are_counted() {
+    use crate::results::Security;
+    let secured = Security::from_host_config(&[
+        ("SECUREMODE".into(), "TRUE".into()),
+        ("PASSWORDSET".into(), "0".into()),
+    ]);
+    assert_eq!(
+        secured,
+        Some(Security {
+            secure_mode: Some(true),
+            password_set: Some(false)
+        })
+    );
+    let open = Security::from_host_config(&[("SECUREMODE".into(), "off".into())]);
+    assert!(!open.unwrap().is_secured());
+    assert_eq!(
+        Security::from_host_config(&[("OTHER".into(), "1".into())]),
+        None
+    );
+    let cells = [
+        (CheckId::Mdns, State::Verified),
+        (CheckId::Raw, State::Open),
+    ];
+    let matrix = host_of(&cells, secured);
+    let line = "1 printer is secured (SECUREMODE or PASSWORDSET in the mDNS host-config): MVE \
+                needs their credentials, and mDNS must reach them.";
+    assert!(summary_text(&matrix).contains(line));
+    for format in [Format::Table, Format::Markdown, Format::Html] {
+        let mut out = Vec::new();
+        matrix.render(format, Style::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("1 printer is secured"), "{format:?}: {text}");
+    }
+    let mut out = Vec::new();
+    matrix
+        .render(Format::Json, Style::default(), &mut out)
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["cells"][0]["security"]["secure_mode"], true);
+    let plain = host_of(&cells, open);
+    assert!(!summary_text(&plain).contains("secured"));
+}

@@ -293,6 +293,45 @@ pub struct Finding {
     pub unproven: Option<Unproven>,
     /// A silent path on a host that answered elsewhere is probed a second time.
     pub second_look: Option<SecondLook>,
+    /// What the host says of its own security (a Lexmark printer's `_host-config` TXT).
+    pub security: Option<Security>,
+}
+
+/// A printer's security settings as it announces them in its `_host-config._udp` mDNS TXT
+/// record. A secured printer makes MVE use its credentials, and MVE learns that over mDNS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+pub struct Security {
+    /// `SECUREMODE`; `None` when absent or not a yes/no word.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub secure_mode: Option<bool>,
+    /// `PASSWORDSET`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub password_set: Option<bool>,
+}
+
+impl Security {
+    /// From the record's "KEY value" pairs (keys upper-cased); `None` when it names neither.
+    pub fn from_host_config(pairs: &[(String, String)]) -> Option<Security> {
+        let flag = |key: &str| {
+            pairs.iter().find(|(k, _)| k == key).and_then(|(_, v)| {
+                match v.trim().to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" | "enabled" | "enable" => Some(true),
+                    "0" | "false" | "no" | "off" | "disabled" | "disable" => Some(false),
+                    _ => None,
+                }
+            })
+        };
+        let security = Security {
+            secure_mode: flag("SECUREMODE"),
+            password_set: flag("PASSWORDSET"),
+        };
+        (security.secure_mode.is_some() || security.password_set.is_some()).then_some(security)
+    }
+
+    /// Secured: MVE needs the printer's credentials to manage it.
+    pub fn is_secured(self) -> bool {
+        self.secure_mode == Some(true) || self.password_set == Some(true)
+    }
 }
 
 /// What a second probe of a silent path found.
@@ -313,6 +352,7 @@ impl Finding {
             warning: None,
             unproven: None,
             second_look: None,
+            security: None,
         }
     }
 
