@@ -522,7 +522,8 @@ fn summary_text(matrix: &Matrix) -> String {
 #[test]
 fn named_host_diagnoses() {
     use State::{Closed, Filtered, Open, OpenFiltered, Verified};
-    let rows: &[(&[(CheckId, State)], &str, &str)] = &[
+    type Case<'a> = (&'a [(CheckId, State)], &'a str, &'a str);
+    let rows: &[Case<'_>] = &[
         (
             &[
                 (CheckId::Snmp, Verified),
