@@ -6,7 +6,7 @@
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets, by the names of `fuzz/fuzz_targets/*.rs` and `fuzz/corpus/*`.
-pub const TARGETS: [(&str, Target); 13] = [
+pub const TARGETS: [(&str, Target); 14] = [
     ("ber_frame", |d| {
         let _ = crate::wire::ber::frame_len(d);
     }),
@@ -28,6 +28,9 @@ pub const TARGETS: [(&str, Target); 13] = [
     }),
     ("listener_tag", |d| {
         let _ = crate::inbound::listen::tagged(d, crate::inbound::PROBE_TAG.as_bytes());
+    }),
+    ("sql_browser_response", |d| {
+        let _ = crate::wire::mcsqlr::parse_response(d);
     }),
     ("snmp_discovery", |d| {
         let _ = crate::wire::snmp::parse_discovery(d);

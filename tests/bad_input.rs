@@ -163,8 +163,24 @@ const CASES: &[(Input, &[&str])] = &[
         &["'ldap://dir.example.test'", "not a URL"],
     ),
     (
-        Args(&["check", "--sqlserver", "db.example.test\\MVE"]),
-        &["named instance", "HOST:PORT"],
+        Args(&["check", "--sqlserver", "db.example.test\\MVE:1433"]),
+        &["--sqlserver", "'db.example.test\\MVE:1433'", "not both"],
+    ),
+    (
+        Args(&["check", "--sqlserver", "db.example.test\\1BAD"]),
+        &["--sqlserver", "'db.example.test\\1BAD'", "letters, digits"],
+    ),
+    (
+        Args(&["check", "--sqlserver", "db.example.test\\"]),
+        &["--sqlserver", "1 to 16 characters"],
+    ),
+    (
+        Args(&["check", "--sqlserver", "db:1433\\MVE"]),
+        &["--sqlserver", "not both"],
+    ),
+    (
+        Args(&["check", "--smtp", "mail\\MVE"]),
+        &["--smtp", "'mail\\MVE'", "backslash"],
     ),
     (
         Args(&["check", "--printers", "127.0.0.1", "--checks", "npap-alerts"]),

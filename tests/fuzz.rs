@@ -169,6 +169,7 @@ fuzz_tests!(
     fuzz_listener_tag,
     fuzz_snmp_discovery,
     fuzz_snmp_get_response,
+    fuzz_sql_browser_response,
     fuzz_tds_prelogin,
     fuzz_text_reply,
     fuzz_x509_certificate,

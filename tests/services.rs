@@ -472,6 +472,143 @@ fn raw_9100_receives_not_a_single_byte() {
     );
 }
 
+/// PRELOGIN as a SQL Server answers it ([MS-TDS] §2.2.6.5): version 16.0.1000, encryption
+/// required.
+const PRELOGIN_ANSWER: [u8; 32] = [
+    0x04, 0x01, 0x00, 0x20, 0x00, 0x00, 0x01, 0x00, // header, 32 bytes
+    0x00, 0x00, 0x10, 0x00, 0x06, // VERSION at 16, 6 bytes
+    0x01, 0x00, 0x16, 0x00, 0x01, // ENCRYPTION at 22, 1 byte
+    0x02, 0x00, 0x17, 0x00, 0x01, // INSTOPT at 23
+    0xff, // terminator
+    16, 0, 0x03, 0xe8, 0, 0,    // 16.0.1000
+    0x03, // ENCRYPT_REQ
+    0x00, // INSTOPT
+];
+
+/// Stand-ins for a SQL Server named instance, which has no Debian package: a SQL Server
+/// Browser on UDP 1434 speaking [MC-SQLR] (it answers CLNT_UCAST_INST for the instances it
+/// has, stays silent for others as the real one does, and lists every instance for
+/// CLNT_UCAST_EX), and the instance's TDS listener on a dynamic port. MVE 4.x names the
+/// instance; the Browser hands out the port; TDS is verified on it.
+#[test]
+fn a_named_instance_is_found_through_the_sql_server_browser() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let browser = ns.run(|| UdpSocket::bind("127.0.0.1:1434").unwrap());
+    browser
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let records = format!(
+        "ServerName;DB1;InstanceName;MVE;IsClustered;No;Version;16.0.1000.6;tcp;{port};;\
+         ServerName;DB1;InstanceName;PIPES;IsClustered;No;Version;16.0.1000.6;np;\\\\DB1\\pipe\\q;;"
+    );
+    let answer = mve_audit::wire::mcsqlr::response(&records);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((len, from)) = browser.recv_from(&mut buf) {
+            let request = &buf[..len];
+            let known = |name: &[u8]| request.get(1..=name.len()) == Some(name);
+            let reply = match request.first() {
+                Some(3) => true,
+                Some(4) => known(b"MVE") || known(b"PIPES"),
+                _ => false,
+            };
+            if reply {
+                let _ = browser.send_to(&answer, from);
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        while let Ok((mut conn, _)) = listener.accept() {
+            let mut request = [0u8; 512];
+            let _ = conn.read(&mut request);
+            let _ = conn.write_all(&PRELOGIN_ANSWER);
+        }
+    });
+    let run = |target: &str| {
+        let (_, report) = json_in(
+            &ns,
+            &[
+                "check",
+                "--sqlserver",
+                target,
+                "--timeout",
+                "500ms",
+                "--retries",
+                "0",
+            ],
+        );
+        report
+    };
+    // The instance is found, and TDS verified on its port.
+    let report = run("127.0.0.1\\MVE");
+    let browser_cell = cell(&report, "sql-browser");
+    assert_eq!(browser_cell["state"], "verified", "{browser_cell:#}");
+    assert_eq!(facts(browser_cell)["tcp_port"], port);
+    let sql = cell(&report, "sqlserver");
+    assert_eq!(sql["state"], "verified", "{sql:#}");
+    assert_eq!(sql["port"], port, "the cell names the port probed");
+    assert_eq!(sql["target"], "127.0.0.1\\MVE");
+    // An instance the host does not have: the Browser's list says so, with the fix.
+    let report = run("127.0.0.1\\NOPE");
+    let browser_cell = cell(&report, "sql-browser");
+    assert_eq!(browser_cell["verdict"], "warn", "{browser_cell:#}");
+    assert!(
+        browser_cell["hint"]
+            .as_str()
+            .unwrap()
+            .contains("No instance NOPE")
+    );
+    assert!(
+        browser_cell["hint"]
+            .as_str()
+            .unwrap()
+            .contains("MVE, PIPES")
+    );
+    let sql = cell(&report, "sqlserver");
+    assert_eq!(sql["state"], "error", "{sql:#}");
+    assert!(
+        sql["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("not on this host")
+    );
+    // An instance with TCP/IP disabled.
+    let report = run("127.0.0.1\\PIPES");
+    let browser_cell = cell(&report, "sql-browser");
+    assert!(
+        browser_cell["hint"]
+            .as_str()
+            .unwrap()
+            .contains("TCP/IP disabled")
+    );
+    assert_eq!(cell(&report, "sqlserver")["verdict"], "fail");
+    // No Browser at all (another host on the namespace's loopback): closed by ICMP.
+    let report = run("127.0.0.2\\MVE");
+    let browser_cell = cell(&report, "sql-browser");
+    assert_eq!(browser_cell["state"], "closed", "{browser_cell:#}");
+    assert!(
+        cell(&report, "sqlserver")["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer")
+    );
+    // A target without an instance gets no sql-browser cell.
+    let (_, report) = json_in(
+        &ns,
+        &["check", "--sqlserver", "127.0.0.1:1", "--timeout", "300ms"],
+    );
+    assert!(
+        report["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["check"] != "sql-browser"),
+        "{report:#}"
+    );
+}
+
 /// A stand-in for SQL Server, which has no Debian package: it answers PRELOGIN as [MS-TDS]
 /// §2.2.6.5 lays out (version 16.0.1000, encryption required).
 #[test]

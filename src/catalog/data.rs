@@ -217,6 +217,37 @@ pub static CATALOG: [Path; CheckId::ALL.len()] = [
         },
     },
     Path {
+        id_str: "sql-browser",
+        check: CheckId::SqlBrowser,
+        protocol: "SQL Server Browser (MC-SQLR)",
+        direction: Direction::ServerToDatabase,
+        role: Role::Sqlserver,
+        transport: Transport::Udp,
+        mve_side: MveSide::Ephemeral,
+        peer: PeerSide::Fixed { port: 1434 },
+        used_for: "finding a SQL Server named instance's TCP port",
+        requirement: Requirement::WhenConfigured,
+        driver: Driver::SqlBrowser,
+        notes: &[
+            "Not in the vendor's 2020 table: MVE 4.x connects to a named instance \
+             (--sqlserver HOST\\INSTANCE) through the port the Browser hands out.",
+            "Asked only for a named instance: the Browser's answer for it, else the list of \
+             the host's instances.",
+        ],
+        short_name: "the SQL Server Browser",
+        hints: Hints {
+            always: Some(
+                "Or give the instance a static TCP port and name it as HOST:PORT, which needs \
+                 no Browser.",
+            ),
+            unreachable: Some(
+                "Start the SQL Server Browser service on the database host and allow UDP 1434 \
+                 from the MVE server.",
+            ),
+            ..Hints::NONE
+        },
+    },
+    Path {
         id_str: "sqlserver",
         check: CheckId::Sqlserver,
         protocol: "SQL Server (TDS)",
@@ -229,12 +260,15 @@ pub static CATALOG: [Path; CheckId::ALL.len()] = [
         requirement: Requirement::WhenConfigured,
         driver: Driver::Tds,
         notes: &[
-            "Named instances use the SQL Browser on UDP 1434 and a dynamic TCP port: give the \
-             instance's real port as HOST:PORT.",
+            "A named instance (--sqlserver HOST\\INSTANCE) is probed on the TCP port the SQL \
+             Server Browser (UDP 1434, the sql-browser check) hands out.",
         ],
         short_name: "SQL Server TCP/IP",
         hints: Hints {
-            unreachable: Some("A named instance listens on a dynamic port: give it as HOST:PORT."),
+            unreachable: Some(
+                "A named instance listens on the port the SQL Server Browser hands out: see \
+                 the sql-browser cell, or give a static port as HOST:PORT.",
+            ),
             ..Hints::NONE
         },
     },

@@ -38,8 +38,12 @@ pub enum Driver {
     Ldap,
     /// A TLS handshake, then the root DSE inside it (`probes/ldap.rs`).
     Ldaps,
-    /// A TDS PRELOGIN to SQL Server (`probes/tds.rs`).
+    /// A TDS PRELOGIN to SQL Server (`probes/tds.rs`); for a named instance, on the port
+    /// the SQL Server Browser hands out.
     Tds,
+    /// The SQL Server Browser asked for a named instance's TCP port, read-only
+    /// (`probes/sqlbrowser.rs`, MC-SQLR).
+    SqlBrowser,
     /// A Firebird `op_connect` (`probes/firebird.rs`).
     Firebird,
     /// SNMPv3 engine discovery, then a GET of the system group (`probes/snmp.rs`).
@@ -86,7 +90,9 @@ impl Driver {
             | Driver::Ldaps
             | Driver::Tds
             | Driver::Firebird => Probe::Connect,
-            Driver::Snmp | Driver::Mdns | Driver::Kerberos => Probe::UdpRequest,
+            Driver::Snmp | Driver::Mdns | Driver::Kerberos | Driver::SqlBrowser => {
+                Probe::UdpRequest
+            }
             Driver::Blind => Probe::UdpBlind,
             Driver::Inbound => Probe::Inbound,
         }
@@ -115,7 +121,8 @@ impl Driver {
             | Driver::Firebird
             | Driver::Snmp
             | Driver::Mdns
-            | Driver::Kerberos => true,
+            | Driver::Kerberos
+            | Driver::SqlBrowser => true,
             // No byte is sent, or the protocol has no public format: the path is all a
             // probe can show (an XMLNT exception document verifies, but silence is normal).
             Driver::Connect | Driver::Blind | Driver::Inbound => false,
@@ -150,12 +157,38 @@ impl Driver {
                 extra: 0,
                 at_least: 0,
             },
+            // After silence for the instance, one question for every instance of the host.
+            Driver::SqlBrowser => CostModel::Datagrams {
+                extra: 1,
+                at_least: 0,
+            },
             // The control probe next door.
             Driver::Blind => CostModel::Datagrams {
                 extra: 1,
                 at_least: 0,
             },
             Driver::Inbound => CostModel::Nothing,
+        }
+    }
+
+    /// Whether the driver probes only a target that names a SQL Server instance.
+    pub const fn needs_instance(self) -> bool {
+        match self {
+            Driver::SqlBrowser => true,
+            Driver::Connect
+            | Driver::Http
+            | Driver::Https
+            | Driver::Ftp
+            | Driver::Smtp
+            | Driver::Ldap
+            | Driver::Ldaps
+            | Driver::Tds
+            | Driver::Firebird
+            | Driver::Snmp
+            | Driver::Mdns
+            | Driver::Kerberos
+            | Driver::Blind
+            | Driver::Inbound => false,
         }
     }
 
@@ -168,6 +201,10 @@ impl Driver {
             Driver::Kerberos => {
                 Some("A KDC answers even an unknown principal, so silence means it is not reached.")
             }
+            Driver::SqlBrowser => Some(
+                "The Browser answers every host's instance list, so silence means it is off or \
+                 not reached.",
+            ),
             Driver::Snmp | Driver::Mdns => None,
             // TCP drivers are never silent in this sense (a SYN unanswered is filtered).
             Driver::Connect

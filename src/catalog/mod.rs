@@ -41,6 +41,7 @@ check_ids! {
     Https,
     Raw,
     NpapAlerts,
+    SqlBrowser,
     Sqlserver,
     Firebird,
     Console,
@@ -204,9 +205,11 @@ impl Role {
     }
 
     /// The flag's help: what the target is and the port probed when none is given (the
-    /// role's first path in the catalog).
+    /// role's first path in the catalog that every target of the role gets).
     pub fn flag_help(self) -> String {
-        let first = CATALOG.iter().find(|p| p.role == self);
+        let first = CATALOG
+            .iter()
+            .find(|p| p.role == self && !p.driver.needs_instance());
         match first.and_then(|p| p.peer.default_port().map(|port| (port, p.transport))) {
             Some((port, Transport::Udp)) => format!("{} (default port {port}/udp)", self.what()),
             Some((port, Transport::Tcp)) => format!("{} (default port {port})", self.what()),

@@ -50,7 +50,7 @@ pub(crate) fn check_recorded(
     }
     // Before sizing the slots: the descriptors a fleet run needs, as many as the system allows.
     let fd_limit = transport::sys::raise_fd_limit();
-    let plan = build_plan(config.targets.roles(), &config.selected, &config.ports);
+    let plan = build_plan(&config.targets, &config.selected, &config.ports);
     let timing = config.probe.timing;
     let slots = estimate::slots(&plan.columns, timing, fd_limit, config.concurrency);
     let list = match (config.dry_run, config.verbose) {
@@ -174,7 +174,7 @@ fn count(plan: &Plan, targets: &TargetSet, list: usize) -> Counted {
     for target in targets.iter() {
         let mut any = false;
         for (check, n) in &mut per_check {
-            if check.path().role == target.role {
+            if crate::engine::applies(*check, &target) {
                 *n += 1;
                 any = true;
             }
@@ -397,7 +397,12 @@ impl<'p> SecondLooks<'p> {
         let mut ready = Vec::new();
         self.lossy |= shows_loss(&done);
         let row = done.row;
-        let cells = self.plan.checks_for(done.role).count();
+        // A row's cells: its target's checks (a job knows its target; an unresolved row's
+        // cells are never held, so its count only needs to be an upper bound).
+        let cells = match &job {
+            Some(job) => self.plan.checks_for(&job.row.target).count(),
+            None => self.plan.columns.len(),
+        };
         let wait = self.rows.entry(row).or_insert_with(|| RowWait {
             remaining: cells,
             ..RowWait::default()

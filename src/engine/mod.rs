@@ -16,7 +16,7 @@ use crate::catalog::CheckId;
 use crate::results::{Done, Evidence, Finding, State};
 
 pub use estimate::Timing;
-pub use plan::{BLOCK, Plan, Row, Schedule, Work, build_plan};
+pub use plan::{BLOCK, Plan, Row, Schedule, Work, applies, build_plan};
 
 /// Something that can probe one path. The network prober is the real one; tests substitute
 /// their own to check scheduling without a network.
@@ -153,7 +153,8 @@ pub async fn run_with_again<P: Prober>(
         let events = events.clone();
         running.spawn(async move {
             let finding = prober.probe(&job).await;
-            let done = job.row.done(job.check, job.peer.port(), finding);
+            let port = finding.port.unwrap_or(job.peer.port());
+            let done = job.row.done(job.check, port, finding);
             // A closed receiver means the caller stopped listening: finish quietly.
             let _ = events
                 .send(Box::new(Event::Cell {
@@ -207,6 +208,7 @@ mod tests {
                         role: crate::catalog::Role::Printer,
                         host: crate::targets::Host::Addr(addr),
                         port: None,
+                        instance: None,
                     },
                     addr: Ok(addr),
                     label: Arc::from("127.0.0.1"),

@@ -8,9 +8,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use super::Job;
-use crate::catalog::{CheckId, Role};
+use crate::catalog::CheckId;
 use crate::results::{Done, Finding};
-use crate::targets::{Addresses, ResolveError, Target};
+use crate::targets::{Addresses, ResolveError, Target, TargetSet};
 
 /// Targets laid out together; a host's probes are this many jobs apart within a check.
 pub const BLOCK: usize = 1024;
@@ -43,6 +43,13 @@ impl Row {
     }
 }
 
+/// Whether `check` probes `target`: its role's checks, and a check that needs a named
+/// instance (the SQL Server Browser) only for a target that names one.
+pub fn applies(check: CheckId, target: &Target) -> bool {
+    let path = check.path();
+    path.role == target.role && (!path.driver.needs_instance() || target.instance.is_some())
+}
+
 /// One piece of work: a probe, or a cell decided without one (its name did not resolve).
 #[derive(Debug, Clone)]
 pub enum Work {
@@ -65,14 +72,17 @@ pub struct Plan {
 /// Lays out the matrix. `selected` is the set of checks to run; a check whose role has no
 /// target gets no column, and inbound paths (tested by `listen`) none either.
 pub fn build_plan(
-    roles: &BTreeSet<Role>,
+    targets: &TargetSet,
     selected: &BTreeSet<CheckId>,
     ports: &BTreeMap<CheckId, u16>,
 ) -> Plan {
+    let roles = targets.roles();
     let columns = CheckId::ALL
         .into_iter()
         .filter(|c| selected.contains(c))
         .filter(|c| c.path().is_outbound() && roles.contains(&c.path().role))
+        // A check that needs a named instance gets a column only when one was given.
+        .filter(|c| !c.path().driver.needs_instance() || targets.has_instances())
         .collect();
     Plan {
         columns,
@@ -81,12 +91,13 @@ pub fn build_plan(
 }
 
 impl Plan {
-    /// The checks a target of `role` gets.
-    pub fn checks_for(&self, role: Role) -> impl Iterator<Item = CheckId> + '_ {
+    /// The checks `target` gets: those of its role, and those that need a named instance
+    /// only when it names one.
+    pub fn checks_for<'a>(&'a self, target: &'a Target) -> impl Iterator<Item = CheckId> + 'a {
         self.columns
             .iter()
             .copied()
-            .filter(move |c| c.path().role == role)
+            .filter(move |c| applies(*c, target))
     }
 
     /// The peer port of `check` on `target`: the port written with the target, then
@@ -106,7 +117,7 @@ impl Plan {
         addresses: &'a Addresses,
     ) -> impl Iterator<Item = Arc<Row>> + 'a {
         targets
-            .filter(|t| self.checks_for(t.role).next().is_some())
+            .filter(|t| self.checks_for(t).next().is_some())
             .enumerate()
             .map(|(index, target)| {
                 Arc::new(Row {
@@ -160,7 +171,7 @@ impl<R: Iterator<Item = Arc<Row>>> Iterator for Schedule<'_, R> {
             let check = self.plan.columns[self.column];
             while let Some(row) = self.block.get(self.position) {
                 self.position += 1;
-                if row.target.role != check.path().role {
+                if !applies(check, &row.target) {
                     continue;
                 }
                 let port = self.plan.port(check, &row.target);
@@ -184,6 +195,7 @@ impl<R: Iterator<Item = Arc<Row>>> Iterator for Schedule<'_, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Role;
     use crate::targets::{Host, Limits, Origin, TargetSet};
 
     fn set(printers: &str, smtp: Option<(&str, u16)>) -> TargetSet {
@@ -195,6 +207,7 @@ mod tests {
                 role: Role::Smtp,
                 host: Host::Addr(host.parse().unwrap()),
                 port: Some(port),
+                instance: None,
             });
         }
         set
@@ -219,7 +232,7 @@ mod tests {
         let selected: BTreeSet<_> = CheckId::ALL.into_iter().collect();
         let ports = BTreeMap::from([(CheckId::Raw, 9101), (CheckId::Smtp, 2525)]);
         let targets = set("192.0.2.1,192.0.2.2,192.0.2.1", Some(("192.0.2.9", 587)));
-        let plan = build_plan(targets.roles(), &selected, &ports);
+        let plan = build_plan(&targets, &selected, &ports);
         assert_eq!(plan.columns.len(), 11, "ten printer checks and smtp");
         assert!(!plan.columns.contains(&CheckId::Ldap));
         assert!(!plan.columns.contains(&CheckId::NpapAlerts));
@@ -242,7 +255,7 @@ mod tests {
     fn blocks_keep_every_cell_and_interleave_within_a_block() {
         let selected = BTreeSet::from([CheckId::Snmp, CheckId::Raw]);
         let targets = set("127.1.0.0/20", None);
-        let plan = build_plan(targets.roles(), &selected, &BTreeMap::new());
+        let plan = build_plan(&targets, &selected, &BTreeMap::new());
         let work = probes(&all_work(&plan, &targets));
         assert_eq!(work.len(), 4094 * 2);
         let distinct: BTreeSet<_> = work.iter().collect();
@@ -261,7 +274,7 @@ mod tests {
     fn unresolved_targets_become_decided_cells_not_probes() {
         let selected = BTreeSet::from([CheckId::Snmp, CheckId::Raw]);
         let targets = set("nowhere.invalid", None);
-        let plan = build_plan(targets.roles(), &selected, &BTreeMap::new());
+        let plan = build_plan(&targets, &selected, &BTreeMap::new());
         let work = all_work(&plan, &targets);
         assert!(probes(&work).is_empty());
         assert_eq!(work.len(), 2);

@@ -27,6 +27,7 @@ mod peer;
 mod smtp;
 mod snmp;
 mod snmp_client;
+mod sqlbrowser;
 pub(crate) mod tcp;
 mod tds;
 pub(crate) mod udp;
@@ -139,8 +140,53 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
 
     /// A TCP connect, then the driver's conversation on the stream.
     async fn tcp(&self, job: &Job, talk: Talk) -> Finding {
+        self.tcp_to(job, job.peer, talk).await
+    }
+
+    /// SQL Server: TDS on the port given, or for a named instance on the port the SQL Server
+    /// Browser hands out.
+    async fn sqlserver(&self, job: &Job) -> Finding {
+        let Some(instance) = job.row.target.instance.clone() else {
+            return Box::pin(self.tcp(job, Talk::Tds)).await;
+        };
+        let browser_port = CheckId::SqlBrowser
+            .path()
+            .peer
+            .default_port()
+            .unwrap_or(1434);
+        let browser = std::net::SocketAddr::new(job.peer.ip(), browser_port);
+        let why = match Box::pin(self.look_up(job, browser, &instance)).await {
+            sqlbrowser::Lookup::Port(_, port) => {
+                let peer = std::net::SocketAddr::new(job.peer.ip(), port);
+                let mut finding = Box::pin(self.tcp_to(job, peer, Talk::Tds)).await;
+                finding.port = Some(port);
+                finding.evidence.notes.push(format!(
+                    "instance {instance}: TCP {port}, from the SQL Server Browser"
+                ));
+                return finding;
+            }
+            sqlbrowser::Lookup::NoTcp(_) => "has TCP/IP disabled".to_string(),
+            sqlbrowser::Lookup::Unknown(_) => "is not on this host".to_string(),
+            sqlbrowser::Lookup::NotBrowser(..) => "could not be looked up: UDP 1434 answers, \
+                                                   but not as the SQL Server Browser"
+                .to_string(),
+            sqlbrowser::Lookup::Silent(_) => {
+                "could not be looked up: the SQL Server Browser (UDP 1434) did not answer"
+                    .to_string()
+            }
+        };
+        Finding::new(
+            State::Error,
+            Evidence::new(format!(
+                "instance {instance} {why}: no TCP port to probe (see the sql-browser cell)"
+            )),
+        )
+    }
+
+    /// A TCP connect to `peer`, then the driver's conversation on the stream.
+    async fn tcp_to(&self, job: &Job, peer: std::net::SocketAddr, talk: Talk) -> Finding {
         let timeout = self.settings.timing.timeout;
-        let attempt = transport::connect(job.peer, timeout, &self.pacer).await;
+        let attempt = transport::connect(peer, timeout, &self.pacer).await;
         let mut finding = match attempt.outcome {
             TcpOutcome::Connected(stream) => {
                 // The conversation after the handshake gets its own budget. Boxed, so a probe
@@ -159,7 +205,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                     Talk::Smtp => {
                         let peer = smtp::SmtpPeer {
                             local: stream.local_addr().ok().map(|a| a.ip()),
-                            tls_name: &job.peer.ip().to_string(),
+                            tls_name: &peer.ip().to_string(),
                         };
                         Box::pin(smtp::smtp(stream, peer, deadline)).await
                     }
@@ -179,7 +225,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
             TcpOutcome::Failed(err) => {
                 // Anything but a reset came back as ICMP, from the host's error budget.
                 if err.kind() != std::io::ErrorKind::ConnectionRefused {
-                    self.pacer.observed_error(job.peer.ip());
+                    self.pacer.observed_error(peer.ip());
                 }
                 classify(&err, Context::TcpConnect).finding()
             }
@@ -208,11 +254,12 @@ impl<G: SnmpGetter + 'static, D: Datagrams> Prober for NetworkProber<G, D> {
             Driver::Smtp => Box::pin(self.tcp(job, Talk::Smtp)).await,
             Driver::Ldap => Box::pin(self.tcp(job, Talk::Ldap)).await,
             Driver::Ldaps => Box::pin(self.tcp(job, Talk::Ldaps)).await,
-            Driver::Tds => Box::pin(self.tcp(job, Talk::Tds)).await,
+            Driver::Tds => Box::pin(self.sqlserver(job)).await,
             Driver::Firebird => Box::pin(self.tcp(job, Talk::Firebird)).await,
             Driver::Snmp => Box::pin(self.snmp(job)).await,
             Driver::Mdns => Box::pin(self.mdns(job)).await,
             Driver::Kerberos => Box::pin(self.kerberos(job)).await,
+            Driver::SqlBrowser => Box::pin(self.sql_browser(job)).await,
             Driver::Blind => {
                 let source = match path.mve_side {
                     MveSide::Source(port) => SourcePort::Fixed(port),

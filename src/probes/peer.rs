@@ -238,6 +238,7 @@ pub fn job_to(check: CheckId, peer: SocketAddr) -> Job {
             role: check.path().role,
             host: Host::Addr(addr),
             port: None,
+            instance: None,
         },
         addr: Ok(addr),
         label: Arc::from(addr.to_string()),

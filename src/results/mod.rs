@@ -295,6 +295,9 @@ pub struct Finding {
     pub second_look: Option<SecondLook>,
     /// What the host says of its own security (a Lexmark printer's `_host-config` TXT).
     pub security: Option<Security>,
+    /// The port actually probed, when the probe found it (a SQL Server named instance's,
+    /// from the Browser) rather than was given it.
+    pub port: Option<u16>,
 }
 
 /// A printer's security settings as it announces them in its `_host-config._udp` mDNS TXT
@@ -353,6 +356,7 @@ impl Finding {
             unproven: None,
             second_look: None,
             security: None,
+            port: None,
         }
     }
 

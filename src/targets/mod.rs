@@ -93,10 +93,16 @@ pub struct Target {
     pub host: Host,
     /// A port given with the host (`--smtp mail:2525`); it wins over `--port`.
     pub port: Option<u16>,
+    /// A SQL Server named instance (`--sqlserver db\MVE`), whose TCP port the SQL Server
+    /// Browser hands out.
+    pub instance: Option<std::sync::Arc<str>>,
 }
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(instance) = &self.instance {
+            return write!(f, "{}\\{instance}", self.host);
+        }
         match (self.port, &self.host) {
             (None, host) => write!(f, "{host}"),
             (Some(port), Host::Addr(IpAddr::V6(addr))) => write!(f, "[{addr}]:{port}"),

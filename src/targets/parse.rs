@@ -365,11 +365,33 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
             "write the server as HOST or HOST:PORT, not a URL (e.g. ldap.example.com:389)",
         ));
     }
-    if value.contains('\\') {
-        return Err(invalid(
-            "a named instance (HOST\\INSTANCE) listens on a port the SQL Server Browser hands \
-             out: give that port as HOST:PORT (SQL Server Configuration Manager shows it)",
-        ));
+    if let Some((host, instance)) = value.split_once('\\') {
+        if role != Role::Sqlserver {
+            return Err(invalid("a backslash belongs to no host name"));
+        }
+        if instance.contains(':') {
+            return Err(invalid(
+                "give HOST\\INSTANCE (the SQL Server Browser hands out its port) or HOST:PORT, \
+                 not both",
+            ));
+        }
+        crate::wire::mcsqlr::check_instance_name(instance).map_err(|why| match why {
+            crate::wire::mcsqlr::InstanceNameError::Length => {
+                invalid("an instance name is 1 to 16 characters")
+            }
+            crate::wire::mcsqlr::InstanceNameError::Characters => {
+                invalid("an instance name holds letters, digits, _, $ and # only")
+            }
+        })?;
+        let mut target = parse_service(host, role, origin)?;
+        if target.port.is_some() {
+            return Err(invalid(
+                "give HOST\\INSTANCE (the SQL Server Browser hands out its port) or HOST:PORT, \
+                 not both",
+            ));
+        }
+        target.instance = Some(std::sync::Arc::from(instance));
+        return Ok(target);
     }
     let (host, port) = if let Some(rest) = value.strip_prefix('[') {
         let (inner, after) = rest
@@ -423,7 +445,12 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
             })
         })
         .transpose()?;
-    Ok(Target { role, host, port })
+    Ok(Target {
+        role,
+        host,
+        port,
+        instance: None,
+    })
 }
 
 /// A peer port: 1 to 65535.

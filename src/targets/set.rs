@@ -48,6 +48,8 @@ pub struct TargetSet {
     /// Lists that held no target (`site.toml: targets.printers: @empty.txt`): named when the
     /// run would have nothing to probe.
     empty_lists: Vec<String>,
+    /// Whether a target names a SQL Server instance.
+    instances: bool,
 }
 
 impl TargetSet {
@@ -130,8 +132,14 @@ impl TargetSet {
         Ok(())
     }
 
+    /// Whether a target names a SQL Server instance.
+    pub fn has_instances(&self) -> bool {
+        self.instances
+    }
+
     /// Adds a service target (`--smtp mail:2525` and the like), already parsed.
     pub fn add(&mut self, target: Target) {
+        self.instances |= target.instance.is_some();
         if let Host::Name(name) = &target.host {
             self.names.insert(name.clone());
         }
@@ -215,6 +223,7 @@ fn printer(host: Host) -> Target {
         role: Role::Printer,
         host,
         port: None,
+        instance: None,
     }
 }
 
@@ -538,6 +547,7 @@ mod tests {
             role: Role::Smtp,
             host: Host::Addr("192.0.2.1".parse().unwrap()),
             port: Some(2525),
+            instance: None,
         };
         set.add(smtp.clone());
         set.add(smtp);

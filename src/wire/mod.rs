@@ -18,6 +18,7 @@ pub mod firebird;
 pub mod kerberos;
 pub mod ldap;
 pub mod lexmark;
+pub mod mcsqlr;
 pub mod snmp;
 pub mod tds;
 pub mod text;
