@@ -6,7 +6,7 @@
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets, by the names of `fuzz/fuzz_targets/*.rs` and `fuzz/corpus/*`.
-pub const TARGETS: [(&str, Target); 14] = [
+pub const TARGETS: [(&str, Target); 16] = [
     ("ber_frame", |d| {
         let _ = crate::wire::ber::frame_len(d);
     }),
@@ -15,6 +15,18 @@ pub const TARGETS: [(&str, Target); 14] = [
     }),
     ("firebird_answer", |d| {
         let _ = crate::wire::firebird::parse_answer(d);
+    }),
+    ("ca_served", |d| {
+        if let Ok(certs) = crate::wire::pkix::served_certs(d) {
+            for cert in certs {
+                let _ = crate::wire::pkix::ca_cert(&cert);
+            }
+        }
+        let _ = crate::wire::pkix::crl(d);
+    }),
+    ("http_response", |d| {
+        let _ = crate::wire::http::parse_response(d, false);
+        let _ = crate::wire::http::parse_response(d, true);
     }),
     ("http_head", |d| {
         let _ = crate::wire::text::parse_http_head(d);

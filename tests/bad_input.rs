@@ -675,6 +675,27 @@ const CASES: &[(Input, &[&str])] = &[
         Args(&["check", "--printers", "127.0.0.1", "--port", "npap-alerts=1"]),
         &["--port", "'npap-alerts'", "inbound"],
     ),
+    // The CA: a URL, its port from the URL.
+    (
+        Args(&["check", "--ca", "ca.lab.test"]),
+        &["--ca", "'ca.lab.test'", "URL"],
+    ),
+    (
+        Args(&["check", "--ca", "ftp://ca.lab.test/"]),
+        &["--ca", "'ftp://ca.lab.test/'", "https://HOST"],
+    ),
+    (
+        Args(&["check", "--ca", "https://0.0.0.0/scep"]),
+        &["--ca", "any"],
+    ),
+    (
+        Args(&["check", "--ca", "https://ca.lab.test/est", "--port", "crl=8080"]),
+        &["--port", "'crl'", "URL"],
+    ),
+    (
+        Profile("[targets]\nca = [\"https://ca.lab.test/scep\", \"ca2\"]\n"),
+        &["site.toml:2:35:", "targets.ca", "'ca2'"],
+    ),
     // Reports given to merge: the file, line and column, in the user's words.
     (
         Report(b"[1,2,3]"),

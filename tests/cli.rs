@@ -33,9 +33,11 @@ fn catalog_json_lists_every_path_with_its_fields() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["schema_version"], 1);
     let paths = report["paths"].as_array().unwrap();
-    // The vendor's 18 paths of 2020, and the SQL Server Browser of MVE 4.x.
-    assert_eq!(paths.len(), 19);
-    assert!(paths.iter().any(|p| p["id"] == "sql-browser"));
+    // The vendor's 18 paths of 2020, and MVE 4.x's SQL Server Browser, CA and CRL.
+    assert_eq!(paths.len(), 21);
+    for id in ["sql-browser", "ca", "crl"] {
+        assert!(paths.iter().any(|p| p["id"] == id), "{id}");
+    }
     for path in paths {
         for field in [
             "id",

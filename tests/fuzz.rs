@@ -161,9 +161,11 @@ macro_rules! fuzz_tests {
 
 fuzz_tests!(
     fuzz_ber_frame,
+    fuzz_ca_served,
     fuzz_dns_answer,
     fuzz_firebird_answer,
     fuzz_http_head,
+    fuzz_http_response,
     fuzz_kerberos_reply,
     fuzz_ldap_root_dse,
     fuzz_listener_tag,

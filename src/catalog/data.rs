@@ -373,4 +373,57 @@ pub static CATALOG: [Path; CheckId::ALL.len()] = [
         short_name: "the KDC",
         hints: Hints::NONE,
     },
+    Path {
+        id_str: "ca",
+        check: CheckId::Ca,
+        protocol: "Certificate authority (SCEP, EST, CEP/CES)",
+        direction: Direction::ServerToCa,
+        role: Role::Ca,
+        transport: Transport::Tcp,
+        mve_side: MveSide::Ephemeral,
+        peer: PeerSide::UserDefined { default: 443 },
+        used_for: "enrolling printer certificates (MVE 4.x certificate management)",
+        requirement: Requirement::WhenConfigured,
+        driver: Driver::Ca,
+        notes: &[
+            "Not in the vendor's 2020 table: MVE 4.x enrolls printer certificates from OpenXPKI \
+             (SCEP or EST) or a Microsoft CA (SCEP or CEP/CES).",
+            "Read-only: SCEP GetCACaps and GetCACert, EST /cacerts, a CEP/CES GET; never a CSR, \
+             never an enrollment.",
+        ],
+        short_name: "the certificate authority",
+        hints: Hints {
+            unreachable: Some(
+                "Allow TCP {port} from the MVE server to the CA, and check the URL MVE is given.",
+            ),
+            ..Hints::NONE
+        },
+    },
+    Path {
+        id_str: "crl",
+        check: CheckId::Crl,
+        protocol: "CRL distribution points (HTTP)",
+        direction: Direction::ServerToCa,
+        role: Role::Ca,
+        transport: Transport::Tcp,
+        mve_side: MveSide::Ephemeral,
+        // The distribution point's own port, from the CA certificate; usually HTTP's.
+        peer: PeerSide::UserDefined { default: 80 },
+        used_for: "validating the CA: its certificate revocation list",
+        requirement: Requirement::WhenConfigured,
+        driver: Driver::Crl,
+        notes: &[
+            "Not in the vendor's 2020 table: the CRL distribution points named in the CA's \
+             certificate, fetched as MVE validates the CA; a CRL past its nextUpdate is what \
+             MVE reports as \"CA validation failed\".",
+        ],
+        short_name: "the CA's CRL",
+        hints: Hints {
+            unreachable: Some(
+                "Allow the MVE server to reach the CRL distribution point the CA certificate \
+                 names (usually HTTP on TCP 80).",
+            ),
+            ..Hints::NONE
+        },
+    },
 ];

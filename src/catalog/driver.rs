@@ -41,6 +41,11 @@ pub enum Driver {
     /// A TDS PRELOGIN to SQL Server (`probes/tds.rs`); for a named instance, on the port
     /// the SQL Server Browser hands out.
     Tds,
+    /// A certificate authority read, never enrolled with: SCEP, EST or CEP/CES over HTTP(S)
+    /// (`probes/ca.rs`).
+    Ca,
+    /// The CRL distribution points a CA certificate names, fetched and read (`probes/ca.rs`).
+    Crl,
     /// The SQL Server Browser asked for a named instance's TCP port, read-only
     /// (`probes/sqlbrowser.rs`, MC-SQLR).
     SqlBrowser,
@@ -89,7 +94,9 @@ impl Driver {
             | Driver::Ldap
             | Driver::Ldaps
             | Driver::Tds
-            | Driver::Firebird => Probe::Connect,
+            | Driver::Firebird
+            | Driver::Ca
+            | Driver::Crl => Probe::Connect,
             Driver::Snmp | Driver::Mdns | Driver::Kerberos | Driver::SqlBrowser => {
                 Probe::UdpRequest
             }
@@ -122,7 +129,9 @@ impl Driver {
             | Driver::Snmp
             | Driver::Mdns
             | Driver::Kerberos
-            | Driver::SqlBrowser => true,
+            | Driver::SqlBrowser
+            | Driver::Ca
+            | Driver::Crl => true,
             // No byte is sent, or the protocol has no public format: the path is all a
             // probe can show (an XMLNT exception document verifies, but silence is normal).
             Driver::Connect | Driver::Blind | Driver::Inbound => false,
@@ -133,6 +142,11 @@ impl Driver {
     pub const fn cost(self) -> CostModel {
         match self {
             Driver::Connect => CostModel::Connect { conversation: 0 },
+            // Up to three requests (SCEP's two, or EST's one after a SCEP that was not there),
+            // each its own connection; the CRL check reads the CA, then its CRLs.
+            Driver::Ca | Driver::Crl => CostModel::Connect {
+                conversation: 3 * CONVERSATION_TIMEOUTS,
+            },
             Driver::Http
             | Driver::Https
             | Driver::Ftp
@@ -175,7 +189,9 @@ impl Driver {
     pub const fn needs_instance(self) -> bool {
         match self {
             Driver::SqlBrowser => true,
-            Driver::Connect
+            Driver::Ca
+            | Driver::Crl
+            | Driver::Connect
             | Driver::Http
             | Driver::Https
             | Driver::Ftp
@@ -216,6 +232,8 @@ impl Driver {
             | Driver::Ldaps
             | Driver::Tds
             | Driver::Firebird
+            | Driver::Ca
+            | Driver::Crl
             | Driver::Inbound => None,
         }
     }

@@ -49,6 +49,8 @@ check_ids! {
     Ldap,
     Ldaps,
     Kerberos,
+    Ca,
+    Crl,
 }
 
 impl CheckId {
@@ -134,6 +136,7 @@ pub enum Direction {
     ServerToMail,
     ServerToDirectory,
     ServerToKdc,
+    ServerToCa,
 }
 
 impl Direction {
@@ -146,6 +149,7 @@ impl Direction {
             Direction::ServerToMail => "server→mail",
             Direction::ServerToDirectory => "server→directory",
             Direction::ServerToKdc => "server→KDC",
+            Direction::ServerToCa => "server→CA",
         }
     }
 }
@@ -161,6 +165,8 @@ pub enum Role {
     Ldap,
     Ldaps,
     Kerberos,
+    /// A certificate authority MVE enrolls printer certificates from (MVE 4.x).
+    Ca,
     /// The MVE server itself: inbound paths, tested by `listen`, not by `check`.
     Server,
 }
@@ -168,13 +174,14 @@ pub enum Role {
 impl Role {
     /// The roles named by a flag of their own (`--sqlserver`, …) and a profile key of the same
     /// name under `[targets]`, in the order `--help` lists them after `--printers`.
-    pub const SERVICES: [Role; 6] = [
+    pub const SERVICES: [Role; 7] = [
         Role::Sqlserver,
         Role::Firebird,
         Role::Smtp,
         Role::Ldap,
         Role::Ldaps,
         Role::Kerberos,
+        Role::Ca,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -186,6 +193,7 @@ impl Role {
             Role::Ldap => "ldap",
             Role::Ldaps => "ldaps",
             Role::Kerberos => "kerberos",
+            Role::Ca => "ca",
             Role::Server => "server",
         }
     }
@@ -200,6 +208,7 @@ impl Role {
             Role::Ldap => "LDAP directory",
             Role::Ldaps => "LDAPS directory",
             Role::Kerberos => "Kerberos KDC",
+            Role::Ca => "Certificate authority URL: SCEP, EST or CEP/CES (read-only)",
             Role::Server => "The MVE server",
         }
     }

@@ -38,6 +38,11 @@ pub enum PortOverrideError {
     Check(#[from] crate::catalog::UnknownCheck),
     #[error("'{0}' is an inbound path and has no peer port to override")]
     Inbound(CheckId),
+    #[error(
+        "'{0}' takes its port from a URL (--ca https://HOST:PORT/…, and the CRL distribution \
+         points the CA certificate names), not from --port"
+    )]
+    FromUrl(CheckId),
     #[error("'{text}': {reason}")]
     Port { text: String, reason: &'static str },
 }
@@ -47,6 +52,12 @@ pub fn peer_check(text: &str) -> Result<CheckId, PortOverrideError> {
     let check = parse_check(text)?;
     if check.path().peer.default_port().is_none() {
         return Err(PortOverrideError::Inbound(check));
+    }
+    if matches!(
+        check.path().driver,
+        crate::catalog::Driver::Ca | crate::catalog::Driver::Crl
+    ) {
+        return Err(PortOverrideError::FromUrl(check));
     }
     Ok(check)
 }

@@ -209,6 +209,7 @@ mod tests {
                         host: crate::targets::Host::Addr(addr),
                         port: None,
                         instance: None,
+                        url: None,
                     },
                     addr: Ok(addr),
                     label: Arc::from("127.0.0.1"),

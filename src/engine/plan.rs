@@ -208,6 +208,7 @@ mod tests {
                 host: Host::Addr(host.parse().unwrap()),
                 port: Some(port),
                 instance: None,
+                url: None,
             });
         }
         set

@@ -16,6 +16,7 @@
 // One file per driver, named after its `Driver` variant; `tcp` and `udp` hold the steps the
 // drivers of each transport share, `snmp_client` the SNMP GET through async-snmp.
 mod blind;
+mod ca;
 mod firebird;
 mod ftp;
 mod http;
@@ -260,6 +261,8 @@ impl<G: SnmpGetter + 'static, D: Datagrams> Prober for NetworkProber<G, D> {
             Driver::Mdns => Box::pin(self.mdns(job)).await,
             Driver::Kerberos => Box::pin(self.kerberos(job)).await,
             Driver::SqlBrowser => Box::pin(self.sql_browser(job)).await,
+            Driver::Ca => Box::pin(self.ca(job)).await,
+            Driver::Crl => Box::pin(self.crl(job)).await,
             Driver::Blind => {
                 let source = match path.mve_side {
                     MveSide::Source(port) => SourcePort::Fixed(port),

@@ -239,6 +239,7 @@ pub fn job_to(check: CheckId, peer: SocketAddr) -> Job {
             host: Host::Addr(addr),
             port: None,
             instance: None,
+            url: None,
         },
         addr: Ok(addr),
         label: Arc::from(addr.to_string()),

@@ -261,6 +261,8 @@ pub enum Unproven {
     CutShort,
     /// Open, and the driver said no more.
     NotVerified,
+    /// The service answered with something past its date (a CRL after its nextUpdate).
+    Stale,
 }
 
 impl Unproven {
@@ -271,6 +273,7 @@ impl Unproven {
             Unproven::NoHandshake => "no handshake",
             Unproven::CutShort => "cut short",
             Unproven::NotVerified => "not verified",
+            Unproven::Stale => "stale",
         }
     }
 }

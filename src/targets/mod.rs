@@ -96,12 +96,18 @@ pub struct Target {
     /// A SQL Server named instance (`--sqlserver db\MVE`), whose TCP port the SQL Server
     /// Browser hands out.
     pub instance: Option<std::sync::Arc<str>>,
+    /// The URL of a certificate authority (`--ca https://ca/certsrv/mscep/mscep.dll`): its
+    /// scheme and path; `host` and `port` are its authority.
+    pub url: Option<std::sync::Arc<str>>,
 }
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(instance) = &self.instance {
             return write!(f, "{}\\{instance}", self.host);
+        }
+        if let Some(url) = &self.url {
+            return f.write_str(url);
         }
         match (self.port, &self.host) {
             (None, host) => write!(f, "{host}"),

@@ -360,6 +360,9 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
         value: value.to_string(),
         reason,
     };
+    if role == Role::Ca {
+        return parse_ca(value, origin);
+    }
     if value.contains("://") {
         return Err(invalid(
             "write the server as HOST or HOST:PORT, not a URL (e.g. ldap.example.com:389)",
@@ -450,6 +453,33 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
         host,
         port,
         instance: None,
+        url: None,
+    })
+}
+
+/// A certificate authority: an `http` or `https` URL, its host checked like any other.
+fn parse_ca(value: &str, origin: &Origin) -> Result<Target, TargetError> {
+    let invalid = |reason| TargetError::Invalid {
+        origin: origin.clone(),
+        value: value.to_string(),
+        reason,
+    };
+    let url = crate::wire::http::Url::parse(value).ok_or_else(|| {
+        invalid(
+            "a CA is named by its URL: https://HOST[:PORT]/PATH (SCEP, e.g. \
+             /certsrv/mscep/mscep.dll; EST, /.well-known/est; CEP/CES, …/service.svc/CEP)",
+        )
+    })?;
+    let host = match url.host.parse::<IpAddr>() {
+        Ok(addr) => Host::Addr(probe_address(addr).map_err(invalid)?),
+        Err(_) => parse_hostname(&url.host).map_err(invalid)?,
+    };
+    Ok(Target {
+        role: Role::Ca,
+        host,
+        port: Some(url.port),
+        instance: None,
+        url: Some(std::sync::Arc::from(value)),
     })
 }
 

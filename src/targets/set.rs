@@ -224,6 +224,7 @@ fn printer(host: Host) -> Target {
         host,
         port: None,
         instance: None,
+        url: None,
     }
 }
 
@@ -548,6 +549,7 @@ mod tests {
             host: Host::Addr("192.0.2.1".parse().unwrap()),
             port: Some(2525),
             instance: None,
+            url: None,
         };
         set.add(smtp.clone());
         set.add(smtp);

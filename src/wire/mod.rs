@@ -15,10 +15,12 @@
 pub mod ber;
 pub mod dns;
 pub mod firebird;
+pub mod http;
 pub mod kerberos;
 pub mod ldap;
 pub mod lexmark;
 pub mod mcsqlr;
+pub mod pkix;
 pub mod snmp;
 pub mod tds;
 pub mod text;
@@ -69,6 +71,15 @@ pub(crate) mod fixtures {
     pub const AVAHI_SERVICES: &[u8] = include_bytes!("../../tests/fixtures/avahi-services.bin");
     pub const AVAHI_PTR: &[u8] = include_bytes!("../../tests/fixtures/avahi-host-config-ptr.bin");
     pub const AVAHI_TXT: &[u8] = include_bytes!("../../tests/fixtures/avahi-host-config-txt.bin");
+    /// A CA made by `openssl req -x509` (CDP http://crl.lab.test/root.crl), as DER and as
+    /// the PKCS#7 bundle `openssl crl2pkcs7 -nocrl` makes; and CRLs `openssl ca -gencrl` made
+    /// for it, one stale (next update 2020-02-01), one fresh (2099-12-31).
+    pub const OPENSSL_CA: &[u8] = include_bytes!("../../tests/fixtures/openssl-ca.der");
+    pub const OPENSSL_CA_P7B: &[u8] = include_bytes!("../../tests/fixtures/openssl-ca.p7b");
+    pub const OPENSSL_CRL_STALE: &[u8] =
+        include_bytes!("../../tests/fixtures/openssl-crl-stale.der");
+    pub const OPENSSL_CRL_FRESH: &[u8] =
+        include_bytes!("../../tests/fixtures/openssl-crl-fresh.der");
 
     /// Runs `parse` over every prefix of `fixture`, the fixture with a megabyte appended, and
     /// pseudo-random noise; it must return, never panic. Returns how many prefixes parsed.

@@ -348,6 +348,39 @@ pub fn nginx(
     Some(daemon)
 }
 
+/// nginx with `http` as the body of its `http {}` block (servers, maps, types), its work
+/// directory prepared by `prepare` first (files to serve, certificates); waits for `listens`.
+pub fn nginx_with(
+    ns: &Netns,
+    prepare: impl FnOnce(&Path) -> String,
+    listens: &[SocketAddr],
+) -> Option<Daemon> {
+    if !installed("nginx") {
+        unavailable("nginx is not installed");
+        return None;
+    }
+    let dir = workdir(ns, "nginx");
+    let http = prepare(&dir);
+    let d = dir.display();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
+         http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n \
+         fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{http}}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let mut command = ns.command("nginx");
+    command
+        .arg("-p")
+        .arg(&dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"));
+    let mut daemon = spawn(ns, "nginx", dir, command);
+    for addr in listens {
+        wait_tcp(ns, &mut daemon, *addr);
+    }
+    Some(daemon)
+}
+
 /// vsftpd on `addr`: anonymous read-only into an empty directory (vsftpd refuses to start
 /// with every login disabled); the probe never logs in anyway.
 pub fn vsftpd(ns: &Netns, addr: SocketAddr) -> Option<Daemon> {

@@ -1,0 +1,712 @@
+//! The certificate authority MVE 4.x enrolls printer certificates from, read and never
+//! enrolled with: which protocol the URL speaks (SCEP, EST, or Microsoft's CEP/CES), proven
+//! with read-only requests — SCEP `GetCACaps` and `GetCACert` (RFC 8894), EST `/cacerts`
+//! (RFC 7030), a CEP/CES `GET` over HTTPS — and the CA certificate's facts. The `crl` check
+//! then follows the CRL distribution points that certificate names (HTTP), as MVE does when
+//! it validates the CA: reachable, a CRL, and not past its `nextUpdate`. Never a CSR.
+
+// A failed step returns the cell it decided (a `Finding`, a few hundred bytes), once per
+// probe: boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
+use std::net::SocketAddr;
+
+use tokio::time::Instant;
+
+use super::snmp_client::SnmpGetter;
+use super::tcp::tls;
+use super::{Datagrams, NetworkProber};
+use crate::catalog::CONVERSATION_TIMEOUTS;
+use crate::clock::{self, date_text};
+use crate::engine::Job;
+use crate::results::{Evidence, Finding, State, Unproven};
+use crate::transport::evidence::tls_failure;
+use crate::transport::stream::{ReadEnd, read_until, write_all};
+use crate::transport::tls::Handshake;
+use crate::transport::{self, TcpOutcome};
+use crate::transport::{Context, classify};
+use crate::wire::http::{self, HttpError, Response, Url};
+use crate::wire::pkix::{self, CaCert, PkixError};
+
+/// The protocol a CA URL looks like it speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Scep,
+    Est,
+    /// Microsoft Certificate Enrollment Policy / Enrollment Web Services (MS-XCEP, MS-WSTEP).
+    CepCes,
+}
+
+fn kind_of(path: &str) -> Kind {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("/.well-known/est") {
+        Kind::Est
+    } else if lower.contains(".svc") || lower.contains("_cep") || lower.contains("_ces") {
+        Kind::CepCes
+    } else {
+        Kind::Scep
+    }
+}
+
+/// EST's `/cacerts` under the URL's base (`/.well-known/est[/label]`).
+fn est_cacerts(path: &str) -> String {
+    let path = path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    if path.ends_with("/cacerts") {
+        path.to_string()
+    } else if path.to_ascii_lowercase().contains("/.well-known/est") {
+        format!("{path}/cacerts")
+    } else {
+        "/.well-known/est/cacerts".to_string()
+    }
+}
+
+/// `path?operation=OP` (keeping a query the URL already has).
+fn scep_operation(path: &str, operation: &str) -> String {
+    let base = path.split('?').next().unwrap_or("/");
+    format!("{base}?operation={operation}")
+}
+
+/// What one read of the CA found.
+pub(super) struct CaRead {
+    /// Facts and a summary.
+    evidence: Evidence,
+    /// The CA certificates served, the one a client installs first.
+    certs: Vec<CaCert>,
+    /// A warning the read deserves (a content type other than the RFC's).
+    warning: Option<String>,
+}
+
+impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
+    /// One `GET` of `url` at `peer`: connect, TLS when https, the request, the whole response.
+    async fn http_get(&self, peer: SocketAddr, url: &Url) -> Result<Response, Finding> {
+        let timeout = self.settings.timing.timeout;
+        let attempt = transport::connect(peer, timeout, &self.pacer).await;
+        let stream = match attempt.outcome {
+            TcpOutcome::Connected(stream) => stream,
+            TcpOutcome::TimedOut => {
+                return Err(Finding::new(
+                    State::Filtered,
+                    Evidence::new(format!(
+                        "no answer to the TCP SYN to {peer} within {}",
+                        clock::humanize(timeout)
+                    )),
+                ));
+            }
+            TcpOutcome::Failed(err) => {
+                if err.kind() != std::io::ErrorKind::ConnectionRefused {
+                    self.pacer.observed_error(peer.ip());
+                }
+                let mut finding = classify(&err, Context::TcpConnect).finding();
+                finding.evidence.summary = format!("{peer}: {}", finding.evidence.summary);
+                return Err(finding);
+            }
+            TcpOutcome::Local(err) => {
+                return Err(Finding::new(
+                    State::Error,
+                    Evidence::new(format!("could not open a TCP socket: {err}")),
+                ));
+            }
+        };
+        let deadline = Instant::now() + timeout * CONVERSATION_TIMEOUTS;
+        let request = http::get_request(&url.host, &url.path);
+        if url.tls {
+            match tls(stream, &url.host, deadline).await {
+                Handshake::Done(session, _) => exchange(session, &request, deadline).await,
+                other => Err(tls_failure(other)),
+            }
+        } else {
+            exchange(stream, &request, deadline).await
+        }
+    }
+
+    /// Reads the CA at `url` (reached at `peer`) by the protocol its URL names, falling back
+    /// from SCEP to EST on the same server.
+    pub(super) async fn read_ca(&self, peer: SocketAddr, url: &Url) -> Result<CaRead, Finding> {
+        match kind_of(&url.path) {
+            Kind::Est => self.est(peer, url).await,
+            Kind::CepCes => self.cep_ces(peer, url).await,
+            Kind::Scep => match self.scep(peer, url).await {
+                Ok(read) => Ok(read),
+                // Not SCEP here: EST on the same server, before giving up.
+                Err(scep) if scep.state == State::Open => match self.est(peer, url).await {
+                    Ok(read) => Ok(read),
+                    Err(_) => Err(scep),
+                },
+                Err(other) => Err(other),
+            },
+        }
+    }
+
+    async fn scep(&self, peer: SocketAddr, url: &Url) -> Result<CaRead, Finding> {
+        let caps_url = url.with_path(scep_operation(&url.path, "GetCACaps"));
+        let caps = self.http_get(peer, &caps_url).await?;
+        if caps.status != 200 || !is_text(&caps.body) {
+            return Err(not_ca(
+                &caps,
+                &format!("GetCACaps at {}", caps_url.path),
+                "SCEP (RFC 8894) answers 200 with its capabilities",
+            ));
+        }
+        let capabilities: Vec<String> = String::from_utf8_lossy(&caps.body)
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .take(32)
+            .collect();
+        let cert_url = url.with_path(format!(
+            "{}&message=CA",
+            scep_operation(&url.path, "GetCACert")
+        ));
+        let answer = self.http_get(peer, &cert_url).await?;
+        let wanted = [
+            "application/x-x509-ca-cert",
+            "application/x-x509-ca-ra-cert",
+        ];
+        let mut read = certificates(&answer, "SCEP GetCACert", &wanted)?;
+        read.evidence.summary = format!(
+            "SCEP (RFC 8894): GetCACaps [{}]; {}",
+            capabilities.join(", "),
+            read.evidence.summary
+        );
+        read.evidence.fact("protocol", "scep");
+        read.evidence
+            .fact("scep_capabilities", capabilities.join(","));
+        Ok(read)
+    }
+
+    async fn est(&self, peer: SocketAddr, url: &Url) -> Result<CaRead, Finding> {
+        let cacerts = url.with_path(est_cacerts(&url.path));
+        let answer = self.http_get(peer, &cacerts).await?;
+        if answer.status != 200 {
+            return Err(not_ca(
+                &answer,
+                &format!("EST /cacerts at {}", cacerts.path),
+                "EST (RFC 7030) answers 200 with a PKCS#7 certs-only bundle",
+            ));
+        }
+        let mut read = certificates(&answer, "EST /cacerts", &["application/pkcs7-mime"])?;
+        read.evidence.summary = format!("EST (RFC 7030): {}", read.evidence.summary);
+        read.evidence.fact("protocol", "est");
+        Ok(read)
+    }
+
+    async fn cep_ces(&self, peer: SocketAddr, url: &Url) -> Result<CaRead, Finding> {
+        let answer = self.http_get(peer, url).await?;
+        let mut evidence = Evidence::new(format!(
+            "CEP/CES endpoint answered HTTP {} {} over {} (policy and enrollment are SOAP \
+             POSTs, which mve-audit does not send)",
+            answer.status,
+            answer.reason,
+            url.scheme()
+        ));
+        evidence.fact("protocol", "cep-ces");
+        evidence.fact("http_status", answer.status);
+        let warning = (!url.tls).then(|| {
+            "CEP/CES is served over HTTPS: MVE will not use it over plain HTTP.".to_string()
+        });
+        Ok(CaRead {
+            evidence,
+            certs: Vec::new(),
+            warning,
+        })
+    }
+
+    /// The `ca` cell.
+    pub(super) async fn ca(&self, job: &Job) -> Finding {
+        let Some(url) = job.row.target.url.as_deref().and_then(Url::parse) else {
+            return Finding::new(
+                State::Error,
+                Evidence::new("the CA target has no http(s) URL"),
+            );
+        };
+        let read = match self.read_ca(job.peer, &url).await {
+            Ok(read) => read,
+            Err(finding) => return finding,
+        };
+        let expiry = read.certs.first().and_then(expiry_warning);
+        Finding::new(State::Verified, read.evidence)
+            .maybe_warn(read.warning)
+            .maybe_warn(expiry)
+    }
+
+    /// The `crl` cell: the CA's certificate, then each HTTP distribution point it names.
+    pub(super) async fn crl(&self, job: &Job) -> Finding {
+        let Some(url) = job.row.target.url.as_deref().and_then(Url::parse) else {
+            return Finding::new(
+                State::Error,
+                Evidence::new("the CA target has no http(s) URL"),
+            );
+        };
+        let read = match self.read_ca(job.peer, &url).await {
+            Ok(read) => read,
+            Err(mut finding) => {
+                finding.evidence.summary = format!(
+                    "the CA certificate could not be read, so neither can its CRL: {}",
+                    finding.evidence.summary
+                );
+                return finding;
+            }
+        };
+        let mut points: Vec<String> = Vec::new();
+        for cert in &read.certs {
+            for point in &cert.crl_urls {
+                if !points.contains(point) {
+                    points.push(point.clone());
+                }
+            }
+        }
+        let (web, other): (Vec<&String>, Vec<&String>) = points
+            .iter()
+            .partition(|p| p.to_ascii_lowercase().starts_with("http"));
+        let Some(first) = web.first() else {
+            let mut evidence = Evidence::new(if other.is_empty() {
+                "the CA certificate names no CRL distribution point".to_string()
+            } else {
+                format!(
+                    "the CA certificate names only {} (not fetched: LDAP distribution points \
+                     are not followed)",
+                    other
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+            evidence.fact("crl_urls", points.join(" "));
+            return Finding::new(State::Verified, evidence).warn(
+                "The CA certificate names no HTTP CRL distribution point, so its revocation \
+                 cannot be checked over HTTP: if MVE reports \"CA validation failed\", publish \
+                 a CRL over HTTP and name it in the CA certificate.",
+            );
+        };
+        let found = self.fetch_crl(first).await;
+        let mut finding = found;
+        finding.evidence.fact("crl_urls", points.join(" "));
+        finding
+    }
+
+    /// Fetches and reads the CRL at `text`.
+    async fn fetch_crl(&self, text: &str) -> Finding {
+        let Some(url) = Url::parse(text) else {
+            return Finding::new(
+                State::Error,
+                Evidence::new(format!(
+                    "the distribution point '{text}' is not an HTTP URL"
+                )),
+            );
+        };
+        let timeout = self.settings.timing.timeout;
+        let lookup = tokio::time::timeout(
+            timeout,
+            tokio::net::lookup_host((url.host.trim_matches(['[', ']']), url.port)),
+        )
+        .await;
+        let peer = match lookup {
+            Ok(Ok(mut addrs)) => match addrs.next() {
+                Some(addr) => addr,
+                None => return unresolved(&url, "no address"),
+            },
+            Ok(Err(err)) => return unresolved(&url, &err.to_string()),
+            Err(_) => return unresolved(&url, "the lookup timed out"),
+        };
+        let mut finding = match self.http_get(peer, &url).await {
+            Err(mut finding) => {
+                finding.evidence.summary = format!("CRL at {text}: {}", finding.evidence.summary);
+                finding
+            }
+            Ok(answer) => read_crl(text, &answer),
+        };
+        finding.port = Some(url.port);
+        finding.evidence.fact("crl_url", text);
+        finding
+    }
+}
+
+fn unresolved(url: &Url, why: &str) -> Finding {
+    Finding::new(
+        State::Error,
+        Evidence::new(format!(
+            "the CRL distribution point's host '{}' did not resolve: {why}",
+            url.host
+        )),
+    )
+}
+
+/// The CRL cell from a fetched distribution point.
+fn read_crl(text: &str, answer: &Response) -> Finding {
+    if answer.status != 200 {
+        return Finding::unproven(
+            Evidence::new(format!(
+                "CRL at {text}: HTTP {} {}",
+                answer.status, answer.reason
+            )),
+            Unproven::WrongProtocol,
+        );
+    }
+    let crl = match pkix::crl(&answer.body) {
+        Ok(crl) => crl,
+        Err(_) => {
+            return Finding::unproven(
+                Evidence::new(format!(
+                    "CRL at {text}: HTTP 200 with {} bytes of {}, not a CRL",
+                    answer.body.len(),
+                    answer.content_type.as_deref().unwrap_or("no content type")
+                )),
+                Unproven::WrongProtocol,
+            );
+        }
+    };
+    let now = clock::unix_now();
+    let next = crl.next_update;
+    let mut evidence = Evidence::new(format!(
+        "CRL of {} at {text}: issued {}, next update {}, {} revoked",
+        crl.issuer,
+        date_text(crl.this_update),
+        next.map_or("none".into(), date_text),
+        crl.revoked
+    ));
+    evidence.fact("crl_issuer", crl.issuer.clone());
+    evidence.fact("crl_this_update", date_text(crl.this_update));
+    if let Some(next) = next {
+        evidence.fact("crl_next_update", date_text(next));
+    }
+    evidence.fact("crl_revoked", crl.revoked);
+    match next {
+        Some(next) if next < now => Finding::unproven(evidence, Unproven::Stale).warn(format!(
+            "The CRL at {text} expired on {} (its nextUpdate): MVE reports \"CA validation \
+             failed\". Have the CA publish a fresh CRL, and check its publication schedule.",
+            date_text(next)
+        )),
+        None => Finding::new(State::Verified, evidence)
+            .warn("The CRL names no next update (RFC 5280 requires one): clients may refuse it."),
+        Some(_) => {
+            let content = answer.content_type.as_deref().unwrap_or_default();
+            let finding = Finding::new(State::Verified, evidence);
+            if content == "application/pkix-crl" {
+                finding
+            } else {
+                finding.warn(format!(
+                    "The CRL is served as '{}', where RFC 5280 names application/pkix-crl: \
+                     strict clients refuse it.",
+                    if content.is_empty() {
+                        "no type"
+                    } else {
+                        content
+                    }
+                ))
+            }
+        }
+    }
+}
+
+/// The request sent and the whole response read, within `deadline`.
+async fn exchange<S: super::tcp::Stream>(
+    mut stream: S,
+    request: &[u8],
+    deadline: Instant,
+) -> Result<Response, Finding> {
+    if let Err(err) = write_all(&mut stream, request, deadline).await {
+        return Err(Finding::unproven(
+            Evidence::new(format!(
+                "TCP open, but the request could not be sent: {err}"
+            )),
+            Unproven::CutShort,
+        ));
+    }
+    let mut buf = Vec::new();
+    let end = read_until(
+        &mut stream,
+        &mut buf,
+        http::MAX_BODY + 64 * 1024,
+        deadline,
+        |b| match http::parse_response(b, false) {
+            Ok(None) => None,
+            other => Some(other),
+        },
+    )
+    .await;
+    let parsed = match end {
+        ReadEnd::Done(parsed) => parsed.and_then(|r| r.ok_or(HttpError::NotHttp)),
+        ReadEnd::Closed => {
+            http::parse_response(&buf, true).and_then(|r| r.ok_or(HttpError::NotHttp))
+        }
+        ReadEnd::Full => Err(HttpError::TooLarge(buf.len())),
+        ReadEnd::TimedOut => {
+            return Err(Finding::unproven(
+                Evidence::new(format!(
+                    "no complete HTTP answer before the timeout ({} bytes)",
+                    buf.len()
+                )),
+                Unproven::NoAnswer,
+            ));
+        }
+        ReadEnd::Failed(err) => {
+            return Err(Finding::unproven(
+                Evidence::new(format!("the connection failed mid-answer: {err}")),
+                Unproven::CutShort,
+            ));
+        }
+    };
+    parsed.map_err(|err| {
+        let why = match err {
+            HttpError::NotHttp => Unproven::WrongProtocol,
+            HttpError::Chunk | HttpError::TooLarge(_) | HttpError::Truncated => Unproven::CutShort,
+        };
+        Finding::unproven(
+            Evidence::new(format!(
+                "the answer is not a complete HTTP response ({err}): {}",
+                crate::wire::text_head(&buf, 60).escape_debug()
+            )),
+            why,
+        )
+    })
+}
+
+fn is_text(body: &[u8]) -> bool {
+    !body.is_empty() && std::str::from_utf8(body).is_ok_and(|t| !t.contains('<'))
+}
+
+/// An answer that is not what the protocol sends.
+fn not_ca(answer: &Response, what: &str, expected: &str) -> Finding {
+    Finding::unproven(
+        Evidence::new(format!(
+            "{what}: HTTP {} {} with {} ({} bytes), where {expected}",
+            answer.status,
+            answer.reason,
+            answer.content_type.as_deref().unwrap_or("no content type"),
+            answer.body.len()
+        )),
+        Unproven::WrongProtocol,
+    )
+}
+
+/// The CA certificates of an answer, with their facts.
+fn certificates(answer: &Response, what: &str, wanted: &[&str]) -> Result<CaRead, Finding> {
+    if answer.status != 200 {
+        return Err(not_ca(
+            answer,
+            what,
+            "the CA answers 200 with its certificates",
+        ));
+    }
+    let ders = match pkix::served_certs(&answer.body) {
+        Ok(ders) => ders,
+        Err(err) => {
+            let why = match err {
+                PkixError::Envelope(_) if answer.body.first() == Some(&0x30) => Unproven::CutShort,
+                _ => Unproven::WrongProtocol,
+            };
+            return Err(Finding::unproven(
+                Evidence::new(format!(
+                    "{what}: HTTP 200 with {} ({} bytes), not certificates: {err}",
+                    answer.content_type.as_deref().unwrap_or("no content type"),
+                    answer.body.len()
+                )),
+                why,
+            ));
+        }
+    };
+    let certs: Vec<CaCert> = ders.iter().filter_map(|d| pkix::ca_cert(d).ok()).collect();
+    let Some(ca) = certs.first() else {
+        return Err(Finding::unproven(
+            Evidence::new(format!("{what}: the certificates do not parse")),
+            Unproven::CutShort,
+        ));
+    };
+    let mut evidence = Evidence::new(format!(
+        "CA {} until {}, {} certificate(s){}",
+        ca.subject,
+        date_text(ca.not_after),
+        certs.len(),
+        if certs.iter().any(|c| c.self_issued) {
+            ", root included"
+        } else {
+            ""
+        }
+    ));
+    evidence.fact("ca_subject", ca.subject.clone());
+    evidence.fact("ca_issuer", ca.issuer.clone());
+    evidence.fact("ca_not_after", date_text(ca.not_after));
+    evidence.fact("ca_is_ca", ca.is_ca);
+    evidence.fact("chain_length", certs.len());
+    evidence.fact(
+        "chain",
+        certs
+            .iter()
+            .map(|c| c.subject.clone())
+            .collect::<Vec<_>>()
+            .join(" | "),
+    );
+    let content = answer.content_type.as_deref().unwrap_or_default();
+    if !content.is_empty() {
+        evidence.fact("content_type", content);
+    }
+    let warning = (!wanted.contains(&content)).then(|| {
+        format!(
+            "{what} is served as '{}', where the RFC names {}: strict clients (MVE among them) \
+             may refuse it.",
+            if content.is_empty() {
+                "no type"
+            } else {
+                content
+            },
+            wanted.join(" or ")
+        )
+    });
+    Ok(CaRead {
+        evidence,
+        certs,
+        warning,
+    })
+}
+
+/// A CA certificate expired, or within 30 days of it.
+fn expiry_warning(ca: &CaCert) -> Option<String> {
+    let left = ca.not_after - clock::unix_now();
+    if left < 0 {
+        Some(format!(
+            "The CA certificate expired on {}: enrollment and validation fail. Renew the CA.",
+            date_text(ca.not_after)
+        ))
+    } else if left < 30 * 86_400 {
+        Some(format!(
+            "The CA certificate expires on {}: renew it before then.",
+            date_text(ca.not_after)
+        ))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ca_urls_parse_and_name_their_protocol() {
+        let url = Url::parse("https://ca.lab.test/certsrv/mscep/mscep.dll").unwrap();
+        assert_eq!(
+            (url.tls, url.port, url.path.as_str()),
+            (true, 443, "/certsrv/mscep/mscep.dll")
+        );
+        assert_eq!(kind_of(&url.path), Kind::Scep);
+        let url = Url::parse("HTTP://[::1]:8080/.well-known/est").unwrap();
+        assert_eq!((url.tls, url.host.as_str(), url.port), (false, "::1", 8080));
+        assert_eq!(kind_of(&url.path), Kind::Est);
+        assert_eq!(est_cacerts(&url.path), "/.well-known/est/cacerts");
+        assert_eq!(
+            est_cacerts("/.well-known/est/arbitrary/"),
+            "/.well-known/est/arbitrary/cacerts"
+        );
+        let cep = "/ADPolicyProvider_CEP_Kerberos/service.svc/CEP";
+        assert_eq!(kind_of(cep), Kind::CepCes);
+        assert_eq!(
+            scep_operation("/scep/pkiclient.exe?x=1", "GetCACaps"),
+            "/scep/pkiclient.exe?operation=GetCACaps"
+        );
+        for bad in [
+            "ftp://x/",
+            "https://",
+            "https://:443/",
+            "http://h:0/",
+            "http://h:99999/",
+            "mail.lab.test",
+        ] {
+            assert_eq!(Url::parse(bad), None, "{bad}");
+        }
+    }
+
+    fn answer(status: u16, content_type: &str, body: &[u8]) -> Response {
+        Response {
+            status,
+            reason: "OK".into(),
+            content_type: Some(content_type.into()),
+            content_type_full: Some(content_type.into()),
+            body: body.to_vec(),
+        }
+    }
+
+    fn a_ca_der() -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    /// The hostile answers a CA URL can give: each ends in a defined state.
+    #[test]
+    fn hostile_ca_answers_end_in_a_defined_state() {
+        let der = a_ca_der();
+        let wanted = ["application/x-x509-ca-cert"];
+        let good = certificates(&answer(200, wanted[0], &der), "GetCACert", &wanted).unwrap();
+        assert!(good.warning.is_none());
+        // The wrong content type: read, with a warning.
+        let odd = certificates(&answer(200, "text/plain", &der), "GetCACert", &wanted).unwrap();
+        assert!(odd.warning.unwrap().contains("'text/plain'"));
+        // An HTML error page with status 200.
+        let html = certificates(
+            &answer(200, "text/html", b"<html>Service Unavailable</html>"),
+            "GetCACert",
+            &wanted,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(html.unproven, Some(Unproven::WrongProtocol));
+        // A truncated bundle.
+        let cut = certificates(
+            &answer(200, wanted[0], &der[..der.len() / 2]),
+            "GetCACert",
+            &wanted,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(cut.unproven, Some(Unproven::CutShort), "{cut:?}");
+        // A 404.
+        let missing = certificates(&answer(404, "text/html", b"nope"), "GetCACert", &wanted)
+            .err()
+            .unwrap();
+        assert_eq!(missing.unproven, Some(Unproven::WrongProtocol));
+    }
+
+    #[test]
+    fn an_expired_crl_fails_and_a_fresh_one_passes() {
+        use crate::wire::fixtures::{OPENSSL_CRL_FRESH, OPENSSL_CRL_STALE};
+        let crl = "application/pkix-crl";
+        let stale = read_crl("http://x/ca.crl", &answer(200, crl, OPENSSL_CRL_STALE));
+        assert_eq!(stale.state, State::Open);
+        assert_eq!(stale.unproven, Some(Unproven::Stale));
+        assert!(stale.warning.unwrap().contains("CA validation failed"));
+        let fresh = read_crl("http://x/ca.crl", &answer(200, crl, OPENSSL_CRL_FRESH));
+        assert_eq!(fresh.state, State::Verified, "{fresh:?}");
+        assert!(fresh.warning.is_none());
+        assert_eq!(fresh.evidence.facts["crl_next_update"], "2099-12-31");
+        let odd = read_crl(
+            "http://x/ca.crl",
+            &answer(200, "text/plain", OPENSSL_CRL_FRESH),
+        );
+        assert!(odd.warning.unwrap().contains("application/pkix-crl"));
+        let html = read_crl("http://x/ca.crl", &answer(200, "text/html", b"<html/>"));
+        assert_eq!(html.unproven, Some(Unproven::WrongProtocol));
+        let missing = read_crl("http://x/ca.crl", &answer(404, "text/html", b"gone"));
+        assert_eq!(missing.unproven, Some(Unproven::WrongProtocol));
+    }
+
+    #[test]
+    fn an_openssl_bundle_is_read_with_its_distribution_point() {
+        use crate::wire::fixtures::{OPENSSL_CA, OPENSSL_CA_P7B};
+        let wanted = ["application/x-x509-ca-ra-cert"];
+        for body in [OPENSSL_CA, OPENSSL_CA_P7B] {
+            let read = certificates(&answer(200, wanted[0], body), "GetCACert", &wanted).unwrap();
+            assert_eq!(read.certs[0].crl_urls, ["http://crl.lab.test/root.crl"]);
+            assert!(
+                read.evidence.summary.contains("Corpus Root CA"),
+                "{}",
+                read.evidence.summary
+            );
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! What a certificate authority serves to a client that only reads: its certificates (one DER
+//! certificate, or a PKCS#7 "certs-only" SignedData as SCEP's GetCACert (RFC 8894) and EST's
+//! `/cacerts` (RFC 7030) send them, the latter base64-encoded), and its CRLs (RFC 5280).
+//!
+//! Certificates and CRLs are read with `x509-parser`; the PKCS#7 envelope, which it does not
+//! read, is walked with this crate's own bounded BER reader (`wire::ber`): a SignedData's
+//! certificates are a field of a field, and no crate in the tree parses CMS.
+
+use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::revocation_list::CertificateRevocationList;
+
+use super::ber::{BerError, Reader};
+
+/// `id-signedData`, 1.2.840.113549.1.7.2, as its DER content bytes.
+const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+/// Certificates read from one bundle at most.
+const MAX_CERTS: usize = 32;
+/// Distribution points reported at most.
+const MAX_CRL_URLS: usize = 8;
+
+/// Why bytes are not what a CA serves.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PkixError {
+    #[error("not PKCS#7 signed data: {0}")]
+    Envelope(BerError),
+    #[error("PKCS#7 of another type than signed data")]
+    NotSignedData,
+    #[error("the PKCS#7 bundle holds no certificate")]
+    NoCertificate,
+    #[error("not an X.509 certificate")]
+    Certificate,
+    #[error("not a CRL")]
+    Crl,
+    #[error("not base64")]
+    Base64,
+    #[error("empty")]
+    Empty,
+}
+
+impl From<BerError> for PkixError {
+    fn from(err: BerError) -> PkixError {
+        PkixError::Envelope(err)
+    }
+}
+
+/// The certificates of a PKCS#7 certs-only SignedData, as DER.
+pub fn certs_only(der: &[u8]) -> Result<Vec<&[u8]>, PkixError> {
+    let mut outer = Reader::new(der);
+    let mut content_info = outer.enter(0x30)?;
+    if content_info.expect(0x06)? != SIGNED_DATA {
+        return Err(PkixError::NotSignedData);
+    }
+    let mut explicit = content_info.enter(0xa0)?;
+    let mut signed = explicit.enter(0x30)?;
+    signed.expect(0x02)?; // version
+    signed.expect(0x31)?; // digestAlgorithms
+    signed.expect(0x30)?; // encapContentInfo
+    let Some(certificates) = signed.optional(0xa0)? else {
+        return Err(PkixError::NoCertificate);
+    };
+    let mut reader = Reader::new(certificates);
+    let mut out = Vec::new();
+    while !reader.is_empty() && out.len() < MAX_CERTS {
+        let tlv = reader.read()?;
+        if tlv.tag == 0x30 {
+            out.push(tlv.raw);
+        }
+    }
+    if out.is_empty() {
+        return Err(PkixError::NoCertificate);
+    }
+    Ok(out)
+}
+
+/// What an audit reports of a CA certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaCert {
+    pub subject: String,
+    pub issuer: String,
+    /// Seconds since the Unix epoch.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// basicConstraints cA.
+    pub is_ca: bool,
+    pub self_issued: bool,
+    /// The CRL distribution points it names (`http://…`, `ldap://…`).
+    pub crl_urls: Vec<String>,
+}
+
+/// Reads one DER certificate.
+pub fn ca_cert(der: &[u8]) -> Result<CaCert, PkixError> {
+    let (_, cert) = X509Certificate::from_der(der).map_err(|_| PkixError::Certificate)?;
+    let validity = cert.validity();
+    let is_ca = cert
+        .basic_constraints()
+        .ok()
+        .flatten()
+        .is_some_and(|bc| bc.value.ca);
+    let mut crl_urls = Vec::new();
+    for extension in cert.extensions() {
+        if let ParsedExtension::CRLDistributionPoints(points) = extension.parsed_extension() {
+            for point in points.iter() {
+                if let Some(DistributionPointName::FullName(names)) = &point.distribution_point {
+                    for name in names {
+                        if let GeneralName::URI(uri) = name
+                            && crl_urls.len() < MAX_CRL_URLS
+                        {
+                            crl_urls.push((*uri).to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(CaCert {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_before: validity.not_before.timestamp(),
+        not_after: validity.not_after.timestamp(),
+        is_ca,
+        self_issued: cert.issuer().as_raw() == cert.subject().as_raw(),
+        crl_urls,
+    })
+}
+
+/// What an audit reports of a CRL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crl {
+    pub issuer: String,
+    pub this_update: i64,
+    /// `None` when the CRL names no next update (RFC 5280 requires one).
+    pub next_update: Option<i64>,
+    pub revoked: usize,
+}
+
+/// Reads a CRL, DER or PEM.
+pub fn crl(bytes: &[u8]) -> Result<Crl, PkixError> {
+    let der = match pem_blocks(bytes, "X509 CRL") {
+        Some(mut blocks) if !blocks.is_empty() => blocks.swap_remove(0),
+        _ => bytes.to_vec(),
+    };
+    let (_, crl) = CertificateRevocationList::from_der(&der).map_err(|_| PkixError::Crl)?;
+    Ok(Crl {
+        issuer: crl.issuer().to_string(),
+        this_update: crl.last_update().timestamp(),
+        next_update: crl.next_update().map(|t| t.timestamp()),
+        revoked: crl.iter_revoked_certificates().count(),
+    })
+}
+
+/// The DER blocks of PEM text labelled `label`; `None` when the bytes are not PEM.
+fn pem_blocks(bytes: &[u8], label: &str) -> Option<Vec<Vec<u8>>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    if !text.contains("-----BEGIN ") {
+        return None;
+    }
+    let blocks = pem::parse_many(text).ok()?;
+    Some(
+        blocks
+            .into_iter()
+            .filter(|b| b.tag() == label)
+            .map(|b| b.into_contents())
+            .collect(),
+    )
+}
+
+/// Base64 text (line breaks and spaces allowed), as EST sends its PKCS#7.
+pub fn base64(bytes: &[u8]) -> Result<Vec<u8>, PkixError> {
+    use base64::Engine;
+    let compact: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if compact.is_empty() {
+        return Err(PkixError::Empty);
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| PkixError::Base64)
+}
+
+/// The certificates a CA served, whatever the wrapping: PEM certificates, a DER certificate,
+/// a PKCS#7 bundle (DER, PEM or base64). The first of the list is the one a client installs.
+pub fn served_certs(body: &[u8]) -> Result<Vec<Vec<u8>>, PkixError> {
+    if body.is_empty() {
+        return Err(PkixError::Empty);
+    }
+    if let Some(blocks) = pem_blocks(body, "CERTIFICATE")
+        && !blocks.is_empty()
+    {
+        return Ok(blocks);
+    }
+    if let Some(blocks) = pem_blocks(body, "PKCS7")
+        && let Some(first) = blocks.first()
+    {
+        return certs_only(first).map(|certs| certs.into_iter().map(<[u8]>::to_vec).collect());
+    }
+    // DER: a certificate, or a PKCS#7 bundle; else base64 of either.
+    let der = if body.first() == Some(&0x30) {
+        body.to_vec()
+    } else {
+        base64(body)?
+    };
+    if X509Certificate::from_der(&der).is_ok() {
+        return Ok(vec![der]);
+    }
+    certs_only(&der).map(|certs| certs.into_iter().map(<[u8]>::to_vec).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ber::{cat, tlv};
+
+    /// A PKCS#7 certs-only bundle around `certs`, as `openssl crl2pkcs7 -nocrl` writes it.
+    fn bundle(certs: &[&[u8]]) -> Vec<u8> {
+        let signed = tlv(
+            0x30,
+            &cat(&[
+                &tlv(0x02, &[1]),
+                &tlv(0x31, &[]),
+                &tlv(
+                    0x30,
+                    &tlv(
+                        0x06,
+                        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01],
+                    ),
+                ),
+                &tlv(0xa0, &certs.concat()),
+                &tlv(0x31, &[]),
+            ]),
+        );
+        tlv(0x30, &cat(&[&tlv(0x06, SIGNED_DATA), &tlv(0xa0, &signed)]))
+    }
+
+    fn a_ca() -> (Vec<u8>, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Lab Root CA");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec!["http://crl.lab.test/root.crl".into()],
+        }];
+        let cert = params.self_signed(&key).unwrap();
+        (cert.der().to_vec(), cert.pem())
+    }
+
+    #[test]
+    fn a_ca_certificate_names_its_distribution_points() {
+        let (der, _) = a_ca();
+        let ca = ca_cert(&der).unwrap();
+        assert!(ca.subject.contains("Lab Root CA"), "{ca:?}");
+        assert!(ca.is_ca && ca.self_issued);
+        assert_eq!(ca.crl_urls, ["http://crl.lab.test/root.crl"]);
+    }
+
+    #[test]
+    fn every_wrapping_of_the_certificates_is_read() {
+        let (der, pem) = a_ca();
+        let p7 = bundle(&[&der, &der]);
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&p7);
+        for (body, count) in [
+            (der.clone(), 1),
+            (pem.into_bytes(), 1),
+            (p7.clone(), 2),
+            (b64.clone().into_bytes(), 2),
+            (
+                format!("{}\r\n{}\r\n", &b64[..40], &b64[40..]).into_bytes(),
+                2,
+            ),
+        ] {
+            assert_eq!(served_certs(&body).unwrap().len(), count);
+        }
+    }
+
+    #[test]
+    fn hostile_bodies_are_refused_not_panicked_on() {
+        let (der, _) = a_ca();
+        let p7 = bundle(&[&der]);
+        let html = b"<html><body>404 Not Found</body></html>".to_vec();
+        assert!(served_certs(&html).is_err(), "an HTML error page");
+        assert!(served_certs(b"").is_err());
+        assert!(
+            matches!(certs_only(&p7[..p7.len() / 2]), Err(PkixError::Envelope(_))),
+            "a truncated PKCS#7"
+        );
+        assert!(served_certs(&p7[..p7.len() - 7]).is_err());
+        let other = tlv(0x30, &cat(&[&tlv(0x06, &[0x2a, 0x03]), &tlv(0xa0, &[])]));
+        assert_eq!(certs_only(&other), Err(PkixError::NotSignedData));
+        assert_eq!(certs_only(&bundle(&[])), Err(PkixError::NoCertificate));
+        assert!(crl(&html).is_err());
+        assert!(crl(&der).is_err(), "a certificate is not a CRL");
+    }
+}
