@@ -176,6 +176,7 @@ fn ca_server(ns: &Netns) -> Option<daemons::Daemon> {
                    location = /.well-known/est/cacerts {{ default_type application/pkcs7-mime; \
                      add_header Content-Transfer-Encoding base64; try_files /cacerts.b64 =404; }}\n\
                    location ~ \\.crl$ {{ }}\n\
+                   location = /ADPolicyProvider_CEP_Kerberos/service.svc/CEP {{ return 405; }}\n\
                    location / {{ return 404; }}\n\
                  }}\n\
                  server {{ listen {PLAIN}; location / {{ default_type text/html; \
@@ -242,6 +243,20 @@ fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
         "application/pkcs7-mime"
     );
     assert_eq!(ca["verdict"], "pass", "{ca:#}");
+    // Microsoft CEP over HTTPS: reachable (the policy request is a SOAP POST, never sent).
+    let report = check(&format!(
+        "https://{HTTPS}/ADPolicyProvider_CEP_Kerberos/service.svc/CEP"
+    ));
+    let ca = cell(&report, "ca");
+    assert_eq!(ca["state"], "verified", "{ca:#}");
+    assert_eq!(ca["evidence"]["facts"]["protocol"], "cep-ces");
+    assert_eq!(ca["evidence"]["facts"]["http_status"], 405);
+    let crl = cell(&report, "crl");
+    assert_eq!(crl["verdict"], "warn", "{crl:#}");
+    assert!(
+        crl["hint"].as_str().unwrap().contains("SCEP URL"),
+        "{crl:#}"
+    );
     // A CA whose CRL is past its nextUpdate: what MVE reports as "CA validation failed".
     let report = check(&format!("http://{HTTP}/stale/pkiclient.exe"));
     assert_eq!(cell(&report, "ca")["state"], "verified");

@@ -251,6 +251,18 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 return finding;
             }
         };
+        if read.certs.is_empty() {
+            let mut evidence = read.evidence;
+            evidence.summary = format!(
+                "no CA certificate to read distribution points from: {}",
+                evidence.summary
+            );
+            return Finding::new(State::Verified, evidence).warn(
+                "CEP/CES hands out the CA certificate only inside a SOAP exchange, which \
+                 mve-audit does not send: to check the CRL, give the same CA's SCEP URL \
+                 (Microsoft: /certsrv/mscep/mscep.dll) as another --ca.",
+            );
+        }
         let mut points: Vec<String> = Vec::new();
         for cert in &read.certs {
             for point in &cert.crl_urls {
