@@ -37,6 +37,8 @@ pub const TARGETS: [(&str, Target); 16] = [
     ("ldap_root_dse", |d| {
         let _ = crate::wire::ldap::parse_root_dse(d, 1);
         let _ = crate::wire::ldap::search_len(d);
+        let _ = crate::wire::ldap::parse_attribute(d, 1, "certificateRevocationList;binary");
+        let _ = crate::wire::ldap::LdapUrl::parse(&String::from_utf8_lossy(d));
     }),
     ("listener_tag", |d| {
         let _ = crate::inbound::listen::tagged(d, crate::inbound::PROBE_TAG.as_bytes());

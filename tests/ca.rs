@@ -19,6 +19,8 @@ const HTTP: &str = "127.0.0.1:18080";
 const HTTPS: &str = "127.0.0.1:18443";
 /// A web server with no CA on it: its SCEP path answers an HTML page.
 const PLAIN: &str = "127.0.0.1:18081";
+/// The directory where one CA publishes its CRL.
+const LDAP: &str = "127.0.0.1:13389";
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -33,9 +35,17 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-/// A root CA named `name` in `dir/<file>.*` whose certificate names `crl_url`, and its CRL
-/// with `next_update` (`YYYYMMDDHHMMSSZ`).
+/// A root CA named `name` in `dir/<file>.*` whose certificate names `crl_url` (one or more
+/// `URI:` values, comma-separated), and its CRL with `next_update` (`YYYYMMDDHHMMSSZ`).
 fn make_ca(dir: &Path, file: &str, name: &str, crl_url: &str, next_update: &str) {
+    let points = format!(
+        "crlDistributionPoints={}",
+        crl_url
+            .split(',')
+            .map(|u| format!("URI:{u}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     openssl(
         dir,
         &[
@@ -59,7 +69,7 @@ fn make_ca(dir: &Path, file: &str, name: &str, crl_url: &str, next_update: &str)
             "-addext",
             "keyUsage=critical,keyCertSign,cRLSign",
             "-addext",
-            &format!("crlDistributionPoints=URI:{crl_url}"),
+            &points,
         ],
     );
     openssl(
@@ -142,6 +152,25 @@ fn ca_server(ns: &Netns) -> Option<daemons::Daemon> {
                 &format!("http://{HTTP}/stale.crl"),
                 "20200201000000Z",
             );
+            // A CA whose CRL is published in a directory (LDAP), and one that names an HTTP
+            // point and an LDAP one with no CRL in it.
+            make_ca(
+                &www,
+                "dir",
+                "Dir Lab CA",
+                &format!(
+                    "ldap://{LDAP}/cn=Dir%20Lab%20CA%2Cdc=lab%2Cdc=test\
+                     ?certificateRevocationList;binary"
+                ),
+                "20991231000000Z",
+            );
+            make_ca(
+                &www,
+                "both",
+                "Both Lab CA",
+                &format!("http://{HTTP}/root.crl,ldap://{LDAP}/cn=Missing%2Cdc=lab%2Cdc=test"),
+                "20991231000000Z",
+            );
             // EST: the chain as a PKCS#7 certs-only bundle, base64 (RFC 7030 §4.1.3).
             openssl(
                 &www,
@@ -169,10 +198,14 @@ fn ca_server(ns: &Netns) -> Option<daemons::Daemon> {
                    application/x-x509-ca-ra-cert p7b; application/pkix-crl crl; }}\n\
                  map $arg_operation $scep {{ GetCACaps /caps.txt; GetCACert /root.p7b; default /none; }}\n\
                  map $arg_operation $stale {{ GetCACaps /caps.txt; GetCACert /stale.der; default /none; }}\n\
+                 map $arg_operation $dir {{ GetCACaps /caps.txt; GetCACert /dir.der; default /none; }}\n\
+                 map $arg_operation $both {{ GetCACaps /caps.txt; GetCACert /both.der; default /none; }}\n\
                  server {{ listen {HTTP}; listen {HTTPS} ssl; ssl_certificate {}; ssl_certificate_key {};\n\
                    root {w};\n\
                    location = /scep/pkiclient.exe {{ try_files $scep =404; }}\n\
                    location = /stale/pkiclient.exe {{ try_files $stale =404; }}\n\
+                   location = /dir/pkiclient.exe {{ try_files $dir =404; }}\n\
+                   location = /both/pkiclient.exe {{ try_files $both =404; }}\n\
                    location = /.well-known/est/cacerts {{ default_type application/pkcs7-mime; \
                      add_header Content-Transfer-Encoding base64; try_files /cacerts.b64 =404; }}\n\
                    location ~ \\.crl$ {{ }}\n\
@@ -187,6 +220,11 @@ fn ca_server(ns: &Netns) -> Option<daemons::Daemon> {
         },
         &listens,
     )
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn has_openssl() -> bool {
@@ -271,6 +309,32 @@ fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
             .contains("CA validation failed"),
         "{crl:#}"
     );
+    // A CRL published in a directory: an anonymous base search of the CA's entry.
+    let crl_der = std::fs::read(nginx.dir.join("www/dir.crl")).unwrap();
+    let ldif = format!(
+        "dn: dc=lab,dc=test\nobjectClass: dcObject\nobjectClass: organization\no: lab\ndc: lab\n\n\
+         dn: cn=Dir Lab CA,dc=lab,dc=test\nobjectClass: applicationProcess\nobjectClass: pkiCA\n\
+         cn: Dir Lab CA\ncertificateRevocationList;binary:: {}\n",
+        base64(&crl_der)
+    );
+    let Some(slapd) = daemons::slapd_with(&ns, LDAP.parse().unwrap(), &ldif) else {
+        return;
+    };
+    let report = check(&format!("http://{HTTP}/dir/pkiclient.exe"));
+    let crl = cell(&report, "crl");
+    assert_eq!(crl["state"], "verified", "{crl:#}\n{}", slapd.log());
+    assert_eq!(crl["port"], 13389);
+    assert_eq!(crl["evidence"]["facts"]["crl_next_update"], "2099-12-31");
+    // Two points, the LDAP one empty: the cell is not green, and says which.
+    let report = check(&format!("http://{HTTP}/both/pkiclient.exe"));
+    let crl = cell(&report, "crl");
+    assert_eq!(crl["verdict"], "fail", "{crl:#}");
+    let summary = crl["evidence"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("1 of 2 distribution points fine"),
+        "{summary}"
+    );
+    assert!(summary.contains("ldap://"), "{summary}");
     // A web server that is no CA: an HTML page where GetCACaps should be, no EST either.
     let report = check(&format!("http://{PLAIN}/certsrv/mscep/mscep.dll"));
     let ca = cell(&report, "ca");

@@ -28,6 +28,9 @@ use crate::transport::{Context, classify};
 use crate::wire::http::{self, HttpError, Response, Url};
 use crate::wire::pkix::{self, CaCert, PkixError};
 
+/// Distribution points read at most per CA.
+const MAX_POINTS: usize = 4;
+
 /// The protocol a CA URL looks like it speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -271,17 +274,19 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 }
             }
         }
-        let (web, other): (Vec<&String>, Vec<&String>) = points
-            .iter()
-            .partition(|p| p.to_ascii_lowercase().starts_with("http"));
-        let Some(first) = web.first() else {
-            let mut evidence = Evidence::new(if other.is_empty() {
+        // HTTP points and LDAP points with a host; an LDAP point without one (Active
+        // Directory's `ldap:///…`) takes its host from a domain this probe does not know.
+        let (usable, skipped): (Vec<&String>, Vec<&String>) = points.iter().partition(|p| {
+            p.to_ascii_lowercase().starts_with("http")
+                || crate::wire::ldap::LdapUrl::parse(p).is_some()
+        });
+        if usable.is_empty() {
+            let mut evidence = Evidence::new(if skipped.is_empty() {
                 "the CA certificate names no CRL distribution point".to_string()
             } else {
                 format!(
-                    "the CA certificate names only {} (not fetched: LDAP distribution points \
-                     are not followed)",
-                    other
+                    "the CA certificate names only {} (no host to reach)",
+                    skipped
                         .iter()
                         .map(|s| s.as_str())
                         .collect::<Vec<_>>()
@@ -290,19 +295,45 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
             });
             evidence.fact("crl_urls", points.join(" "));
             return Finding::new(State::Verified, evidence).warn(
-                "The CA certificate names no HTTP CRL distribution point, so its revocation \
-                 cannot be checked over HTTP: if MVE reports \"CA validation failed\", publish \
-                 a CRL over HTTP and name it in the CA certificate.",
+                "The CA certificate names no CRL distribution point this server can reach, so \
+                 its revocation cannot be checked: if MVE reports \"CA validation failed\", \
+                 publish the CRL over HTTP (or LDAP with a host) and name it in the CA \
+                 certificate.",
             );
         };
-        let found = self.fetch_crl(first).await;
-        let mut finding = found;
-        finding.evidence.fact("crl_urls", points.join(" "));
-        finding
+        // Every point MVE might use is checked: a green cell means each one works.
+        let mut results = Vec::new();
+        for point in usable.iter().take(MAX_POINTS) {
+            results.push(Box::pin(self.fetch_crl(point)).await);
+        }
+        let fine = results
+            .iter()
+            .filter(|f| f.state == State::Verified && f.warning.is_none())
+            .count();
+        let total = results.len();
+        let at = results
+            .iter()
+            .position(|f| f.state != State::Verified || f.warning.is_some())
+            .unwrap_or(0);
+        let mut chosen = results.swap_remove(at);
+        if total > 1 {
+            chosen.evidence.summary = format!(
+                "{} ({fine} of {total} distribution points fine)",
+                chosen.evidence.summary
+            );
+        }
+        chosen.evidence.fact("crl_urls", points.join(" "));
+        chosen
     }
 
-    /// Fetches and reads the CRL at `text`.
+    /// Fetches and reads the CRL at `text` (HTTP, or LDAP).
     async fn fetch_crl(&self, text: &str) -> Finding {
+        if let Some(ldap) = crate::wire::ldap::LdapUrl::parse(text) {
+            let mut finding = Box::pin(self.fetch_crl_ldap(text, &ldap)).await;
+            finding.port = Some(ldap.port);
+            finding.evidence.fact("crl_url", text);
+            return finding;
+        }
         let Some(url) = Url::parse(text) else {
             return Finding::new(
                 State::Error,
@@ -338,6 +369,102 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     }
 }
 
+impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
+    /// The CRL attribute of the entry an `ldap://` distribution point names: an anonymous
+    /// base-object search, as MVE's Java PKIX does.
+    async fn fetch_crl_ldap(&self, text: &str, url: &crate::wire::ldap::LdapUrl) -> Finding {
+        use crate::wire::ldap;
+        let timeout = self.settings.timing.timeout;
+        let lookup = tokio::time::timeout(
+            timeout,
+            tokio::net::lookup_host((url.host.as_str(), url.port)),
+        )
+        .await;
+        let peer = match lookup {
+            Ok(Ok(mut addrs)) => match addrs.next() {
+                Some(addr) => addr,
+                None => return unresolved_host(&url.host, "no address"),
+            },
+            Ok(Err(err)) => return unresolved_host(&url.host, &err.to_string()),
+            Err(_) => return unresolved_host(&url.host, "the lookup timed out"),
+        };
+        let attempt = transport::connect(peer, timeout, &self.pacer).await;
+        let mut stream = match attempt.outcome {
+            TcpOutcome::Connected(stream) => stream,
+            TcpOutcome::TimedOut => {
+                return Finding::new(
+                    State::Filtered,
+                    Evidence::new(format!("CRL at {text}: no answer to the TCP SYN")),
+                );
+            }
+            TcpOutcome::Failed(err) => {
+                let mut finding = classify(&err, Context::TcpConnect).finding();
+                finding.evidence.summary = format!("CRL at {text}: {}", finding.evidence.summary);
+                return finding;
+            }
+            TcpOutcome::Local(err) => {
+                return Finding::new(
+                    State::Error,
+                    Evidence::new(format!("could not open a TCP socket: {err}")),
+                );
+            }
+        };
+        let deadline = Instant::now() + timeout * CONVERSATION_TIMEOUTS;
+        let id = 1;
+        let request = ldap::attribute_request(id, &url.dn, &url.attribute);
+        if let Err(err) = write_all(&mut stream, &request, deadline).await {
+            return Finding::unproven(
+                Evidence::new(format!(
+                    "CRL at {text}: the search could not be sent: {err}"
+                )),
+                Unproven::CutShort,
+            );
+        }
+        let mut buf = Vec::new();
+        let max = http::MAX_BODY + 64 * 1024;
+        let end = read_until(&mut stream, &mut buf, max, deadline, |b| {
+            ldap::search_len_up_to(b, max)
+        })
+        .await;
+        let bytes = match end {
+            ReadEnd::Done(len) => buf.get(..len).unwrap_or_default(),
+            ReadEnd::Closed if !buf.is_empty() => &buf[..],
+            _ => {
+                return Finding::unproven(
+                    Evidence::new(format!("CRL at {text}: no complete LDAP answer")),
+                    Unproven::NoAnswer,
+                );
+            }
+        };
+        match ldap::parse_attribute(bytes, id, &url.attribute) {
+            Ok((values, _)) if !values.is_empty() => {
+                judge_crl(text, values.first().map_or(&[][..], Vec::as_slice), None)
+            }
+            Ok((_, code)) => Finding::unproven(
+                Evidence::new(format!(
+                    "CRL at {text}: the directory answered (result {}) with no {} value",
+                    code.map_or("none".to_string(), |c| c.to_string()),
+                    url.attribute
+                )),
+                Unproven::WrongProtocol,
+            ),
+            Err(err) => Finding::unproven(
+                Evidence::new(format!("CRL at {text}: not an LDAP answer ({err})")),
+                Unproven::WrongProtocol,
+            ),
+        }
+    }
+}
+
+fn unresolved_host(host: &str, why: &str) -> Finding {
+    Finding::new(
+        State::Error,
+        Evidence::new(format!(
+            "the CRL distribution point's host '{host}' did not resolve: {why}"
+        )),
+    )
+}
+
 fn unresolved(url: &Url, why: &str) -> Finding {
     Finding::new(
         State::Error,
@@ -359,14 +486,28 @@ fn read_crl(text: &str, answer: &Response) -> Finding {
             Unproven::WrongProtocol,
         );
     }
-    let crl = match pkix::crl(&answer.body) {
+    judge_crl(
+        text,
+        &answer.body,
+        Some(answer.content_type.as_deref().unwrap_or_default()),
+    )
+}
+
+/// A CRL's bytes, fetched from `text`: parsed, its next update against the clock, and (for
+/// HTTP) its content type against RFC 5280's.
+fn judge_crl(text: &str, body: &[u8], content_type: Option<&str>) -> Finding {
+    let crl = match pkix::crl(body) {
         Ok(crl) => crl,
         Err(_) => {
             return Finding::unproven(
                 Evidence::new(format!(
-                    "CRL at {text}: HTTP 200 with {} bytes of {}, not a CRL",
-                    answer.body.len(),
-                    answer.content_type.as_deref().unwrap_or("no content type")
+                    "CRL at {text}: {} bytes of {}, not a CRL",
+                    body.len(),
+                    match content_type {
+                        Some("") => "no content type",
+                        Some(kind) => kind,
+                        None => "an LDAP value",
+                    }
                 )),
                 Unproven::WrongProtocol,
             );
@@ -396,8 +537,10 @@ fn read_crl(text: &str, answer: &Response) -> Finding {
         None => Finding::new(State::Verified, evidence)
             .warn("The CRL names no next update (RFC 5280 requires one): clients may refuse it."),
         Some(_) => {
-            let content = answer.content_type.as_deref().unwrap_or_default();
             let finding = Finding::new(State::Verified, evidence);
+            let Some(content) = content_type else {
+                return finding;
+            };
             if content == "application/pkix-crl" {
                 finding
             } else {

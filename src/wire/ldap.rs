@@ -42,6 +42,148 @@ pub fn root_dse_request(id: u32) -> Vec<u8> {
     tlv(SEQUENCE, &cat(&[&uint(id.into()), &search]))
 }
 
+/// A base-object search of `base` for one attribute (a CRL on a CA's entry, as an `ldap://`
+/// CRL distribution point names it), with message id `id`.
+pub fn attribute_request(id: u32, base: &str, attribute: &str) -> Vec<u8> {
+    let search = tlv(
+        application(3),
+        &cat(&[
+            &tlv(OCTET_STRING, base.as_bytes()),
+            &tlv(ENUMERATED, &[0]),     // scope: baseObject
+            &tlv(ENUMERATED, &[0]),     // derefAliases: never
+            &uint(0),                   // sizeLimit
+            &uint(10),                  // timeLimit, seconds
+            &tlv(BOOLEAN, &[0]),        // typesOnly
+            &tlv(0x87, b"objectClass"), // filter: (objectClass=*)
+            &tlv(SEQUENCE, &tlv(OCTET_STRING, attribute.as_bytes())),
+        ]),
+    );
+    tlv(SEQUENCE, &cat(&[&uint(id.into()), &search]))
+}
+
+/// The values of `attribute` (matched without its options, `;binary`) in the entries that
+/// answer `attribute_request(id, …)`, and the SearchResultDone code.
+pub fn parse_attribute(
+    bytes: &[u8],
+    id: u32,
+    attribute: &str,
+) -> Result<(Vec<Vec<u8>>, Option<i64>), LdapError> {
+    let wanted = attribute
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut found = Vec::new();
+    let mut code = None;
+    let mut seen = false;
+    let mut messages = Reader::new(bytes);
+    while !messages.is_empty() {
+        let mut message = messages.enter(SEQUENCE)?;
+        let got = int(message.expect(INTEGER)?)?;
+        if got != i64::from(id) {
+            return Err(LdapError::MessageId {
+                want: id.into(),
+                got,
+            });
+        }
+        let op = message.read()?;
+        seen = true;
+        match op.tag {
+            ENTRY => {
+                let mut entry = Reader::new(op.content);
+                entry.expect(OCTET_STRING)?;
+                let mut attributes = entry.enter(SEQUENCE)?;
+                while !attributes.is_empty() {
+                    let mut attribute = attributes.enter(SEQUENCE)?;
+                    let name = String::from_utf8_lossy(attribute.expect(OCTET_STRING)?)
+                        .to_ascii_lowercase();
+                    let mut values = attribute.enter(SET)?;
+                    while !values.is_empty() {
+                        let value = values.expect(OCTET_STRING)?;
+                        if name.split(';').next() == Some(wanted.as_str())
+                            && found.len() < MAX_VALUES
+                        {
+                            found.push(value.to_vec());
+                        }
+                    }
+                }
+            }
+            DONE => {
+                let mut done = Reader::new(op.content);
+                code = Some(int(done.expect(ENUMERATED)?)?);
+                break;
+            }
+            0x73 => {}
+            other => return Err(LdapError::Operation(other)),
+        }
+    }
+    if !seen {
+        return Err(LdapError::Empty);
+    }
+    Ok((found, code))
+}
+
+/// An `ldap://host[:port]/DN?attribute` URL, as CRL distribution points name a CRL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LdapUrl {
+    pub host: String,
+    pub port: u16,
+    pub dn: String,
+    pub attribute: String,
+}
+
+impl LdapUrl {
+    /// `None` when it is not an `ldap://` URL with a host (Active Directory's `ldap:///…`
+    /// leaves the host to the client's domain).
+    pub fn parse(text: &str) -> Option<LdapUrl> {
+        let rest = text
+            .get(..7)
+            .filter(|s| s.eq_ignore_ascii_case("ldap://"))
+            .and(text.get(7..))?;
+        let (authority, rest) = rest.split_once('/').unwrap_or((rest, ""));
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') || host.ends_with(']') => {
+                (host, port.parse().ok()?)
+            }
+            _ => (authority, 389),
+        };
+        let host = host.trim_matches(['[', ']']);
+        if host.is_empty() {
+            return None;
+        }
+        let mut parts = rest.split('?');
+        let dn = percent_decode(parts.next().unwrap_or_default())?;
+        let attribute = parts.next().filter(|a| !a.is_empty()).map_or_else(
+            || "certificateRevocationList;binary".to_string(),
+            str::to_string,
+        );
+        Some(LdapUrl {
+            host: host.to_string(),
+            port,
+            dn,
+            attribute,
+        })
+    }
+}
+
+/// `%20`-style escapes decoded; `None` for a bad escape or text that is not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// What the root DSE says about the directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RootDse {
@@ -140,11 +282,17 @@ pub const MAX_MESSAGE: usize = 64 * 1024;
 /// all of the buffer when it is not BER at all or claims more than `MAX_MESSAGE` (the parse
 /// then says why): frames the reply to `root_dse_request` on a stream.
 pub fn search_len(buf: &[u8]) -> Option<usize> {
+    search_len_up_to(buf, MAX_MESSAGE)
+}
+
+/// `search_len` for messages up to `max` bytes (a CRL read from a directory is larger than a
+/// root DSE).
+pub fn search_len_up_to(buf: &[u8], max: usize) -> Option<usize> {
     let mut offset = 0;
     loop {
         let rest = buf.get(offset..).unwrap_or_default();
         match super::ber::frame_len(rest) {
-            Ok(Some(len)) if len > MAX_MESSAGE => return Some(buf.len()),
+            Ok(Some(len)) if len > max => return Some(buf.len()),
             Ok(Some(len)) if offset + len <= buf.len() => {
                 let message = rest.get(..len).unwrap_or_default();
                 offset += len;
@@ -169,6 +317,70 @@ fn is_search_done(message: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ldap_crl_urls_parse() {
+        let url = LdapUrl::parse(
+            "ldap://127.0.0.1:13389/cn=Lab%20Root%20CA%2Cdc=lab%2Cdc=test?certificateRevocationList;binary",
+        )
+        .unwrap();
+        assert_eq!(url.host, "127.0.0.1");
+        assert_eq!(url.port, 13389);
+        assert_eq!(url.dn, "cn=Lab Root CA,dc=lab,dc=test");
+        assert_eq!(url.attribute, "certificateRevocationList;binary");
+        let plain = LdapUrl::parse("LDAP://dir.lab.test/cn=CA").unwrap();
+        assert_eq!(
+            (plain.port, plain.attribute.as_str()),
+            (389, "certificateRevocationList;binary")
+        );
+        for bad in [
+            "ldap:///CN=CDP,DC=corp?certificateRevocationList",
+            "http://x/",
+            "ldap://h/%zz",
+            "ldap://h:x/",
+        ] {
+            assert_eq!(LdapUrl::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_attribute_search_reads_binary_values() {
+        let entry = tlv(
+            ENTRY,
+            &cat(&[
+                &tlv(OCTET_STRING, b"cn=CA"),
+                &tlv(
+                    SEQUENCE,
+                    &tlv(
+                        SEQUENCE,
+                        &cat(&[
+                            &tlv(OCTET_STRING, b"certificateRevocationList;binary"),
+                            &tlv(SET, &tlv(OCTET_STRING, &[0x30, 0x00])),
+                        ]),
+                    ),
+                ),
+            ]),
+        );
+        let done = tlv(
+            DONE,
+            &cat(&[
+                &tlv(ENUMERATED, &[0]),
+                &tlv(OCTET_STRING, b""),
+                &tlv(OCTET_STRING, b""),
+            ]),
+        );
+        let reply = cat(&[
+            &tlv(SEQUENCE, &cat(&[&uint(7), &entry])),
+            &tlv(SEQUENCE, &cat(&[&uint(7), &done])),
+        ]);
+        let (values, code) =
+            parse_attribute(&reply, 7, "certificateRevocationList;binary").unwrap();
+        assert_eq!(values, [vec![0x30, 0x00]]);
+        assert_eq!(code, Some(0));
+        assert!(parse_attribute(&reply, 8, "x").is_err());
+        assert!(parse_attribute(&reply[..10], 7, "x").is_err());
+        assert!(!attribute_request(7, "cn=CA", "certificateRevocationList;binary").is_empty());
+    }
 
     #[test]
     fn the_search_is_framed_and_a_giant_frame_ends_it() {

@@ -348,6 +348,48 @@ pub fn nginx(
     Some(daemon)
 }
 
+/// slapd on `ldap` (plain LDAP only) serving `dc=lab,dc=test` loaded from `ldif` (slapadd,
+/// before the start), readable anonymously.
+pub fn slapd_with(ns: &Netns, ldap: SocketAddr, ldif: &str) -> Option<Daemon> {
+    if !installed("slapd") {
+        unavailable("slapd is not installed");
+        return None;
+    }
+    let dir = workdir(ns, "slapd");
+    std::fs::create_dir_all(dir.join("db")).unwrap();
+    let conf = format!(
+        "include /etc/ldap/schema/core.schema\n\
+         pidfile {dir}/slapd.pid\n\
+         modulepath /usr/lib/ldap\nmoduleload back_mdb\n\
+         database mdb\nmaxsize 10485760\nsuffix \"dc=lab,dc=test\"\n\
+         rootdn \"cn=admin,dc=lab,dc=test\"\ndirectory {dir}/db\n",
+        dir = dir.display(),
+    );
+    std::fs::write(dir.join("slapd.conf"), conf).unwrap();
+    std::fs::write(dir.join("data.ldif"), ldif).unwrap();
+    let added = Command::new("slapadd")
+        .arg("-f")
+        .arg(dir.join("slapd.conf"))
+        .arg("-l")
+        .arg(dir.join("data.ldif"))
+        .output()
+        .expect("slapadd");
+    assert!(
+        added.status.success(),
+        "slapadd: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let mut command = ns.command("slapd");
+    command
+        .args(["-d", "0", "-f"])
+        .arg(dir.join("slapd.conf"))
+        .arg("-h")
+        .arg(format!("ldap://{ldap}/"));
+    let mut daemon = spawn(ns, "slapd", dir, command);
+    wait_tcp(ns, &mut daemon, ldap);
+    Some(daemon)
+}
+
 /// nginx with `http` as the body of its `http {}` block (servers, maps, types), its work
 /// directory prepared by `prepare` first (files to serve, certificates); waits for `listens`.
 pub fn nginx_with(
