@@ -204,13 +204,11 @@ mod tests {
                 let addr = std::net::IpAddr::from([127, 0, 0, 1]);
                 let row = Arc::new(Row {
                     index,
-                    target: crate::targets::Target {
-                        role: crate::catalog::Role::Printer,
-                        host: crate::targets::Host::Addr(addr),
-                        port: None,
-                        instance: None,
-                        url: None,
-                    },
+                    target: crate::targets::Target::new(
+                        crate::catalog::Role::Printer,
+                        crate::targets::Host::Addr(addr),
+                        None,
+                    ),
                     addr: Ok(addr),
                     label: Arc::from("127.0.0.1"),
                     host: Arc::from("127.0.0.1"),

@@ -203,13 +203,11 @@ mod tests {
         set.add_printers(printers, &Origin::Flag("--printers"), None)
             .unwrap();
         if let Some((host, port)) = smtp {
-            set.add(Target {
-                role: Role::Smtp,
-                host: Host::Addr(host.parse().unwrap()),
-                port: Some(port),
-                instance: None,
-                url: None,
-            });
+            set.add(Target::new(
+                Role::Smtp,
+                Host::Addr(host.parse().unwrap()),
+                Some(port),
+            ));
         }
         set
     }

@@ -234,13 +234,7 @@ pub fn job_to(check: CheckId, peer: SocketAddr) -> Job {
     let addr = peer.ip();
     let row = Arc::new(Row {
         index: 0,
-        target: Target {
-            role: check.path().role,
-            host: Host::Addr(addr),
-            port: None,
-            instance: None,
-            url: None,
-        },
+        target: Target::new(check.path().role, Host::Addr(addr), None),
         addr: Ok(addr),
         label: Arc::from(addr.to_string()),
         host: Arc::from(addr.to_string()),

@@ -101,6 +101,20 @@ pub struct Target {
     pub url: Option<std::sync::Arc<str>>,
 }
 
+impl Target {
+    /// A target of `role` at `host` (and `port`, when one was written with it), naming no
+    /// instance and no URL: the one place a new field of a target gets its default.
+    pub fn new(role: Role, host: Host, port: Option<u16>) -> Target {
+        Target {
+            role,
+            host,
+            port,
+            instance: None,
+            url: None,
+        }
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(instance) = &self.instance {

@@ -448,13 +448,7 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
             })
         })
         .transpose()?;
-    Ok(Target {
-        role,
-        host,
-        port,
-        instance: None,
-        url: None,
-    })
+    Ok(Target::new(role, host, port))
 }
 
 /// A certificate authority: an `http` or `https` URL, its host checked like any other.
@@ -475,11 +469,8 @@ fn parse_ca(value: &str, origin: &Origin) -> Result<Target, TargetError> {
         Err(_) => parse_hostname(&url.host).map_err(invalid)?,
     };
     Ok(Target {
-        role: Role::Ca,
-        host,
-        port: Some(url.port),
-        instance: None,
         url: Some(std::sync::Arc::from(value)),
+        ..Target::new(Role::Ca, host, Some(url.port))
     })
 }
 

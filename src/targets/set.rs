@@ -219,13 +219,7 @@ impl TargetSet {
 }
 
 fn printer(host: Host) -> Target {
-    Target {
-        role: Role::Printer,
-        host,
-        port: None,
-        instance: None,
-        url: None,
-    }
+    Target::new(Role::Printer, host, None)
 }
 
 /// Where the walk stands inside the current source.
@@ -544,13 +538,11 @@ mod tests {
     fn services_keep_their_role_and_port() {
         let mut set = TargetSet::new(Limits::default());
         set.add_printers("192.0.2.1", &FLAG, None).unwrap();
-        let smtp = Target {
-            role: Role::Smtp,
-            host: Host::Addr("192.0.2.1".parse().unwrap()),
-            port: Some(2525),
-            instance: None,
-            url: None,
-        };
+        let smtp = Target::new(
+            Role::Smtp,
+            Host::Addr("192.0.2.1".parse().unwrap()),
+            Some(2525),
+        );
         set.add(smtp.clone());
         set.add(smtp);
         let all: Vec<Target> = set.iter().collect();
