@@ -619,17 +619,7 @@ fn sqlserver_prelogin_is_verified_against_a_stand_in() {
         let (mut conn, _) = listener.accept().unwrap();
         let mut request = [0u8; 512];
         let _ = conn.read(&mut request);
-        let answer: [u8; 32] = [
-            0x04, 0x01, 0x00, 0x20, 0x00, 0x00, 0x01, 0x00, // header, 32 bytes
-            0x00, 0x00, 0x10, 0x00, 0x06, // VERSION at 16, 6 bytes
-            0x01, 0x00, 0x16, 0x00, 0x01, // ENCRYPTION at 22, 1 byte
-            0x02, 0x00, 0x17, 0x00, 0x01, // INSTOPT at 23
-            0xff, // terminator
-            16, 0, 0x03, 0xe8, 0, 0,    // 16.0.1000
-            0x03, // ENCRYPT_REQ
-            0x00, // INSTOPT
-        ];
-        conn.write_all(&answer).unwrap();
+        conn.write_all(&PRELOGIN_ANSWER).unwrap();
     });
     let (_, report) = json_in(&ns, &["check", "--sqlserver", "127.0.0.1"]);
     let sql = cell(&report, "sqlserver");

@@ -84,36 +84,58 @@ pub(super) struct CaRead {
 }
 
 impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
-    /// One `GET` of `url` at `peer`: connect, TLS when https, the request, the whole response.
-    async fn http_get(&self, peer: SocketAddr, url: &Url) -> Result<Response, Finding> {
+    /// A TCP connection to `peer`, or the cell its failure decides.
+    async fn open(&self, peer: SocketAddr) -> Result<tokio::net::TcpStream, Finding> {
         let timeout = self.settings.timing.timeout;
         let attempt = transport::connect(peer, timeout, &self.pacer).await;
-        let stream = match attempt.outcome {
-            TcpOutcome::Connected(stream) => stream,
-            TcpOutcome::TimedOut => {
-                return Err(Finding::new(
-                    State::Filtered,
-                    Evidence::new(format!(
-                        "no answer to the TCP SYN to {peer} within {}",
-                        clock::humanize(timeout)
-                    )),
-                ));
-            }
+        match attempt.outcome {
+            TcpOutcome::Connected(stream) => Ok(stream),
+            TcpOutcome::TimedOut => Err(Finding::new(
+                State::Filtered,
+                Evidence::new(format!(
+                    "no answer to the TCP SYN to {peer} within {}",
+                    clock::humanize(timeout)
+                )),
+            )),
             TcpOutcome::Failed(err) => {
                 if err.kind() != std::io::ErrorKind::ConnectionRefused {
                     self.pacer.observed_error(peer.ip());
                 }
                 let mut finding = classify(&err, Context::TcpConnect).finding();
                 finding.evidence.summary = format!("{peer}: {}", finding.evidence.summary);
-                return Err(finding);
+                Err(finding)
             }
-            TcpOutcome::Local(err) => {
-                return Err(Finding::new(
-                    State::Error,
-                    Evidence::new(format!("could not open a TCP socket: {err}")),
-                ));
-            }
+            TcpOutcome::Local(err) => Err(Finding::new(
+                State::Error,
+                Evidence::new(format!("could not open a TCP socket: {err}")),
+            )),
+        }
+    }
+
+    /// The first address of a distribution point's host, or the cell saying why none.
+    async fn resolve(&self, host: &str, port: u16) -> Result<SocketAddr, Finding> {
+        let timeout = self.settings.timing.timeout;
+        let host = host.trim_matches(['[', ']']);
+        let why = match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
+            Ok(Ok(mut addrs)) => match addrs.next() {
+                Some(addr) => return Ok(addr),
+                None => "no address".to_string(),
+            },
+            Ok(Err(err)) => err.to_string(),
+            Err(_) => "the lookup timed out".to_string(),
         };
+        Err(Finding::new(
+            State::Error,
+            Evidence::new(format!(
+                "the CRL distribution point's host '{host}' did not resolve: {why}"
+            )),
+        ))
+    }
+
+    /// One `GET` of `url` at `peer`: connect, TLS when https, the request, the whole response.
+    async fn http_get(&self, peer: SocketAddr, url: &Url) -> Result<Response, Finding> {
+        let timeout = self.settings.timing.timeout;
+        let stream = self.open(peer).await?;
         let deadline = Instant::now() + timeout * CONVERSATION_TIMEOUTS;
         let request = http::get_request(&url.host, &url.path);
         if url.tls {
@@ -220,11 +242,9 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
 
     /// The `ca` cell.
     pub(super) async fn ca(&self, job: &Job) -> Finding {
-        let Some(url) = job.row.target.url.as_deref().and_then(Url::parse) else {
-            return Finding::new(
-                State::Error,
-                Evidence::new("the CA target has no http(s) URL"),
-            );
+        let url = match target_url(job) {
+            Ok(url) => url,
+            Err(finding) => return finding,
         };
         let read = match self.read_ca(job.peer, &url).await {
             Ok(read) => read,
@@ -238,11 +258,9 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
 
     /// The `crl` cell: the CA's certificate, then each HTTP distribution point it names.
     pub(super) async fn crl(&self, job: &Job) -> Finding {
-        let Some(url) = job.row.target.url.as_deref().and_then(Url::parse) else {
-            return Finding::new(
-                State::Error,
-                Evidence::new("the CA target has no http(s) URL"),
-            );
+        let url = match target_url(job) {
+            Ok(url) => url,
+            Err(finding) => return finding,
         };
         let read = match self.read_ca(job.peer, &url).await {
             Ok(read) => read,
@@ -342,19 +360,9 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 )),
             );
         };
-        let timeout = self.settings.timing.timeout;
-        let lookup = tokio::time::timeout(
-            timeout,
-            tokio::net::lookup_host((url.host.trim_matches(['[', ']']), url.port)),
-        )
-        .await;
-        let peer = match lookup {
-            Ok(Ok(mut addrs)) => match addrs.next() {
-                Some(addr) => addr,
-                None => return unresolved(&url, "no address"),
-            },
-            Ok(Err(err)) => return unresolved(&url, &err.to_string()),
-            Err(_) => return unresolved(&url, "the lookup timed out"),
+        let peer = match self.resolve(&url.host, url.port).await {
+            Ok(peer) => peer,
+            Err(finding) => return finding,
         };
         let mut finding = match self.http_get(peer, &url).await {
             Err(mut finding) => {
@@ -375,38 +383,15 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     async fn fetch_crl_ldap(&self, text: &str, url: &crate::wire::ldap::LdapUrl) -> Finding {
         use crate::wire::ldap;
         let timeout = self.settings.timing.timeout;
-        let lookup = tokio::time::timeout(
-            timeout,
-            tokio::net::lookup_host((url.host.as_str(), url.port)),
-        )
-        .await;
-        let peer = match lookup {
-            Ok(Ok(mut addrs)) => match addrs.next() {
-                Some(addr) => addr,
-                None => return unresolved_host(&url.host, "no address"),
-            },
-            Ok(Err(err)) => return unresolved_host(&url.host, &err.to_string()),
-            Err(_) => return unresolved_host(&url.host, "the lookup timed out"),
+        let peer = match self.resolve(&url.host, url.port).await {
+            Ok(peer) => peer,
+            Err(finding) => return finding,
         };
-        let attempt = transport::connect(peer, timeout, &self.pacer).await;
-        let mut stream = match attempt.outcome {
-            TcpOutcome::Connected(stream) => stream,
-            TcpOutcome::TimedOut => {
-                return Finding::new(
-                    State::Filtered,
-                    Evidence::new(format!("CRL at {text}: no answer to the TCP SYN")),
-                );
-            }
-            TcpOutcome::Failed(err) => {
-                let mut finding = classify(&err, Context::TcpConnect).finding();
+        let mut stream = match self.open(peer).await {
+            Ok(stream) => stream,
+            Err(mut finding) => {
                 finding.evidence.summary = format!("CRL at {text}: {}", finding.evidence.summary);
                 return finding;
-            }
-            TcpOutcome::Local(err) => {
-                return Finding::new(
-                    State::Error,
-                    Evidence::new(format!("could not open a TCP socket: {err}")),
-                );
             }
         };
         let deadline = Instant::now() + timeout * CONVERSATION_TIMEOUTS;
@@ -456,23 +441,19 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     }
 }
 
-fn unresolved_host(host: &str, why: &str) -> Finding {
-    Finding::new(
-        State::Error,
-        Evidence::new(format!(
-            "the CRL distribution point's host '{host}' did not resolve: {why}"
-        )),
-    )
-}
-
-fn unresolved(url: &Url, why: &str) -> Finding {
-    Finding::new(
-        State::Error,
-        Evidence::new(format!(
-            "the CRL distribution point's host '{}' did not resolve: {why}",
-            url.host
-        )),
-    )
+/// The URL of a CA target.
+fn target_url(job: &Job) -> Result<Url, Finding> {
+    job.row
+        .target
+        .url
+        .as_deref()
+        .and_then(Url::parse)
+        .ok_or_else(|| {
+            Finding::new(
+                State::Error,
+                Evidence::new("the CA target has no http(s) URL"),
+            )
+        })
 }
 
 /// The CRL cell from a fetched distribution point.

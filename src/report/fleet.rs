@@ -164,6 +164,17 @@ impl HostDiagnosis {
     }
 }
 
+impl CheckCounts {
+    /// `verified 512, closed 256`: the cells by state.
+    pub fn states_text(&self) -> String {
+        self.states
+            .iter()
+            .map(|(state, n)| format!("{state} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Counts for one check (one column).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CheckCounts {

@@ -75,18 +75,14 @@ fn fleet(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     )?;
     for counts in &fleet.by_check {
         let Some(check) = counts.check else { continue };
-        let states: Vec<String> = counts
-            .states
-            .iter()
-            .map(|(state, n)| format!("{state} {n}"))
-            .collect();
+        let states = counts.states_text();
         writeln!(
             out,
             "<tr><td>{check}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             counts.pass,
             counts.warn,
             counts.fail,
-            escape(&states.join(", "))
+            escape(&states)
         )?;
     }
     writeln!(out, "</tbody></table>")?;

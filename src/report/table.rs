@@ -54,11 +54,7 @@ pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result
     if style.width.is_some_and(|width| width < NARROW) {
         for counts in &fleet.by_check {
             let Some(check) = counts.check else { continue };
-            let states: Vec<String> = counts
-                .states
-                .iter()
-                .map(|(state, n)| format!("{state} {n}"))
-                .collect();
+            let states = counts.states_text();
             writeln!(
                 out,
                 "{check} {}/{}: {} pass, {} warn, {} fail ({})",
@@ -67,7 +63,7 @@ pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result
                 counts.pass,
                 counts.warn,
                 counts.fail,
-                states.join(", ")
+                states
             )?;
         }
     } else {
@@ -76,18 +72,14 @@ pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result
         for counts in &fleet.by_check {
             let Some(check) = counts.check else { continue };
             let port = matrix.port_of(check);
-            let states: Vec<String> = counts
-                .states
-                .iter()
-                .map(|(state, n)| format!("{state} {n}"))
-                .collect();
+            let states = counts.states_text();
             table.add_row([
                 check.to_string(),
                 format!("{}/{port}", check.path().transport),
                 counts.pass.to_string(),
                 counts.warn.to_string(),
                 counts.fail.to_string(),
-                states.join(", "),
+                states,
             ]);
         }
         writeln!(out, "{table}")?;

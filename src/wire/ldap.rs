@@ -22,14 +22,19 @@ const ATTRIBUTES: [&str; 6] = [
 
 /// The search request for the root DSE with message id `id`.
 pub fn root_dse_request(id: u32) -> Vec<u8> {
-    let attributes: Vec<u8> = ATTRIBUTES
+    base_search(id, "", &ATTRIBUTES)
+}
+
+/// An anonymous base-object search of `base` for `attributes`, filter `(objectClass=*)`.
+fn base_search(id: u32, base: &str, attributes: &[&str]) -> Vec<u8> {
+    let attributes: Vec<u8> = attributes
         .iter()
         .flat_map(|a| tlv(OCTET_STRING, a.as_bytes()))
         .collect();
     let search = tlv(
         application(3),
         &cat(&[
-            &tlv(OCTET_STRING, b""),    // baseObject: the root DSE
+            &tlv(OCTET_STRING, base.as_bytes()),
             &tlv(ENUMERATED, &[0]),     // scope: baseObject
             &tlv(ENUMERATED, &[0]),     // derefAliases: never
             &uint(0),                   // sizeLimit
@@ -45,20 +50,7 @@ pub fn root_dse_request(id: u32) -> Vec<u8> {
 /// A base-object search of `base` for one attribute (a CRL on a CA's entry, as an `ldap://`
 /// CRL distribution point names it), with message id `id`.
 pub fn attribute_request(id: u32, base: &str, attribute: &str) -> Vec<u8> {
-    let search = tlv(
-        application(3),
-        &cat(&[
-            &tlv(OCTET_STRING, base.as_bytes()),
-            &tlv(ENUMERATED, &[0]),     // scope: baseObject
-            &tlv(ENUMERATED, &[0]),     // derefAliases: never
-            &uint(0),                   // sizeLimit
-            &uint(10),                  // timeLimit, seconds
-            &tlv(BOOLEAN, &[0]),        // typesOnly
-            &tlv(0x87, b"objectClass"), // filter: (objectClass=*)
-            &tlv(SEQUENCE, &tlv(OCTET_STRING, attribute.as_bytes())),
-        ]),
-    );
-    tlv(SEQUENCE, &cat(&[&uint(id.into()), &search]))
+    base_search(id, base, &[attribute])
 }
 
 /// The values of `attribute` (matched without its options, `;binary`) in the entries that
@@ -74,7 +66,21 @@ pub fn parse_attribute(
         .unwrap_or_default()
         .to_ascii_lowercase();
     let mut found = Vec::new();
-    let mut code = None;
+    let code = walk_search(bytes, id, |name, value| {
+        if name.split(';').next() == Some(wanted.as_str()) && found.len() < MAX_VALUES {
+            found.push(value.to_vec());
+        }
+    })?;
+    Ok((found, code))
+}
+
+/// Walks the messages that answer a search with message id `id`: `each` gets every value of
+/// every attribute of every entry (the name lower-cased); returns the SearchResultDone code.
+fn walk_search(
+    bytes: &[u8],
+    id: u32,
+    mut each: impl FnMut(&str, &[u8]),
+) -> Result<Option<i64>, LdapError> {
     let mut seen = false;
     let mut messages = Reader::new(bytes);
     while !messages.is_empty() {
@@ -91,7 +97,7 @@ pub fn parse_attribute(
         match op.tag {
             ENTRY => {
                 let mut entry = Reader::new(op.content);
-                entry.expect(OCTET_STRING)?;
+                entry.expect(OCTET_STRING)?; // objectName
                 let mut attributes = entry.enter(SEQUENCE)?;
                 while !attributes.is_empty() {
                     let mut attribute = attributes.enter(SEQUENCE)?;
@@ -99,20 +105,15 @@ pub fn parse_attribute(
                         .to_ascii_lowercase();
                     let mut values = attribute.enter(SET)?;
                     while !values.is_empty() {
-                        let value = values.expect(OCTET_STRING)?;
-                        if name.split(';').next() == Some(wanted.as_str())
-                            && found.len() < MAX_VALUES
-                        {
-                            found.push(value.to_vec());
-                        }
+                        each(&name, values.expect(OCTET_STRING)?);
                     }
                 }
             }
             DONE => {
                 let mut done = Reader::new(op.content);
-                code = Some(int(done.expect(ENUMERATED)?)?);
-                break;
+                return Ok(Some(int(done.expect(ENUMERATED)?)?));
             }
+            // Search result references carry nothing we need.
             0x73 => {}
             other => return Err(LdapError::Operation(other)),
         }
@@ -120,7 +121,7 @@ pub fn parse_attribute(
     if !seen {
         return Err(LdapError::Empty);
     }
-    Ok((found, code))
+    Ok(None)
 }
 
 /// An `ldap://host[:port]/DN?attribute` URL, as CRL distribution points name a CRL.
@@ -216,53 +217,19 @@ const MAX_VALUES: usize = 32;
 /// Parses the messages that answer `root_dse_request(id)`: entries then a SearchResultDone.
 /// `bytes` may hold several LDAPMessages back to back.
 pub fn parse_root_dse(bytes: &[u8], id: u32) -> Result<RootDse, LdapError> {
-    let mut dse = RootDse::default();
-    let mut seen = false;
-    let mut messages = Reader::new(bytes);
-    while !messages.is_empty() {
-        let mut message = messages.enter(SEQUENCE)?;
-        let got = int(message.expect(INTEGER)?)?;
-        if got != i64::from(id) {
-            return Err(LdapError::MessageId {
-                want: id.into(),
-                got,
-            });
+    let mut values: Vec<(String, Vec<String>)> = Vec::new();
+    let code = walk_search(bytes, id, |name, value| {
+        match values.iter_mut().find(|(n, _)| n == name) {
+            Some((_, list)) if list.len() < MAX_VALUES => list.push(super::text_head(value, 256)),
+            Some(_) => {}
+            None => values.push((name.to_string(), vec![super::text_head(value, 256)])),
         }
-        let op = message.read()?;
-        seen = true;
-        match op.tag {
-            ENTRY => read_entry(op.content, &mut dse)?,
-            DONE => {
-                let mut done = Reader::new(op.content);
-                dse.result_code = Some(int(done.expect(ENUMERATED)?)?);
-                break;
-            }
-            // Search result references carry nothing we need.
-            0x73 => {}
-            other => return Err(LdapError::Operation(other)),
-        }
-    }
-    if !seen {
-        return Err(LdapError::Empty);
-    }
-    Ok(dse)
-}
-
-fn read_entry(content: &[u8], dse: &mut RootDse) -> Result<(), LdapError> {
-    let mut entry = Reader::new(content);
-    entry.expect(OCTET_STRING)?; // objectName: "" for the root DSE
-    let mut attributes = entry.enter(SEQUENCE)?;
-    while !attributes.is_empty() {
-        let mut attribute = attributes.enter(SEQUENCE)?;
-        let name = String::from_utf8_lossy(attribute.expect(OCTET_STRING)?).to_ascii_lowercase();
-        let mut values = attribute.enter(SET)?;
-        let mut list = Vec::new();
-        while !values.is_empty() {
-            let value = values.expect(OCTET_STRING)?;
-            if list.len() < MAX_VALUES {
-                list.push(super::text_head(value, 256));
-            }
-        }
+    })?;
+    let mut dse = RootDse {
+        result_code: code,
+        ..RootDse::default()
+    };
+    for (name, list) in values {
         match name.as_str() {
             "namingcontexts" => dse.naming_contexts = list,
             "supportedldapversion" => dse.ldap_versions = list,
@@ -272,7 +239,7 @@ fn read_entry(content: &[u8], dse: &mut RootDse) -> Result<(), LdapError> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(dse)
 }
 
 /// The largest message a root DSE answer needs; a frame that claims more is not one.

@@ -304,48 +304,33 @@ pub fn nginx(
     https: Option<SocketAddr>,
     tls: Tls,
 ) -> Option<Daemon> {
-    if !installed("nginx") {
-        unavailable("nginx is not installed");
-        return None;
-    }
-    let dir = workdir(ns, "nginx");
-    let (cert, key) = certificate(&dir, &["printer.lab.test"], tls == Tls::Expired);
-    let protocols = match tls {
-        // OpenSSL 3 refuses TLS 1.0 above security level 0.
-        Tls::Tls10Only => "ssl_protocols TLSv1; ssl_ciphers \"DEFAULT:@SECLEVEL=0\";",
-        _ => "",
-    };
-    let d = dir.display();
-    let mut servers = String::new();
-    if let Some(addr) = http {
-        servers.push_str(&format!(
-            "server {{ listen {addr}; location / {{ return 200 \"printer\\n\"; }} }}\n"
-        ));
-    }
-    if let Some(addr) = https {
-        servers.push_str(&format!(
-            "server {{ listen {addr} ssl; {protocols} ssl_certificate {}; ssl_certificate_key {}; location / {{ return 200 \"printer\\n\"; }} }}\n",
-            cert.display(),
-            key.display()
-        ));
-    }
-    let conf = format!(
-        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
-         http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n \
-         fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{servers}}}\n"
-    );
-    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let mut command = ns.command("nginx");
-    command
-        .arg("-p")
-        .arg(&dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"));
-    let mut daemon = spawn(ns, "nginx", dir, command);
-    for addr in http.into_iter().chain(https) {
-        wait_tcp(ns, &mut daemon, addr);
-    }
-    Some(daemon)
+    let listens: Vec<SocketAddr> = http.into_iter().chain(https).collect();
+    nginx_with(
+        ns,
+        |dir| {
+            let (cert, key) = certificate(dir, &["printer.lab.test"], tls == Tls::Expired);
+            let protocols = match tls {
+                // OpenSSL 3 refuses TLS 1.0 above security level 0.
+                Tls::Tls10Only => "ssl_protocols TLSv1; ssl_ciphers \"DEFAULT:@SECLEVEL=0\";",
+                _ => "",
+            };
+            let mut servers = String::new();
+            if let Some(addr) = http {
+                servers.push_str(&format!(
+                    "server {{ listen {addr}; location / {{ return 200 \"printer\\n\"; }} }}\n"
+                ));
+            }
+            if let Some(addr) = https {
+                servers.push_str(&format!(
+                    "server {{ listen {addr} ssl; {protocols} ssl_certificate {}; ssl_certificate_key {}; location / {{ return 200 \"printer\\n\"; }} }}\n",
+                    cert.display(),
+                    key.display()
+                ));
+            }
+            servers
+        },
+        &listens,
+    )
 }
 
 /// slapd on `ldap` (plain LDAP only) serving `dc=lab,dc=test` loaded from `ldif` (slapadd,
