@@ -213,9 +213,28 @@ impl Role {
         }
     }
 
+    /// What the flag takes, for `--help`.
+    pub fn value_name(self) -> &'static str {
+        match self {
+            Role::Ca => "URL",
+            Role::Sqlserver => "HOST[:PORT]|HOST\\INSTANCE",
+            Role::Printer
+            | Role::Firebird
+            | Role::Smtp
+            | Role::Ldap
+            | Role::Ldaps
+            | Role::Kerberos
+            | Role::Server => "HOST[:PORT]",
+        }
+    }
+
     /// The flag's help: what the target is and the port probed when none is given (the
-    /// role's first path in the catalog that every target of the role gets).
+    /// role's first path in the catalog that every target of the role gets); a URL names
+    /// its own port.
     pub fn flag_help(self) -> String {
+        if self.value_name() == "URL" {
+            return format!("{} (the port is the URL's)", self.what());
+        }
         let first = CATALOG
             .iter()
             .find(|p| p.role == self && !p.driver.needs_instance());

@@ -61,7 +61,7 @@ impl Args for TargetArgs {
             cmd.arg(
                 Arg::new(role.as_str())
                     .long(role.as_str())
-                    .value_name("HOST[:PORT]")
+                    .value_name(role.value_name())
                     .help(role.flag_help())
                     .help_heading("Targets")
                     .action(ArgAction::Append),
