@@ -476,12 +476,14 @@ const CASES: &[(Input, &[&str])] = &[
         &["list.txt:2", "'bad..n'"],
     ),
     // A lone surrogate on line 1 of a UTF-16 list.
-    (List(b"\xff\xfe1\x00\x00\xdc\n\x00"), &["list.txt", "line 1", "UTF-16 LE"]),
+    (List(b"\xff\xfe1\x00\x00\xdc\n\x00"), &["list.txt:1:", "UTF-16 LE"]),
     (
         List(b"127.0.0.1\nbad..name\n"),
         &["list.txt:2", "'bad..name'"],
     ),
-    (List(b"127.0.0.\xff\n"), &["list.txt", "line 1", "UTF-8"]),
+    (List(b"127.0.0.\xff\n"), &["list.txt:1:", "UTF-8"]),
+    // Latin-1 on line 2: the line is named the way every other list error names it.
+    (List(b"127.0.0.1\ncaf\xe9.lab\n"), &["list.txt:2:", "UTF-8"]),
     (List(b"@other.txt\n"), &["list.txt", "another list"]),
     // A huge bad line is quoted by its start and its length, not whole.
     (

@@ -78,8 +78,8 @@ pub enum TargetError {
         source: std::io::Error,
     },
     #[error(
-        "{origin}: target list '{path}', line {line}: not {encoding} text; save the list as \
-         UTF-8 or UTF-16 (Notepad's \"Unicode\")"
+        "{origin}: {path}:{line}: not {encoding} text; save the list as UTF-8 or UTF-16 \
+         (Notepad's \"Unicode\")"
     )]
     NotText {
         origin: Origin,
