@@ -691,6 +691,10 @@ const CASES: &[(Input, &[&str])] = &[
         &["--ca", "any"],
     ),
     (
+        Args(&["check", "--sqlserver", "db\\MVE", "--port", "sql-browser=1435"]),
+        &["--port", "'sql-browser'", "1434"],
+    ),
+    (
         Args(&["check", "--ca", "https://ca.lab.test/est", "--port", "crl=8080"]),
         &["--port", "'crl'", "URL"],
     ),

@@ -43,6 +43,11 @@ pub enum PortOverrideError {
          points the CA certificate names), not from --port"
     )]
     FromUrl(CheckId),
+    #[error(
+        "'{0}' is the SQL Server Browser, on UDP 1434 by protocol: every client asks there \
+         (give a named instance's static port as --sqlserver HOST:PORT instead)"
+    )]
+    Fixed(CheckId),
     #[error("'{text}': {reason}")]
     Port { text: String, reason: &'static str },
 }
@@ -58,6 +63,9 @@ pub fn peer_check(text: &str) -> Result<CheckId, PortOverrideError> {
         crate::catalog::Driver::Ca | crate::catalog::Driver::Crl
     ) {
         return Err(PortOverrideError::FromUrl(check));
+    }
+    if check.path().driver.needs_instance() {
+        return Err(PortOverrideError::Fixed(check));
     }
     Ok(check)
 }
