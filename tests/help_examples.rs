@@ -25,11 +25,11 @@ fn commands() -> Vec<String> {
 
 /// What an example names that must not be used as written, and what runs instead.
 const SWAPS: &[(&str, &str)] = &[
-    // Lab addresses: loopback ones inside the namespace.
-    ("10.1.2.0/24", "127.0.2.0/28"),
-    ("10.1.2.3", "127.0.2.3"),
-    ("10.1.2.4", "127.0.2.4"),
-    ("10.0.0.5", "127.0.0.5"),
+    // Documentation addresses (RFC 5737): loopback ones inside the namespace.
+    ("192.0.2.0/24", "127.0.2.0/28"),
+    ("192.0.2.3", "127.0.2.3"),
+    ("192.0.2.4", "127.0.2.4"),
+    ("192.0.2.5", "127.0.0.5"),
     // A long listen: a short one.
     ("--duration 5m", "--duration 1s"),
     ("--timeout 5s", "--timeout 1s"),

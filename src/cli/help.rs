@@ -19,8 +19,8 @@ pub const EXIT_CODES: &str = concat!(
     "\
 Examples:
   mve-audit demo
-  mve-audit check --printers 10.1.2.3 --dry-run
-  mve-audit check --printers 10.1.2.3
+  mve-audit check --printers 192.0.2.3 --dry-run
+  mve-audit check --printers 192.0.2.3
 
 ",
     exit_codes!()
@@ -29,10 +29,10 @@ Examples:
 pub const CHECK_HELP: &str = concat!(
     "\
 Examples:
-  mve-audit check --printers 10.1.2.0/24 --smtp mail.example.com
+  mve-audit check --printers 192.0.2.0/24 --smtp mail.example.com
   mve-audit check --profile site.toml --format html --output report.html
   mve-audit check --printers @fleet.txt --summary
-  mve-audit check --printers 10.1.2.3 --checks snmp,raw --format json | jq .summary
+  mve-audit check --printers 192.0.2.3 --checks snmp,raw --format json | jq .summary
   mve-audit check --printers @fleet.txt --dry-run
 
 ",
@@ -56,7 +56,7 @@ Exit codes: 0 every port can be owned, 1 one cannot, 2 usage error, 3 internal e
 
 pub const LISTEN_HELP: &str = "\
 Examples:
-  mve-audit listen --duration 5m --expect 10.1.2.3,10.1.2.4
+  mve-audit listen --duration 5m --expect 192.0.2.3,192.0.2.4
   mve-audit listen --udp-port 9187 --tcp-port 8443 --format json
 
 Exit codes: 0 every expected source arrived, 1 one did not, 2 usage error, 3 internal error";
@@ -64,7 +64,7 @@ Exit codes: 0 every expected source arrived, 1 one did not, 2 usage error, 3 int
 pub const SEND_HELP: &str = "\
 Examples:
   mve-audit send mve-server.example.com
-  mve-audit send 10.0.0.5 --tcp-port 8443 --timeout 5s
+  mve-audit send 192.0.2.5 --tcp-port 8443 --timeout 5s
 
 Exit codes: 0 both paths arrived, 1 one did not, 2 usage error, 3 internal error";
 
