@@ -20,11 +20,10 @@ use crate::catalog::CONVERSATION_TIMEOUTS;
 use crate::clock::{self, date_text};
 use crate::engine::Job;
 use crate::results::{Evidence, Finding, State, Unproven};
+use crate::transport;
 use crate::transport::evidence::tls_failure;
 use crate::transport::stream::{ReadEnd, read_until, write_all};
 use crate::transport::tls::Handshake;
-use crate::transport::{self, TcpOutcome};
-use crate::transport::{Context, classify};
 use crate::wire::http::{self, HttpError, Response, Url};
 use crate::wire::pkix::{self, CaCert, PkixError};
 
@@ -84,32 +83,15 @@ pub(super) struct CaRead {
 }
 
 impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
-    /// A TCP connection to `peer`, or the cell its failure decides.
+    /// A TCP connection to `peer`, or the cell its failure decides (named with the peer:
+    /// a CRL's host is not the target's).
     async fn open(&self, peer: SocketAddr) -> Result<tokio::net::TcpStream, Finding> {
-        let timeout = self.settings.timing.timeout;
-        let attempt = transport::connect(peer, timeout, &self.pacer).await;
-        match attempt.outcome {
-            TcpOutcome::Connected(stream) => Ok(stream),
-            TcpOutcome::TimedOut => Err(Finding::new(
-                State::Filtered,
-                Evidence::new(format!(
-                    "no answer to the TCP SYN to {peer} within {}",
-                    clock::humanize(timeout)
-                )),
-            )),
-            TcpOutcome::Failed(err) => {
-                if err.kind() != std::io::ErrorKind::ConnectionRefused {
-                    self.pacer.observed_error(peer.ip());
-                }
-                let mut finding = classify(&err, Context::TcpConnect).finding();
+        let attempt = transport::connect(peer, self.settings.timing.timeout, &self.pacer).await;
+        self.connected(peer, attempt.outcome)
+            .map_err(|mut finding| {
                 finding.evidence.summary = format!("{peer}: {}", finding.evidence.summary);
-                Err(finding)
-            }
-            TcpOutcome::Local(err) => Err(Finding::new(
-                State::Error,
-                Evidence::new(format!("could not open a TCP socket: {err}")),
-            )),
-        }
+                finding
+            })
     }
 
     /// The first address of a distribution point's host, or the cell saying why none.

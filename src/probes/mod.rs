@@ -184,12 +184,44 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         )
     }
 
+    /// The connection a TCP connect to `peer` made, or the cell its failure decides: filtered
+    /// on silence, closed on a reset, the ICMP message's state otherwise (which counts against
+    /// the host's ICMP budget). The error is the cell itself, made once per probe.
+    #[allow(clippy::result_large_err)]
+    fn connected(
+        &self,
+        peer: std::net::SocketAddr,
+        outcome: TcpOutcome,
+    ) -> Result<tokio::net::TcpStream, Finding> {
+        match outcome {
+            TcpOutcome::Connected(stream) => Ok(stream),
+            TcpOutcome::TimedOut => Err(Finding::new(
+                State::Filtered,
+                Evidence::new(format!(
+                    "no answer to the TCP SYN within {}",
+                    humanize(self.settings.timing.timeout)
+                )),
+            )),
+            TcpOutcome::Failed(err) => {
+                // Anything but a reset came back as ICMP, from the host's error budget.
+                if err.kind() != std::io::ErrorKind::ConnectionRefused {
+                    self.pacer.observed_error(peer.ip());
+                }
+                Err(classify(&err, Context::TcpConnect).finding())
+            }
+            TcpOutcome::Local(err) => Err(Finding::new(
+                State::Error,
+                Evidence::new(format!("could not open a TCP socket: {err}")),
+            )),
+        }
+    }
+
     /// A TCP connect to `peer`, then the driver's conversation on the stream.
     async fn tcp_to(&self, job: &Job, peer: std::net::SocketAddr, talk: Talk) -> Finding {
         let timeout = self.settings.timing.timeout;
         let attempt = transport::connect(peer, timeout, &self.pacer).await;
-        let mut finding = match attempt.outcome {
-            TcpOutcome::Connected(stream) => {
+        let mut finding = match self.connected(peer, attempt.outcome) {
+            Ok(stream) => {
                 // The conversation after the handshake gets its own budget. Boxed, so a probe
                 // still waiting on its SYN does not carry a TLS conversation's state.
                 let deadline = Instant::now() + timeout * CONVERSATION_TIMEOUTS;
@@ -216,24 +248,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                     Talk::Firebird => Box::pin(firebird::firebird(stream, deadline)).await,
                 }
             }
-            TcpOutcome::TimedOut => Finding::new(
-                State::Filtered,
-                Evidence::new(format!(
-                    "no answer to the TCP SYN within {}",
-                    humanize(timeout)
-                )),
-            ),
-            TcpOutcome::Failed(err) => {
-                // Anything but a reset came back as ICMP, from the host's error budget.
-                if err.kind() != std::io::ErrorKind::ConnectionRefused {
-                    self.pacer.observed_error(peer.ip());
-                }
-                classify(&err, Context::TcpConnect).finding()
-            }
-            TcpOutcome::Local(err) => Finding::new(
-                State::Error,
-                Evidence::new(format!("could not open a TCP socket: {err}")),
-            ),
+            Err(finding) => finding,
         };
         finding.evidence.set_rtt(attempt.rtt);
         finding.evidence.source_port = attempt.source_port;
