@@ -567,6 +567,26 @@ fn merge_refuses_two_reports_from_one_vantage() {
     assert!(err.contains("vantage point 'site-a'"), "{err}");
 }
 
+/// The same report given twice (also as `dir/../dir/file`) would count every cell twice:
+/// refused, naming it, before anything is drawn.
+#[test]
+fn merge_refuses_the_same_report_twice() {
+    let [a, _] = examples();
+    let path = std::path::Path::new(&a);
+    let dir = path.parent().unwrap();
+    let other_spelling = dir
+        .join("..")
+        .join(dir.file_name().unwrap())
+        .join(path.file_name().unwrap());
+    for second in [a.clone(), other_spelling.display().to_string()] {
+        let out = mve().args(["merge", &a, &second]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{second}: {out:?}");
+        assert!(out.stdout.is_empty(), "nothing drawn: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("site-a.json is given twice"), "{err}");
+    }
+}
+
 /// `merge -` reads one report from standard input (piped from a remote run).
 #[test]
 fn merge_reads_a_report_from_standard_input() {

@@ -47,13 +47,22 @@ pub enum MergeError {
         first: PathBuf,
         second: PathBuf,
     },
+    #[error("{path} is given twice: each report counts once in a merge")]
+    Twice { path: PathBuf },
     #[error("{path}: a cell names target '{target}', which the report does not list")]
     UnknownTarget { path: PathBuf, target: String },
 }
 
 pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
     let mut merged = Merged::default();
+    let mut seen = Vec::with_capacity(args.reports.len());
     for path in &args.reports {
+        // The same file under two spellings (`a.json ./a.json`) is the same report.
+        let same = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if path != Path::new("-") && seen.contains(&same) {
+            return Err(MergeError::Twice { path: path.clone() }.into());
+        }
+        seen.push(same);
         merged.add(path, read(path)?)?;
     }
     let matrix = merged.into_matrix();
@@ -116,8 +125,10 @@ pub(crate) fn read(path: &Path) -> Result<ReportDocument<'static>, MergeError> {
 
 #[derive(Default)]
 struct Merged {
-    /// Which file each vantage point came from.
-    vantages: HashMap<Arc<str>, PathBuf>,
+    /// Which file each vantage point came from, and that file's place among the inputs.
+    vantages: HashMap<Arc<str>, (PathBuf, usize)>,
+    /// Reports added so far.
+    reports: usize,
     rows: Vec<TargetRow>,
     columns: Vec<CheckId>,
     cells: Vec<Cell>,
@@ -133,6 +144,8 @@ impl Merged {
             |s| s.to_string_lossy().into(),
         );
         let base = self.rows.len();
+        let this = self.reports;
+        self.reports += 1;
         let mut index: HashMap<Arc<str>, usize> = HashMap::new();
         for (i, target) in report.targets.into_owned().into_iter().enumerate() {
             index.entry(target.target.clone()).or_insert(base + i);
@@ -141,7 +154,7 @@ impl Merged {
                 .clone()
                 .unwrap_or_else(|| Arc::from(stem.as_str()));
             match self.vantages.get(&vantage) {
-                Some(first) if first != path => {
+                Some((first, from)) if *from != this => {
                     return Err(MergeError::SameVantage {
                         vantage: vantage.to_string(),
                         first: first.clone(),
@@ -150,7 +163,8 @@ impl Merged {
                 }
                 Some(_) => {}
                 None => {
-                    self.vantages.insert(vantage.clone(), path.to_path_buf());
+                    self.vantages
+                        .insert(vantage.clone(), (path.to_path_buf(), this));
                 }
             }
             self.rows.push(TargetRow {

@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
+/// How the temporary file of an atomic write begins (hidden, and named after the tool).
+const TEMP_PREFIX: &str = ".mve-audit-";
+
 /// Symlinks followed before a path is refused as a loop.
 const MAX_LINKS: usize = 40;
 
@@ -37,11 +40,18 @@ pub enum Output {
     },
 }
 
-/// `cannot write PATH: why`, naming the user's path.
+/// `cannot write PATH: why`, naming the user's path and never the temporary file's: tempfile
+/// appends ` at path ".../.mve-audit-XXXX"` to its errors (and hides the system error behind
+/// it), so that tail is cut off.
 fn named(shown: &Path, err: io::Error) -> io::Error {
+    let text = err.to_string();
+    let why = match text.rfind(" at path ") {
+        Some(at) if text[at..].contains(TEMP_PREFIX) => &text[..at],
+        _ => &text,
+    };
     io::Error::new(
         err.kind(),
-        format!("cannot write {}: {err}", shown.display()),
+        format!("cannot write {}: {why}", shown.display()),
     )
 }
 
@@ -102,7 +112,7 @@ impl Output {
             _ => Path::new("."),
         };
         let temp = tempfile::Builder::new()
-            .prefix(".mve-audit-")
+            .prefix(TEMP_PREFIX)
             .tempfile_in(dir)
             .map_err(|err| named(shown, err))?;
         Ok(Output::File {
@@ -210,9 +220,12 @@ mod tests {
         let err = Output::open(Some(Path::new("/nonexistent-dir/report.json")))
             .err()
             .unwrap();
+        let text = err.to_string();
+        assert!(text.contains("/nonexistent-dir/report.json"), "{text}");
+        assert!(text.contains("No such file or directory"), "{text}");
         assert!(
-            err.to_string().contains("/nonexistent-dir/report.json"),
-            "{err}"
+            !text.contains(".mve-audit-"),
+            "the temporary file is ours: {text}"
         );
     }
 
