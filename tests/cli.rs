@@ -277,14 +277,34 @@ fn exit_code_0_when_required_checks_pass_and_strict_turns_warnings_into_1() {
     let (code, report) = json_in(&ns, &args);
     assert_eq!(cell(&report, "lst-handshake")["verdict"], "warn");
     assert_eq!(code, 0);
-    let mut strict = args.to_vec();
-    strict.push("--strict");
-    assert_eq!(json_in(&ns, &strict).0, 1);
+    let with = |more: &[&'static str]| {
+        let mut all = args.to_vec();
+        all.extend(more);
+        json_in(&ns, &all).0
+    };
+    assert_eq!(with(&["--strict"]), 1);
+    assert_eq!(
+        with(&["--fail-on", "warn"]),
+        1,
+        "--fail-on warn is --strict"
+    );
+    assert_eq!(with(&["--fail-on", "fail"]), 0, "the default, spelled out");
     let mut required = args.to_vec();
     required.extend(["--require", "lst-handshake"]);
     let (code, report) = json_in(&ns, &required);
     assert_eq!(cell(&report, "lst-handshake")["verdict"], "fail");
     assert_eq!(code, 1);
+    // A report-only job: a finished audit exits 0 whatever failed, and the report says so.
+    assert_eq!(
+        with(&["--require", "lst-handshake", "--fail-on", "never"]),
+        0
+    );
+    // Two spellings of one choice that disagree are a usage error, not last-wins.
+    let mut both = args.to_vec();
+    both.extend(["--strict", "--fail-on", "never"]);
+    let (code, _, err) = run_in(&ns, &both);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--fail-on"), "{err}");
 }
 
 #[test]

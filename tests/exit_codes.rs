@@ -16,7 +16,8 @@ fn mve() -> Cmd {
 }
 
 /// Empty lists, `/dev/null` and a list of comments: no target after reading every source is a
-/// usage error naming the source, with and without `--strict`, from a flag or a profile.
+/// usage error naming the source, with and without `--strict` or `--fail-on never`, from a flag
+/// or a profile.
 #[test]
 fn no_target_after_every_source_exits_2_naming_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -46,6 +47,15 @@ fn no_target_after_every_source_exits_2_naming_it() {
         (
             vec!["--profile".into(), profile.display().to_string()],
             "targets.printers".into(),
+        ),
+        (
+            vec![
+                "--printers".into(),
+                "@/dev/null".into(),
+                "--fail-on".into(),
+                "never".into(),
+            ],
+            "/dev/null".into(),
         ),
     ];
     for (args, named) in cases {
@@ -112,6 +122,23 @@ fn a_closed_stdout_exits_141_in_every_format() {
         ]);
         assert_eq!(with_closed_stdout(command), Some(141), "check {format}");
     }
+    // Nor does a report-only job (`--fail-on never`) turn a cut-short run into a pass.
+    let mut command = ns.mve_audit();
+    command.args([
+        "check",
+        "--printers",
+        "127.0.0.1",
+        "--checks",
+        "raw",
+        "--port",
+        "raw=9",
+        "--format",
+        "jsonl",
+        "--fail-on",
+        "never",
+        "--quiet",
+    ]);
+    assert_eq!(with_closed_stdout(command), Some(141), "--fail-on never");
 }
 
 /// The control: the same run read to the end exits 1 (every cell failed), so 141 above is

@@ -30,6 +30,11 @@ fn merge_shows_every_vantage_and_lists_the_conflicts() {
         Some(1),
         "the examples have failing cells"
     );
+    let report_only = mve()
+        .args(["merge", &a, &b, "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(report_only.status.code(), Some(0), "{report_only:?}");
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.contains("vantage"), "{table}");
     assert!(
@@ -355,7 +360,7 @@ fn a_narrow_terminal_gets_the_summary_and_never_a_one_character_matrix() {
 
 /// Runs a slow check (a /25 of dark addresses, paced) in `ns`, sends `signal` after a second,
 /// and returns the exit code and what was written to stdout.
-fn interrupted_run(ns: &Netns, format: &str, signal: i32) -> (Option<i32>, String) {
+fn interrupted_run(ns: &Netns, format: &str, signal: i32, extra: &[&str]) -> (Option<i32>, String) {
     let child = ns
         .mve_audit()
         .args([
@@ -366,6 +371,7 @@ fn interrupted_run(ns: &Netns, format: &str, signal: i32) -> (Option<i32>, Strin
             "raw,snmp",
         ])
         .args(["--rate", "50", "--format", format])
+        .args(extra)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -394,7 +400,7 @@ fn a_signal_ends_the_run_with_a_partial_report_in_every_format() {
     ));
     // 126 hosts (the /25 without its network and broadcast addresses) × 2 checks are planned; whatever had not finished is in the report as
     // `unfinished`, counted in the summary apart from pass, warn and fail.
-    let (code, json) = interrupted_run(&ns, "json", libc::SIGINT);
+    let (code, json) = interrupted_run(&ns, "json", libc::SIGINT, &[]);
     assert_eq!(code, Some(130), "{json}");
     let report: serde_json::Value = serde_json::from_str(&json).expect("a whole JSON report");
     assert_eq!(report["interrupted"], "SIGINT");
@@ -407,7 +413,7 @@ fn a_signal_ends_the_run_with_a_partial_report_in_every_format() {
     );
     assert_eq!(report["summary"]["unfinished"], unfinished);
     assert_eq!(report["summary"]["cells"], 252);
-    let (code, jsonl) = interrupted_run(&ns, "jsonl", libc::SIGTERM);
+    let (code, jsonl) = interrupted_run(&ns, "jsonl", libc::SIGTERM, &[]);
     assert_eq!(code, Some(143));
     let last: serde_json::Value = serde_json::from_str(jsonl.lines().last().unwrap()).unwrap();
     assert_eq!(last["kind"], "summary");
@@ -416,14 +422,14 @@ fn a_signal_ends_the_run_with_a_partial_report_in_every_format() {
     assert!(unfinished > 0, "{jsonl}");
     assert_eq!(last["summary"]["unfinished"], unfinished);
     assert_eq!(jsonl.lines().count(), 253, "252 cells and the summary");
-    let (code, table) = interrupted_run(&ns, "table", libc::SIGTERM);
+    let (code, table) = interrupted_run(&ns, "table", libc::SIGTERM, &[]);
     assert_eq!(code, Some(143));
     assert!(
         table.starts_with("PARTIAL REPORT: interrupted by SIGTERM"),
         "{table}"
     );
     assert!(table.contains("unfinished"), "{table}");
-    let (_, csv) = interrupted_run(&ns, "csv", libc::SIGINT);
+    let (_, csv) = interrupted_run(&ns, "csv", libc::SIGINT, &[]);
     assert!(
         csv.trim_end()
             .ends_with("cells marked unfinished were not probed to the end"),
@@ -431,12 +437,13 @@ fn a_signal_ends_the_run_with_a_partial_report_in_every_format() {
     );
     assert!(csv.contains(",unfinished,"), "{csv}");
     for format in ["junit", "markdown", "html"] {
-        let (code, text) = interrupted_run(&ns, format, libc::SIGINT);
+        let (code, text) = interrupted_run(&ns, format, libc::SIGINT, &[]);
         assert_eq!(code, Some(130), "{format}");
         assert!(text.contains("unfinished"), "{format}: {text}");
     }
-    // The terminal or ssh session going away (SIGHUP) ends the run the same way, exit 129.
-    let (code, json) = interrupted_run(&ns, "json", libc::SIGHUP);
+    // The terminal or ssh session going away (SIGHUP) ends the run the same way, exit 129,
+    // also in a report-only job (`--fail-on never`): a cut-short run has no verdict.
+    let (code, json) = interrupted_run(&ns, "json", libc::SIGHUP, &["--fail-on", "never"]);
     assert_eq!(code, Some(129), "{json}");
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["interrupted"], "SIGHUP");

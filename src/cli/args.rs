@@ -18,6 +18,7 @@ use super::values::{parse_check, parse_port_override, port_flag, with_default};
 use crate::catalog::CheckId;
 use crate::clock::humanize;
 use crate::probes::{SnmpAuth, SnmpPriv};
+use crate::results::FailOn;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -162,9 +163,12 @@ pub struct MergeArgs {
     /// Write the report to FILE (atomically)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit 1 on warnings too
-    #[arg(long)]
+    /// Exit 1 on warnings too (as --fail-on warn)
+    #[arg(long, conflicts_with = "fail_on")]
     pub strict: bool,
+    /// Which verdicts make a finished merge exit 1 [default: fail]
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
 }
 
 #[derive(Debug, Args)]
@@ -296,9 +300,13 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub report: MatrixOutput,
-    /// Exit 1 on warnings too, not only on failed required checks
-    #[arg(long, help_heading = "Output")]
+    /// Exit 1 on warnings too, not only on failed required checks (as --fail-on warn)
+    #[arg(long, help_heading = "Output", conflicts_with = "fail_on")]
     pub strict: bool,
+    /// Which verdicts make a finished audit exit 1 [default: fail]; a run that did not
+    /// finish never exits 0 or 1
+    #[arg(long, value_name = "LEVEL", help_heading = "Output")]
+    pub fail_on: Option<FailOn>,
     /// Counts per check and the failures grouped by cause instead of the matrix (the default
     /// on a terminal when the matrix is taller than it)
     #[arg(long, help_heading = "Output", conflicts_with = "matrix")]

@@ -16,6 +16,7 @@ use crate::catalog::CheckId;
 use crate::engine::Timing;
 use crate::probes::ProbeSettings;
 use crate::report::Format;
+use crate::results::FailOn;
 use crate::targets::{Limits, Origin, ResolveError, TargetError, TargetSet, parse_service};
 use crate::wire::kerberos::PLACEHOLDER_REALM;
 
@@ -33,7 +34,8 @@ pub struct CheckConfig {
     pub dry_run: bool,
     pub format: Format,
     pub color: ColorChoice,
-    pub strict: bool,
+    /// Which verdicts make the finished audit exit 1.
+    pub fail_on: FailOn,
     pub details: bool,
     /// Checks the user asked for that `check` cannot run (inbound paths).
     pub inbound_requested: Vec<CheckId>,
@@ -174,7 +176,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         dry_run: args.dry_run,
         format: args.report.format_for(args.output.as_deref()),
         color: args.report.color,
-        strict: args.strict,
+        fail_on: super::values::fail_on(args.strict, args.fail_on),
         details: args.details,
         inbound_requested,
         summary: match (args.summary, args.matrix) {

@@ -7,7 +7,8 @@ macro_rules! exit_codes {
         "\
 Exit codes:
   0    the audit finished and every required check passed (warnings allowed unless --strict)
-  1    the audit finished and a required check failed (or, with --strict, any check warned)
+  1    the audit finished and a required check failed (or, with --strict, any check warned);
+       --fail-on warn is --strict, --fail-on never exits 0 whenever the audit finished
   2    usage or configuration error: bad flag, target, port, duration or profile; no target
   3    internal error: the audit could not run (e.g. output could not be written)
   130  interrupted by SIGINT or Ctrl-C; 143 by SIGTERM; 129 by SIGHUP: a partial report

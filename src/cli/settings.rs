@@ -295,6 +295,12 @@ pub(super) fn settings(args: &CheckArgs, profile: &Profile, config: &CheckConfig
             Source::Flag("--output".into()),
         );
     }
+    let fail_on_source = match (args.strict, args.fail_on) {
+        (true, _) => Source::Flag("--strict".into()),
+        (_, Some(_)) => Source::Flag("--fail-on".into()),
+        _ => Source::Default,
+    };
+    push("fail-on", config.fail_on.name().to_string(), fail_on_source);
     if let Some(vantage) = &config.vantage {
         push("vantage", shown(vantage), Source::Flag("--vantage".into()));
     }

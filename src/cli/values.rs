@@ -3,6 +3,7 @@
 
 use crate::catalog::CheckId;
 use crate::report::{Format, ListFormat};
+use crate::results::FailOn;
 use crate::targets::parse_port;
 
 /// `TEXT [default: VALUE]`: help whose default comes from `Defaults`, so it is written once.
@@ -122,6 +123,25 @@ impl clap::ValueEnum for Format {
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(clap::builder::PossibleValue::new(self.name()).help(self.help()))
+    }
+}
+
+impl clap::ValueEnum for FailOn {
+    fn value_variants<'a>() -> &'a [Self] {
+        &FailOn::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.help()))
+    }
+}
+
+/// `--fail-on`, with `--strict` as its other spelling.
+pub fn fail_on(strict: bool, given: Option<FailOn>) -> FailOn {
+    if strict {
+        FailOn::Warn
+    } else {
+        given.unwrap_or_default()
     }
 }
 

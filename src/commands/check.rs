@@ -98,7 +98,7 @@ pub(crate) fn check_recorded(
     }
     let failed = [(Verdict::Fail, summary.fail), (Verdict::Warn, summary.warn)]
         .into_iter()
-        .any(|(verdict, cells)| cells > 0 && verdict.fails_run(config.strict));
+        .any(|(verdict, cells)| cells > 0 && verdict.fails_run(config.fail_on));
     Ok(Outcome::of_run(failed))
 }
 

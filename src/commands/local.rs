@@ -6,6 +6,7 @@ use super::{Outcome, RunError, wants_color};
 use crate::cli::{ConfigError, LocalArgs};
 use crate::inbound::local;
 use crate::report::{self, ListFormat, Style};
+use crate::results::FailOn;
 
 pub fn local(args: &LocalArgs) -> Result<Outcome, RunError> {
     let mut extra = args.ports.clone();
@@ -29,5 +30,5 @@ pub fn local(args: &LocalArgs) -> Result<Outcome, RunError> {
         ListFormat::Json => report::render_local_json(&report, &mut out)?,
     }
     out.flush()?;
-    Ok(Outcome::of_run(report.worst().fails_run(false)))
+    Ok(Outcome::of_run(report.worst().fails_run(FailOn::Fail)))
 }

@@ -14,7 +14,7 @@ use super::output::Output;
 use super::{Outcome, RunError, terminal_size, terminal_style, wants_color};
 use crate::catalog::CheckId;
 use crate::cli::MergeArgs;
-use crate::cli::values::{Dialect, plain_words};
+use crate::cli::values::{Dialect, fail_on, plain_words};
 use crate::report::{Cell, Matrix, ReportDocument, SCHEMA_VERSION, Style, TargetRow};
 
 /// Why a report could not be merged.
@@ -85,7 +85,7 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
     let failed = matrix
         .cells
         .iter()
-        .any(|c| c.verdict.fails_run(args.strict));
+        .any(|c| c.verdict.fails_run(fail_on(args.strict, args.fail_on)));
     Ok(Outcome::of_run(failed))
 }
 

@@ -19,7 +19,7 @@ use crate::catalog::CheckId;
 use crate::cli::{self, ColorChoice};
 use crate::platform::signals::Interrupt;
 use crate::report::{Collector, Format, Keep, Matrix, Sink, Style};
-use crate::results::Done;
+use crate::results::{Done, FailOn};
 
 pub use catalog::catalog;
 pub use check::check;
@@ -174,7 +174,10 @@ fn render(matrix: &Matrix, format: Format, color: ColorChoice) -> Result<Outcome
     let mut out = stdout.lock();
     matrix.render(format, style, &mut out)?;
     out.flush()?;
-    let failed = matrix.cells.iter().any(|c| c.verdict.fails_run(false));
+    let failed = matrix
+        .cells
+        .iter()
+        .any(|c| c.verdict.fails_run(FailOn::Fail));
     Ok(Outcome::of_run(failed))
 }
 

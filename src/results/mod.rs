@@ -122,10 +122,48 @@ impl Verdict {
     }
 }
 
+/// Which verdicts make a finished audit exit 1 (`--fail-on`; `--strict` is `warn`). A run that
+/// did not finish has no verdict at all, whatever this says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// A failed required check (a check that is not required warns instead of failing).
+    #[default]
+    Fail,
+    /// Any warning or failure.
+    Warn,
+    /// Nothing: exit 0 whenever the audit finished (a job that publishes the report and
+    /// gates elsewhere).
+    Never,
+}
+
+impl FailOn {
+    pub const ALL: [FailOn; 3] = [FailOn::Fail, FailOn::Warn, FailOn::Never];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FailOn::Fail => "fail",
+            FailOn::Warn => "warn",
+            FailOn::Never => "never",
+        }
+    }
+
+    pub fn help(self) -> &'static str {
+        match self {
+            FailOn::Fail => "a required check failed (the default)",
+            FailOn::Warn => "any check warned or failed (as --strict)",
+            FailOn::Never => "nothing: 0 whenever the audit finished",
+        }
+    }
+}
+
 impl Verdict {
-    /// Whether this verdict fails the run (a warning does only with `--strict`).
-    pub fn fails_run(self, strict: bool) -> bool {
-        self == Verdict::Fail || (strict && self == Verdict::Warn)
+    /// Whether this verdict fails a finished run under `on`.
+    pub fn fails_run(self, on: FailOn) -> bool {
+        match on {
+            FailOn::Fail => self == Verdict::Fail,
+            FailOn::Warn => self != Verdict::Pass,
+            FailOn::Never => false,
+        }
     }
 }
 
