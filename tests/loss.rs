@@ -119,3 +119,43 @@ fn silence_stands_after_a_second_look() {
     assert_eq!(report["summary"]["second_looks"], 1);
     assert!(report["summary"].get("answered_second").is_none());
 }
+
+/// A second look does not leave its SYNs to the kernel's one retransmission: it staggers
+/// three connects in its timeout. Here the first six SYNs to the RAW port are lost: the
+/// first look's two (at 0 and 1 s), then four of the second look's; a second look of one
+/// connect (SYNs at 0 and 1 s) would be silent again, the staggered one is answered by its
+/// fifth SYN.
+#[test]
+fn a_second_look_staggers_its_syns() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let raw = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let raw_port = raw.local_addr().unwrap().port();
+    assert!(ns.nft(&format!(
+        "table inet loss {{\n chain input {{\n  type filter hook input priority 0;\n  \
+         tcp dport {raw_port} tcp flags syn numgen inc mod 1000000 < 6 drop\n }}\n \
+         chain http_in {{\n  type filter hook input priority 1;\n  \
+         tcp dport 7 tcp flags syn numgen inc mod 1000000 == 0 drop\n }}\n}}\n"
+    )));
+    let (_, report) = json_in(
+        &ns,
+        &[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            "raw,http",
+            "--port",
+            &format!("raw={raw_port}"),
+            "--port",
+            "http=7",
+        ],
+    );
+    let raw_cell = cell(&report, "raw");
+    assert_eq!(raw_cell["state"], "open", "{raw_cell:#}");
+    assert_eq!(raw_cell["second_look"], "answered", "{raw_cell:#}");
+    assert!(
+        raw_cell["evidence"]["rtt_ms"].as_f64().unwrap() >= 400.0,
+        "answered a later SYN of the second look: {raw_cell:#}"
+    );
+    drop(raw);
+}

@@ -36,6 +36,8 @@ pub struct CheckConfig {
     pub color: ColorChoice,
     /// Which verdicts make the finished audit exit 1.
     pub fail_on: FailOn,
+    /// Settings given but not used, said on stderr before the run (unless `--quiet`).
+    pub notes: Vec<String>,
     pub details: bool,
     /// Checks the user asked for that `check` cannot run (inbound paths).
     pub inbound_requested: Vec<CheckId>,
@@ -150,6 +152,10 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         }
         (None, None) => PLACEHOLDER_REALM.to_string(),
     };
+    let snmp = super::snmp::credentials(args, profile, env)?;
+    let notes = super::snmp::unused_v3(args, profile, env, &snmp)
+        .into_iter()
+        .collect();
     let probe = ProbeSettings {
         timing: Timing {
             timeout: timing.timeout.unwrap_or(Defaults::TIMEOUT),
@@ -158,7 +164,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
             host_rate: timing.host_rate.unwrap_or(Defaults::HOST_RATE),
         },
         kerberos_realm: realm,
-        snmp: super::snmp::credentials(args, profile, env)?,
+        snmp: snmp.clone(),
         payloads: profile
             .payloads
             .iter()
@@ -177,6 +183,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
         format: args.report.format_for(args.output.as_deref()),
         color: args.report.color,
         fail_on: super::values::fail_on(args.strict, args.fail_on),
+        notes,
         details: args.details,
         inbound_requested,
         summary: match (args.summary, args.matrix) {

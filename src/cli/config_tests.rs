@@ -200,3 +200,48 @@ fn bad_snmp_settings_name_where_they_came_from() {
         assert!(err.contains(want), "{profile:?} {args:?}: {err}");
     }
 }
+
+/// SNMPv3 settings on a run that speaks v1 or v2c are not dropped without a word: each is
+/// named where it came from (a key by its source, never its value); a v3 run has no note.
+#[test]
+fn v3_settings_on_a_v2c_run_are_noted_by_origin() {
+    let profile = "[snmp]\nversion = \"2c\"\nuser = \"mve\"\nauth-protocol = \"sha256\"\n";
+    let env = Env {
+        priv_key: Some("secret-priv-key".into()),
+        ..Env::default()
+    };
+    let config = merged(profile, &[], &env).unwrap();
+    let [note] = config.notes.as_slice() else {
+        panic!("one note: {:?}", config.notes)
+    };
+    assert!(note.starts_with("SNMP v2c is used"), "{note}");
+    assert!(note.contains("site.toml:3:8: snmp.user"), "{note}");
+    assert!(note.contains("snmp.auth-protocol"), "{note}");
+    assert!(note.contains("MVE_AUDIT_SNMP_V3_PRIV_KEY"), "{note}");
+    assert!(!note.contains("secret-priv-key"), "{note}");
+    let flags = merged(
+        "",
+        &["--snmp-version", "1", "--snmp-auth-protocol", "md5"],
+        &Env::default(),
+    )
+    .unwrap();
+    assert!(
+        flags
+            .notes
+            .iter()
+            .any(|n| n.starts_with("SNMP v1 is used") && n.contains("--snmp-auth-protocol")),
+        "{:?}",
+        flags.notes
+    );
+    let v3 = merged(
+        profile.replace("\"2c\"", "3").as_str(),
+        &[],
+        &Env {
+            auth_key: Some("auth-key-123".into()),
+            ..Env::default()
+        },
+    )
+    .unwrap();
+    assert!(v3.notes.is_empty(), "{:?}", v3.notes);
+    assert!(merged("", &[], &Env::default()).unwrap().notes.is_empty());
+}

@@ -146,6 +146,71 @@ pub(super) fn credentials(
     })
 }
 
+/// The SNMPv3 settings given to a run that speaks v1 or v2c, which would otherwise be dropped
+/// without a word: `None` when there are none (or the run speaks v3). Each is named where it
+/// came from; a key is named by its source only, never its value.
+pub(super) fn unused_v3(
+    args: &CheckArgs,
+    profile: &Profile,
+    env: &Env,
+    credentials: &SnmpCredentials,
+) -> Option<String> {
+    let version = match credentials {
+        SnmpCredentials::V1 { .. } => "v1",
+        SnmpCredentials::V2c { .. } => "v2c",
+        SnmpCredentials::V3 { .. } => return None,
+    };
+    let p = &profile.snmp;
+    let named = |flag: bool, flag_name: &str, in_profile: bool, key: &str| match (flag, in_profile)
+    {
+        (true, _) => Some(flag_name.to_string()),
+        (false, true) => Some(profile.origin(key).to_string()),
+        (false, false) => None,
+    };
+    let unused: Vec<String> = [
+        named(
+            args.snmp_user.is_some(),
+            "--snmp-user (or MVE_AUDIT_SNMP_V3_USER)",
+            p.user.is_some(),
+            "snmp.user",
+        ),
+        named(
+            args.snmp_auth_protocol.is_some(),
+            "--snmp-auth-protocol",
+            p.auth_protocol.is_some(),
+            "snmp.auth-protocol",
+        ),
+        named(
+            args.snmp_priv_protocol.is_some(),
+            "--snmp-priv-protocol",
+            p.priv_protocol.is_some(),
+            "snmp.priv-protocol",
+        ),
+        named(
+            env.auth_key.is_some(),
+            Env::AUTH_KEY,
+            p.auth_key.is_some(),
+            "snmp.auth-key",
+        ),
+        named(
+            env.priv_key.is_some(),
+            Env::PRIV_KEY,
+            p.priv_key.is_some(),
+            "snmp.priv-key",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!unused.is_empty()).then(|| {
+        format!(
+            "SNMP {version} is used, so these SNMPv3 settings are not: {} (give --snmp-version 3 \
+             to use them)",
+            unused.join(", ")
+        )
+    })
+}
+
 /// Where one SNMPv3 secret (auth or privacy) and its protocol come from.
 struct V3Secret<'a, P> {
     /// "auth" or "priv", as in the profile keys `auth-key` / `priv-protocol`.

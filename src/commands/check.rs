@@ -43,6 +43,11 @@ pub(crate) fn check_recorded(
     record: Option<&Record>,
 ) -> Result<Outcome, RunError> {
     let config = build_config(args)?;
+    if !config.quiet {
+        for note in &config.notes {
+            eprintln!("mve-audit: note: {note}");
+        }
+    }
     for check in &config.inbound_requested {
         eprintln!(
             "mve-audit: '{check}' is an inbound path (toward this server): `check` cannot probe it"

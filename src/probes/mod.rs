@@ -79,6 +79,10 @@ enum Talk {
     Firebird,
 }
 
+/// Connects a TCP second look staggers within its timeout (`transport::connect_staggered`):
+/// five SYNs in 2 s with the kernel's retransmissions, against two for a first look.
+const SECOND_LOOK_CONNECTS: u32 = 3;
+
 /// Certificates closer than this to expiry warn.
 const CERT_WARN_DAYS: i64 = 30;
 
@@ -219,7 +223,13 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     /// A TCP connect to `peer`, then the driver's conversation on the stream.
     async fn tcp_to(&self, job: &Job, peer: std::net::SocketAddr, talk: Talk) -> Finding {
         let timeout = self.settings.timing.timeout;
-        let attempt = transport::connect(peer, timeout, &self.pacer).await;
+        // A second look (on a path that has shown loss) does not leave its SYNs to the
+        // kernel's one retransmission: it staggers its own.
+        let attempt = if job.again {
+            transport::connect_staggered(peer, timeout, &self.pacer, SECOND_LOOK_CONNECTS).await
+        } else {
+            transport::connect(peer, timeout, &self.pacer).await
+        };
         let mut finding = match self.connected(peer, attempt.outcome) {
             Ok(stream) => {
                 // The conversation after the handshake gets its own budget. Boxed, so a probe

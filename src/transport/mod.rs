@@ -12,7 +12,7 @@ mod udp;
 
 pub use classify::{Classified, Context, classify, icmp_meaning, with_icmp};
 pub use pace::Pacer;
-pub use tcp::{TcpAttempt, TcpOutcome, connect};
+pub use tcp::{TcpAttempt, TcpOutcome, connect, connect_staggered};
 pub use udp::{SourcePort, UdpExchange, UdpOptions, UdpOutcome, exchange};
 
 use std::io;

@@ -1,7 +1,10 @@
 //! TCP connect probes: open on a completed handshake, and nothing is ever written.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -89,6 +92,61 @@ pub async fn connect(peer: SocketAddr, timeout: Duration, pacer: &Pacer) -> TcpA
         outcome,
         rtt: start.elapsed(),
         source_port,
+    }
+}
+
+/// A connect whose SYNs are not all left to the kernel: `attempts` connects to `peer`, each
+/// started `timeout / (attempts + 1)` after the one before, all within `timeout`; the first
+/// that gets an answer (a handshake, a reset, an ICMP error) decides, and the others are
+/// dropped (closed) unanswered or answered. It is for a second look on a path that loses
+/// packets: with a 2 s timeout the kernel alone sends two SYNs (at 0 and 1 s), three attempts
+/// send five (at 0, 0.5, 1, 1.5 and 2 s less the gaps), so a port that answers is found unless
+/// every one of them, or its answer, is lost. Only a silence of all of them is `TimedOut`.
+pub async fn connect_staggered(
+    peer: SocketAddr,
+    timeout: Duration,
+    pacer: &Pacer,
+    attempts: u32,
+) -> TcpAttempt {
+    type Attempt<'a> = Pin<Box<dyn Future<Output = TcpAttempt> + Send + 'a>>;
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let gap = timeout / (attempts.max(1) + 1);
+    let mut running: Vec<Attempt<'_>> = Vec::new();
+    let mut started = 0;
+    let mut next = start;
+    loop {
+        if started < attempts.max(1) && Instant::now() >= next {
+            let left = deadline.saturating_duration_since(Instant::now());
+            running.push(Box::pin(connect(peer, left, pacer)));
+            started += 1;
+            next += gap;
+        }
+        let more = started < attempts.max(1);
+        let first_done = std::future::poll_fn(|cx| {
+            for (i, attempt) in running.iter_mut().enumerate() {
+                if let Poll::Ready(done) = attempt.as_mut().poll(cx) {
+                    return Poll::Ready((i, done));
+                }
+            }
+            Poll::Pending
+        });
+        let finished = tokio::select! {
+            done = first_done => Some(done),
+            () = tokio::time::sleep_until(next), if more => None,
+        };
+        let Some((i, done)) = finished else { continue };
+        drop(running.swap_remove(i));
+        match done.outcome {
+            TcpOutcome::TimedOut if !running.is_empty() || more => {}
+            TcpOutcome::TimedOut => {
+                return TcpAttempt {
+                    rtt: start.elapsed(),
+                    ..done
+                };
+            }
+            _ => return done,
+        }
     }
 }
 
