@@ -106,6 +106,9 @@ fn print_arrivals(tally: &SharedTally) {
     }
 }
 
+/// The label of the row that counts the arrivals of sources past `MAX_SOURCES`.
+const MORE_SOURCES: &str = "… and more sources";
+
 /// Rows: every expected source, then any other source that arrived. Columns: the two paths.
 fn listen_matrix(
     expect: &[IpAddr],
@@ -150,12 +153,34 @@ fn listen_matrix(
             });
         }
     }
+    // Past the first MAX_SOURCES sources, arrivals are counted, not kept: one last row says
+    // how many, per path, in every format.
+    let row = sources.len();
+    for (check, arrivals) in &tally.untracked {
+        let port = match check {
+            CheckId::Console => settings.tcp_port,
+            _ => settings.udp_port,
+        };
+        let mut evidence = Evidence::new(format!(
+            "{arrivals} arrival(s) from sources past the first {MAX_SOURCES}: counted, not listed"
+        ));
+        evidence.fact("arrivals", *arrivals);
+        cells.push(Done {
+            row,
+            label: MORE_SOURCES.into(),
+            role: Role::Server,
+            address: None,
+            check: *check,
+            port,
+            finding: Finding::new(State::Open, evidence),
+        });
+    }
     let mut matrix = inbound_matrix(cells, took);
-    if tally.untracked > 0 {
+    let untracked: u64 = tally.untracked.values().sum();
+    if untracked > 0 {
         eprintln!(
-            "mve-audit: {} more arrivals came from sources past the first {MAX_SOURCES}: counted, \
-             not listed",
-            tally.untracked
+            "mve-audit: … and {untracked} more arrivals from sources past the first \
+             {MAX_SOURCES}: counted, not listed (the last row)"
         );
     }
     matrix.duration = took;
@@ -180,4 +205,62 @@ fn arrived(seen: &Seen) -> Finding {
     evidence.fact("first_at_ms", seen.first.at_ms as u64);
     evidence.fact("last_at_ms", seen.last.at_ms as u64);
     Finding::new(state, evidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inbound::listen::Arrival;
+
+    fn from(ip: std::net::Ipv4Addr, path: CheckId) -> Arrival {
+        Arrival {
+            path,
+            from: std::net::SocketAddr::from((ip, 40000)),
+            size: 64,
+            guess: "unknown datagram".into(),
+            nonce: None,
+            at_ms: 0,
+        }
+    }
+
+    /// A storm from more sources than a tally keeps: a row per kept source, the expected one
+    /// still there, and one last row that counts the rest per path, as a fact in the report.
+    #[test]
+    fn sources_past_the_cap_are_one_counted_row() {
+        let expected: IpAddr = "192.0.2.1".parse().unwrap();
+        let mut tally = Tally::new(&[expected]);
+        for n in 0..(MAX_SOURCES as u32 + 300) {
+            let ip = std::net::Ipv4Addr::from(0x0b00_0000 + n);
+            tally.add(from(ip, CheckId::NpapAlerts));
+            tally.add(from(ip, CheckId::NpapAlerts));
+        }
+        let settings = ListenSettings {
+            bind: "127.0.0.1".parse().unwrap(),
+            udp_port: 9187,
+            tcp_port: 443,
+        };
+        let matrix = listen_matrix(&[expected], &tally, &settings, Duration::from_secs(1));
+        assert_eq!(matrix.rows.len(), 1 + MAX_SOURCES + 1);
+        assert_eq!(matrix.rows[0].address, Some(expected));
+        let last = matrix.rows.last().unwrap();
+        assert_eq!(&*last.target, MORE_SOURCES);
+        let counted: Vec<&crate::report::Cell> = matrix
+            .cells
+            .iter()
+            .filter(|c| c.row == matrix.rows.len() - 1)
+            .collect();
+        assert_eq!(counted.len(), 1, "only the path that had them");
+        assert_eq!(counted[0].check, CheckId::NpapAlerts);
+        assert_eq!(counted[0].port, 9187);
+        assert_eq!(counted[0].evidence.facts["arrivals"], 600);
+        let mut json = Vec::new();
+        matrix
+            .render(Format::Json, Default::default(), &mut json)
+            .unwrap();
+        let json = String::from_utf8(json).unwrap();
+        assert!(
+            json.contains("sources past the first 1024"),
+            "in the report"
+        );
+    }
 }

@@ -67,8 +67,8 @@ pub struct Tally {
     expected: Vec<IpAddr>,
     /// Pairs tracked for sources that were not expected.
     others: usize,
-    /// Arrivals from sources past `MAX_SOURCES`, counted only.
-    pub untracked: u64,
+    /// Arrivals from sources past `MAX_SOURCES`, counted only, by path.
+    pub untracked: std::collections::BTreeMap<CheckId, u64>,
 }
 
 impl Tally {
@@ -87,7 +87,7 @@ impl Tally {
             None => {
                 let expected = self.expected.contains(&key.0);
                 if !expected && self.others >= MAX_SOURCES {
-                    self.untracked += 1;
+                    *self.untracked.entry(arrival.path).or_default() += 1;
                     return;
                 }
                 self.others += usize::from(!expected);
@@ -409,7 +409,10 @@ mod tests {
             }
         }
         assert_eq!(tally.seen.len(), MAX_SOURCES);
-        assert_eq!(tally.untracked, 500 * 3);
+        assert_eq!(
+            tally.untracked.clone().into_iter().collect::<Vec<_>>(),
+            [(CheckId::NpapAlerts, 500 * 3)]
+        );
         tally.add(arrival("10.0.0.1:9300", Some("abc")));
         tally.add(arrival("10.0.0.1:9300", None));
         let (_, seen) = tally.seen.last().unwrap();
