@@ -182,6 +182,58 @@ fn the_progress_bar_shows_on_a_terminal_and_never_on_a_pipe() {
     assert!((1..=12).contains(&draws), "{draws} redraws:\n{terminal}");
 }
 
+/// A report file the user may not write (root's, in a directory anyone may write) is not
+/// renamed over just because the directory allows it: refused as `>` would refuse it, the
+/// file untouched; the user's own file there is replaced. Run as uid 65534 (CI runs as root;
+/// skipped otherwise). `--dry-run` writes the plan and sends nothing.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_does_not_replace_a_file_the_user_may_not_write() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    // SAFETY: geteuid(2) has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to run as another user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let theirs = dir.path().join("root.json");
+    std::fs::write(&theirs, "root's report").unwrap();
+    let mine = dir.path().join("mine.json");
+    std::fs::write(&mine, "old").unwrap();
+    chown(&mine, Some(65534), Some(65534)).unwrap();
+    let as_nobody = |path: &Path| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_mve-audit"))
+            .args(["check", "--printers", "192.0.2.7", "--dry-run", "--output"])
+            .arg(path)
+            .current_dir("/")
+            .output()
+            .expect("setpriv (util-linux)")
+    };
+    let out = as_nobody(&theirs);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("root.json") && err.contains("Permission denied"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "root's report");
+    let out = as_nobody(&mine);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        std::fs::read_to_string(&mine)
+            .unwrap()
+            .contains("192.0.2.7")
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temp file left"
+    );
+}
+
 #[test]
 fn output_is_written_whole_to_the_named_file() {
     let Some(ns) = Netns::create(&[]) else { return };

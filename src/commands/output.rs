@@ -3,7 +3,8 @@
 //! A regular file, or a path where nothing is yet, is written atomically: into a temporary
 //! file in the same directory, renamed over the file only once the report is complete, so a
 //! reader (or a CI step) never sees half a report and an interrupted run leaves the old file
-//! as it was. The file keeps its mode and owner. A symlink is followed: the link stays, its
+//! as it was. The file keeps its mode and owner, and one the user may not write is refused
+//! as `>` would refuse it, even where its directory would allow the rename. A symlink is followed: the link stays, its
 //! target gets the report. Anything that is not a regular file (`/dev/null`, `/dev/stdout`,
 //! a FIFO, a terminal) is written directly, never renamed over. Errors name the path as the
 //! user gave it.
@@ -107,6 +108,14 @@ impl Output {
             .ok()
             .filter(fs::Metadata::is_file)
             .map(Box::new);
+        // A file we may not write (read-only, or another user's) is not replaced behind its
+        // owner's back just because its directory lets us rename: the same refusal as `>`.
+        if was.is_some() {
+            OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|err| named(shown, err))?;
+        }
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
