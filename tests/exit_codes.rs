@@ -95,11 +95,34 @@ fn with_closed_stdout(mut command: Command) -> Option<i32> {
 
 #[test]
 fn a_closed_stdout_exits_141_in_every_format() {
-    // No probe: the catalog is the longest thing written without a network.
-    for format in ["table", "json"] {
+    // Every command that writes without a network: none may end 0, 1 or in a panic (101).
+    let reports = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/reports");
+    let (a, b) = (
+        format!("{reports}/site-a.json"),
+        format!("{reports}/site-b.json"),
+    );
+    let quiet: [&[&str]; 9] = [
+        &["catalog", "--format", "table"],
+        &["catalog", "--format", "json"],
+        &["completions", "bash"],
+        &["completions", "powershell"],
+        &["man", "check"],
+        &["merge", &a, &b],
+        &["diff", &a, &b],
+        &["check", "--printers", "192.0.2.0/24", "--dry-run"],
+        &[
+            "check",
+            "--printers",
+            "192.0.2.0/24",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    ];
+    for args in quiet {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mve-audit"));
-        command.args(["catalog", "--format", format]);
-        assert_eq!(with_closed_stdout(command), Some(141), "catalog {format}");
+        command.args(args);
+        assert_eq!(with_closed_stdout(command), Some(141), "{args:?}");
     }
     // A check whose every cell fails, in each format, inside a namespace of its own: the
     // reader leaving must not turn it into a pass (0) or an ordinary failure (1).

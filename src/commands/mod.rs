@@ -86,8 +86,12 @@ pub enum RunError {
 /// `mve-audit completions SHELL`: the completion script, from the clap definitions.
 pub fn completions(shell: clap_complete::Shell) -> Result<Outcome, RunError> {
     let mut command = <cli::Cli as clap::CommandFactory>::command();
+    // Into memory first: clap_complete panics on a write error, and a closed pipe
+    // (`mve-audit completions bash | head`) must end as every other command's does (141).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "mve-audit", &mut script);
     let mut out = io::stdout().lock();
-    clap_complete::generate(shell, &mut command, "mve-audit", &mut out);
+    out.write_all(&script)?;
     out.flush()?;
     Ok(Outcome::Passed)
 }
