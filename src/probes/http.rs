@@ -247,6 +247,15 @@ mod tests {
             reset.evidence.summary.contains("closed the connection"),
             "{reset:?}"
         );
+        // A close is no proof of TLS: the cell does not claim it, and the warning names both
+        // causes (old firmware, a service turning this server away).
+        assert!(!reset.evidence.summary.contains("TLS present"), "{reset:?}");
+        assert_eq!(reset.unproven, Some(Unproven::NoHandshake), "{reset:?}");
+        let warning = reset.warning.as_deref().unwrap_or_default();
+        assert!(
+            warning.contains("TLS 1.2") && warning.contains("access list"),
+            "{reset:?}"
+        );
         // Answers the ClientHello with garbage.
         let garbage = https(scripted(answer(&[0x15; 64])), "p.test", deadline()).await;
         assert_eq!(garbage.state, State::Open, "{garbage:?}");

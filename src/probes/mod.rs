@@ -42,7 +42,7 @@ use tokio::time::Instant;
 use crate::catalog::{CONVERSATION_TIMEOUTS, CheckId, Driver, MveSide};
 use crate::clock::{self, date_text, humanize};
 use crate::engine::{Job, Prober, Timing};
-use crate::results::{Evidence, Finding, State};
+use crate::results::{Evidence, Finding, State, Unproven};
 use crate::transport::tls::TlsFacts;
 use crate::transport::{
     self, Context, Pacer, SourcePort, TcpOutcome, UdpExchange, UdpOptions, classify,
@@ -206,6 +206,23 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                     humanize(self.settings.timing.timeout)
                 )),
             )),
+            // A reset once the handshake is done (a reset to the SYN is ECONNREFUSED): a
+            // listener took the connection and dropped it at once. The port is open; the
+            // service turned this server away, which a working path never does.
+            TcpOutcome::Failed(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {
+                let mut evidence = Evidence::new(
+                    "TCP handshake completed, then the server reset the connection at once",
+                );
+                evidence.errno = Some(classify(&err, Context::TcpConnect).errno);
+                Err(
+                    Finding::unproven(evidence, Unproven::CutShort).warn(format!(
+                        "tcp {} accepted the connection and reset it at once: the service turns \
+                     this server away (an access list, a connection limit, or the printer's \
+                     restricted-server list); let the MVE server in",
+                        peer.port()
+                    )),
+                )
+            }
             TcpOutcome::Failed(err) => {
                 // Anything but a reset came back as ICMP, from the host's error budget.
                 if err.kind() != std::io::ErrorKind::ConnectionRefused {
@@ -372,6 +389,49 @@ mod tests {
             .await;
         assert_eq!(closed.state, State::Closed, "{closed:?}");
         assert_eq!(closed.evidence.errno, Some("ECONNREFUSED"), "{closed:?}");
+    }
+
+    /// How a connect ended, read into a cell: a reset to the SYN is closed, a reset once
+    /// the handshake was done is open and turned away (cut short, with a warning naming the
+    /// port), which fails a check that can verify and warns on a connect-only one.
+    #[test]
+    fn a_reset_after_the_handshake_is_open_and_turned_away() {
+        use crate::results::{Judge, Verdict};
+        let prober = NetworkProber::new(peer::settings());
+        let peer: std::net::SocketAddr = "192.0.2.7:9100".parse().unwrap();
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let closed = prober
+            .connected(peer, TcpOutcome::Failed(refused))
+            .unwrap_err();
+        assert_eq!(closed.state, State::Closed);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let turned_away = prober
+            .connected(peer, TcpOutcome::Failed(reset))
+            .unwrap_err();
+        assert_eq!(turned_away.state, State::Open, "{turned_away:?}");
+        assert_eq!(turned_away.unproven, Some(Unproven::CutShort));
+        assert_eq!(turned_away.evidence.errno, Some("ECONNRESET"));
+        let warning = turned_away.warning.clone().unwrap();
+        assert!(
+            warning.contains("tcp 9100") && warning.contains("reset"),
+            "{warning}"
+        );
+        let mut judge = Judge::new(&[]);
+        for (check, verdict) in [
+            (CheckId::Raw, Verdict::Warn),
+            (CheckId::Http, Verdict::Fail),
+        ] {
+            let done = crate::results::Done {
+                row: 0,
+                label: "192.0.2.7".into(),
+                role: crate::catalog::Role::Printer,
+                address: Some(peer.ip()),
+                check,
+                port: 9100,
+                finding: turned_away.clone(),
+            };
+            assert_eq!(judge.judge(&done).verdict, verdict, "{check}");
+        }
     }
 
     /// What a probe waiting on silence holds is what a fleet run's memory is made of

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::tls::Handshake;
+use super::tls::{Handshake, Refusal};
 use super::{UdpExchange, UdpOutcome};
 use crate::clock::humanize;
 use crate::results::{Evidence, Finding, State, Unproven};
@@ -65,6 +65,18 @@ pub fn tls_failure<S>(outcome: Handshake<S>) -> Finding {
         |summary: String| Finding::unproven(Evidence::new(summary), Unproven::NoHandshake);
     match outcome {
         Handshake::Done(..) => Finding::new(State::Open, Evidence::new("TLS established")),
+        // No byte back, only a close: nothing shows TLS is there. Old firmware that cannot
+        // speak TLS 1.2 does this, and so does a service that turns this server away.
+        Handshake::Incompatible(Refusal::Closed) => no_handshake(
+            "TCP open, but the server closed the connection after our TLS ClientHello without \
+             a word"
+                .to_string(),
+        )
+        .warn(
+            "the server closed the connection after our TLS ClientHello: a device that only \
+             speaks TLS 1.0 does this (enable TLS 1.2 on it, or update its firmware), and so \
+             does a service that turns this server away (check its access list)",
+        ),
         Handshake::Incompatible(why) => {
             no_handshake(format!("TLS present but incompatible: {why}")).warn(format!(
                 "TLS present but incompatible ({why}): the device may only offer TLS 1.0 or RSA \
