@@ -646,6 +646,41 @@ fn merge_refuses_the_same_report_twice() {
     }
 }
 
+/// A merge that holds a run cut short is partial too: the banner, `"interrupted"` in JSON, and
+/// that run's exit code (here SIGTERM's 143), never 0 or 1, whatever `--fail-on` says.
+#[test]
+fn a_merge_of_a_partial_report_is_partial() {
+    let [a, b] = examples();
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&a).unwrap()).unwrap();
+    report["interrupted"] = "SIGTERM".into();
+    let dir = tempfile::tempdir().unwrap();
+    let partial = dir.path().join("site-a.json");
+    std::fs::write(&partial, report.to_string()).unwrap();
+    let partial = partial.display().to_string();
+    let out = mve().args(["merge", &partial, &b]).output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{out:?}");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("PARTIAL REPORT"), "{table}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("site-a.json is a partial report"), "{err}");
+    let out = mve()
+        .args([
+            "merge",
+            &partial,
+            &b,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(143), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["interrupted"], "SIGTERM");
+}
+
 /// `merge -` reads one report from standard input (piped from a remote run).
 #[test]
 fn merge_reads_a_report_from_standard_input() {

@@ -15,6 +15,7 @@ use super::{Outcome, RunError, terminal_size, terminal_style, wants_color};
 use crate::catalog::CheckId;
 use crate::cli::MergeArgs;
 use crate::cli::values::{Dialect, fail_on, plain_words};
+use crate::platform::signals::Interrupt;
 use crate::report::{Cell, Matrix, ReportDocument, SCHEMA_VERSION, Style, TargetRow};
 
 /// Why a report could not be merged.
@@ -65,6 +66,7 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
         seen.push(same);
         merged.add(path, read(path)?)?;
     }
+    let partial = merged.partial.clone();
     let matrix = merged.into_matrix();
     let out = Output::open(args.output.as_deref())?;
     let terminal = out.is_terminal();
@@ -82,6 +84,15 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
         &mut out,
     )?;
     out.finish()?;
+    // A run that did not finish has no verdict, and neither has a merge that holds it: the
+    // merge ends as that run did (130, 143, 129), never 0 or 1.
+    if let Some((signal, path)) = partial {
+        eprintln!(
+            "mve-audit: {} is a partial report (interrupted by {signal}): the merge is partial too",
+            path.display()
+        );
+        return Ok(Outcome::Interrupted(signal));
+    }
     let failed = matrix
         .cells
         .iter()
@@ -129,6 +140,8 @@ struct Merged {
     vantages: HashMap<Arc<str>, (PathBuf, usize)>,
     /// Reports added so far.
     reports: usize,
+    /// The first report whose run was cut short, and by what.
+    partial: Option<(Interrupt, PathBuf)>,
     rows: Vec<TargetRow>,
     columns: Vec<CheckId>,
     cells: Vec<Cell>,
@@ -143,6 +156,9 @@ impl Merged {
             || path.display().to_string(),
             |s| s.to_string_lossy().into(),
         );
+        if let (None, Some(signal)) = (&self.partial, report.interrupted) {
+            self.partial = Some((signal, path.to_path_buf()));
+        }
         let base = self.rows.len();
         let this = self.reports;
         self.reports += 1;
@@ -216,7 +232,7 @@ impl Merged {
             columns: self.columns,
             cells: self.cells,
             duration: self.duration,
-            interrupted: None,
+            interrupted: self.partial.map(|(signal, _)| signal),
         }
     }
 }
