@@ -241,6 +241,15 @@ fn diff_names_what_got_worse_better_appeared_and_disappeared() {
     let same = diff(&["week1.json", "week1.json"]);
     assert_eq!(same.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&same.stdout).contains("No cell changed"));
+    // A new report whose run was cut short: listed, but no verdict, so the run's code (143).
+    let mut cut: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("week3.json")).unwrap())
+            .unwrap();
+    cut["interrupted"] = "SIGTERM".into();
+    std::fs::write(dir.path().join("cut.json"), cut.to_string()).unwrap();
+    let partial = diff(&["week1.json", "cut.json"]);
+    assert_eq!(partial.status.code(), Some(143), "{partial:?}");
+    assert!(String::from_utf8_lossy(&partial.stderr).contains("cut.json is a partial report"));
     // A file that is not a report: exit 2, named.
     std::fs::write(dir.path().join("bad.json"), "{}").unwrap();
     let bad = diff(&["week1.json", "bad.json"]);

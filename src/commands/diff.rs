@@ -59,10 +59,11 @@ pub fn diff(args: &DiffArgs) -> Result<Outcome, RunError> {
     }
     let old = read(&args.old)?;
     let new = read(&args.new)?;
-    if let Some(signal) = new.interrupted {
+    let partial = new.interrupted;
+    if let Some(signal) = partial {
         eprintln!(
             "mve-audit: {} is a partial report (interrupted by {signal}): its unfinished cells \
-             are listed as unfinished, not compared",
+             are listed as unfinished, not compared, and the diff ends as that run did",
             name(&args.new)
         );
     }
@@ -91,5 +92,10 @@ pub fn diff(args: &DiffArgs) -> Result<Outcome, RunError> {
         DiffFormat::Markdown => diff::write_markdown(&result, &mut out)?,
     }
     out.finish()?;
+    // An unfinished audit has no verdict, so neither has a comparison with it: never 0 or 1,
+    // however few cells got worse among those that finished.
+    if let Some(signal) = partial {
+        return Ok(Outcome::Interrupted(signal));
+    }
     Ok(Outcome::of_run(result.regressions > 0))
 }
