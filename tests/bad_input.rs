@@ -265,6 +265,10 @@ const CASES: &[(Input, &[&str])] = &[
         Args(&["check", "--printers", "127.0.0.1", "--checks", "smtp"]),
         &["nothing to check"],
     ),
+    (
+        Args(&["check", "--sqlserver", "127.0.0.1", "--checks", "sql-browser"]),
+        &["nothing to check", "sql-browser", "HOST\\INSTANCE"],
+    ),
     // check: timing
     (
         Args(&["check", "--printers", "127.0.0.1", "--timeout", "2"]),

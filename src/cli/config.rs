@@ -85,6 +85,11 @@ pub enum ConfigError {
     )]
     NothingToCheck { checks: String, roles: String },
     #[error(
+        "nothing to check: sql-browser asks the SQL Server Browser for a named instance, and no \
+         --sqlserver target names one: write it as HOST\\INSTANCE (db\\MVE)"
+    )]
+    NoInstance,
+    #[error(
         "nothing to check: {checks} is a path toward this server, which `check` cannot probe: \
          run `mve-audit listen` here and `mve-audit send SERVER` from a printer's network"
     )]
@@ -284,9 +289,13 @@ fn merge_checks(
         .filter(|c| !c.path().is_outbound())
         .collect();
     let roles = targets.roles();
-    let applies = selected
-        .iter()
-        .any(|c| c.path().is_outbound() && roles.contains(&c.path().role));
+    // As the plan will decide it (`engine::plan`): the role has a target, and a check that
+    // asks the SQL Server Browser for a named instance has one to ask for.
+    let applies = selected.iter().any(|c| {
+        c.path().is_outbound()
+            && roles.contains(&c.path().role)
+            && (!c.path().driver.needs_instance() || targets.has_instances())
+    });
     if !applies && !selected.is_empty() && selected.iter().all(|c| !c.path().is_outbound()) {
         return Err(ConfigError::OnlyInbound {
             checks: selected
@@ -304,6 +313,14 @@ fn merge_checks(
                 items.join(", ")
             }
         };
+        // Only the named-instance lookup had a target: it is the instance that is missing.
+        let mut by_role = selected
+            .iter()
+            .filter(|c| c.path().is_outbound() && roles.contains(&c.path().role))
+            .peekable();
+        if by_role.peek().is_some() && by_role.all(|c| c.path().driver.needs_instance()) {
+            return Err(ConfigError::NoInstance);
+        }
         return Err(ConfigError::NothingToCheck {
             checks: list(selected.iter().map(ToString::to_string).collect()),
             roles: list(roles.iter().map(ToString::to_string).collect()),

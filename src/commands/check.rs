@@ -68,6 +68,12 @@ pub(crate) fn check_recorded(
         per_check: probes,
         listed,
     } = count(&plan, &config.targets, list);
+    // The configuration refuses a selection with nothing to probe; should a plan still come
+    // out empty, no audit happened, and that is never a pass.
+    if plan.columns.is_empty() || probes.iter().all(|(_, n)| *n == 0) {
+        eprintln!("mve-audit: nothing to check: no selected check applies to the targets given");
+        return Ok(Outcome::Usage);
+    }
     let estimate = Estimate::new(targets, &probes, timing, slots);
     let mut dry_run = dry_run_of(&estimate, &probes, timing, fd_limit);
     dry_run.listed = listed;
