@@ -106,6 +106,14 @@ fn print_arrivals(tally: &SharedTally) {
     }
 }
 
+/// The paths `listen` watches, with the port each is bound to: the matrix's columns.
+fn paths(settings: &ListenSettings) -> [(CheckId, u16); 2] {
+    [
+        (CheckId::NpapAlerts, settings.udp_port),
+        (CheckId::Console, settings.tcp_port),
+    ]
+}
+
 /// The label of the row that counts the arrivals of sources past `MAX_SOURCES`.
 const MORE_SOURCES: &str = "… and more sources";
 
@@ -125,10 +133,7 @@ fn listen_matrix(
     let mut cells = Vec::new();
     for (row, ip) in sources.iter().enumerate() {
         let expected = expect.iter().any(|e| e.to_canonical() == *ip);
-        for (check, port) in [
-            (CheckId::NpapAlerts, settings.udp_port),
-            (CheckId::Console, settings.tcp_port),
-        ] {
+        for (check, port) in paths(settings) {
             let here = tally
                 .seen
                 .iter()
@@ -156,10 +161,9 @@ fn listen_matrix(
     // Past the first MAX_SOURCES sources, arrivals are counted, not kept: one last row says
     // how many, per path, in every format.
     let row = sources.len();
-    for (check, arrivals) in &tally.untracked {
-        let port = match check {
-            CheckId::Console => settings.tcp_port,
-            _ => settings.udp_port,
+    for (check, port) in paths(settings) {
+        let Some(arrivals) = tally.untracked.get(&check) else {
+            continue;
         };
         let mut evidence = Evidence::new(format!(
             "{arrivals} arrival(s) from sources past the first {MAX_SOURCES}: counted, not listed"
@@ -170,7 +174,7 @@ fn listen_matrix(
             label: MORE_SOURCES.into(),
             role: Role::Server,
             address: None,
-            check: *check,
+            check,
             port,
             finding: Finding::new(State::Open, evidence),
         });
