@@ -9,7 +9,7 @@
 //! | http  | a plain HTTP responder                                          | verified     |
 //! | npap  | a UDP socket that never answers                                 | open|filtered|
 //! | ftp   | a TCP port that speaks SSH instead of FTP                       | open (wrong protocol) |
-//! | raw   | a TCP port nobody listens on                                    | closed       |
+//! | raw   | a TCP port held but never listened on (a SYN is reset)          | closed       |
 //!
 //! A filtered cell needs a firewall that drops packets, which a demo without root cannot set
 //! up; the README shows one. The demo exits 0 when every stand-in showed its state.
@@ -194,11 +194,20 @@ async fn stand_ins(
         let silent = UdpSocket::bind(any)
             .await
             .map_err(|e| format!("UDP: {e}"))?;
-        // A port bound and let go: nothing listens there now.
-        let raw = std::net::TcpListener::bind(any)
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("closed port: {e}"))?
-            .port();
+        // A TCP port bound and never listened on: a SYN to it is reset, and no other process
+        // can take the port while the demo holds it.
+        let closed = socket2::Socket::new(
+            socket2::Domain::for_address(any),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )
+        .and_then(|socket| socket.bind(&any.into()).map(|()| socket))
+        .map_err(|e| format!("closed port: {e}"))?;
+        let raw = closed
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .map_or(0, |a| a.port());
         let port = |addr: std::io::Result<SocketAddr>| addr.map(|a| a.port()).unwrap_or(0);
         let ports = Ports {
             snmp: agent.local_addr().port(),
@@ -208,13 +217,13 @@ async fn stand_ins(
             ftp: port(ftp.local_addr()),
             raw,
         };
-        Ok::<_, String>((ports, agent, console, http, ftp, silent))
+        Ok::<_, String>((ports, agent, console, http, ftp, (silent, closed)))
     };
     match setup.await {
         Err(err) => {
             let _ = bound.send(Err(err));
         }
-        Ok((ports, agent, console, http, ftp, silent)) => {
+        Ok((ports, agent, console, http, ftp, held)) => {
             let _ = bound.send(Ok(ports));
             let tally = Arc::new(std::sync::Mutex::new(Tally::new(&[])));
             tokio::select! {
@@ -224,7 +233,7 @@ async fn stand_ins(
                 () = responder(ftp, SSH_BANNER, true) => {}
                 _ = stop => {}
             }
-            drop(silent);
+            drop(held);
         }
     }
 }
