@@ -348,6 +348,42 @@ fn ftp_banner_is_verified_without_a_login() {
     );
 }
 
+/// FTP and SMTP both greet with 220: each check, pointed at the other's real daemon, says
+/// "wrong protocol" and fails, never passes on the code alone.
+#[test]
+fn ftp_and_smtp_are_not_taken_for_each_other() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let Some(_ftp) = daemons::vsftpd(&ns, addr("127.0.0.1:2121")) else {
+        return;
+    };
+    let Some(postfix) = daemons::postfix(&ns, addr("127.0.0.1:2525")) else {
+        return;
+    };
+    let (code, report) = json_in(
+        &ns,
+        &[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            "ftp,smtp",
+            "--port",
+            "ftp=2525",
+            "--smtp",
+            "127.0.0.1:2121",
+        ],
+    );
+    let ftp = cell(&report, "ftp");
+    assert_eq!(ftp["state"], "open", "{ftp:#}\n{}", postfix.log());
+    assert_eq!(ftp["reason"], "wrong-protocol", "{ftp:#}");
+    assert_eq!(ftp["verdict"], "fail", "{ftp:#}");
+    let smtp = cell(&report, "smtp");
+    assert_eq!(smtp["state"], "open", "{smtp:#}");
+    assert_eq!(smtp["reason"], "wrong-protocol", "{smtp:#}");
+    assert_eq!(smtp["verdict"], "fail", "{smtp:#}");
+    assert_eq!(code, 1);
+}
+
 #[test]
 fn smtp_reports_extensions_and_the_starttls_certificate() {
     let Some(ns) = Netns::create(&[]) else { return };

@@ -3,7 +3,7 @@
 use tokio::time::Instant;
 
 use super::tcp::{Stream, not_protocol, reply, unconfirmed};
-use crate::results::{Evidence, Finding, State};
+use crate::results::{Evidence, Finding, State, Unproven};
 use crate::transport::stream::{ReadEnd, write_all};
 
 /// FTP: the 220 banner, then QUIT.
@@ -15,6 +15,16 @@ pub async fn ftp<S: Stream>(mut stream: S, deadline: Instant) -> Finding {
         other => return unconfirmed("FTP", &other, &buf),
     };
     let line = banner.lines.first().cloned().unwrap_or_default();
+    // A mail server greets with 220 too; its banner says so.
+    if banner.names("smtp") && !banner.names("ftp") {
+        let _ = write_all(&mut stream, b"QUIT\r\n", deadline).await;
+        let mut evidence = Evidence::new(format!(
+            "TCP open, but the banner is a mail server's (SMTP), not FTP: {} {line}",
+            banner.code
+        ));
+        evidence.fact("banner", banner.lines.join("\n"));
+        return Finding::unproven(evidence, Unproven::WrongProtocol);
+    }
     let mut evidence = Evidence::new(format!("FTP {} {line}", banner.code));
     evidence.fact("banner", banner.lines.join("\n"));
     evidence.fact("reply_code", banner.code);
@@ -59,6 +69,10 @@ mod tests {
                 "closed the connection",
             ),
             (vec![Step::Stall], "no answer before the timeout"),
+            (
+                vec![say(b"220 mail.test ESMTP Postfix (Debian/GNU)\r\n")],
+                "a mail server's (SMTP)",
+            ),
         ];
         for (script, why) in rows {
             let found = ftp(scripted(script), deadline()).await;

@@ -6,7 +6,7 @@ use tokio::time::Instant;
 
 use super::tcp::{Stream, not_protocol, reply, tls, tls_summary, unconfirmed};
 use super::tls_evidence;
-use crate::results::{Evidence, Finding, State};
+use crate::results::{Evidence, Finding, State, Unproven};
 use crate::transport::evidence::tls_failure;
 use crate::transport::stream::{ReadEnd, write_all};
 use crate::transport::tls::Handshake;
@@ -37,11 +37,45 @@ pub async fn smtp<S: Stream>(mut stream: S, peer: SmtpPeer<'_>, deadline: Instan
             banner.code
         ));
     }
-    let extensions = match ehlo(&mut stream, &mut buf, peer.local, deadline).await {
-        Ok(extensions) => extensions,
-        Err((said, warning)) => {
-            evidence.summary.push_str(&said);
-            return Finding::new(State::Verified, evidence).maybe_warn(warning);
+    // An FTP server greets with 220 too; its banner usually says so.
+    if banner.names("ftp") && !banner.names("smtp") {
+        let _ = write_all(&mut stream, b"QUIT\r\n", deadline).await;
+        evidence.summary = format!(
+            "TCP open, but the banner is an FTP server's, not SMTP: {} {first}",
+            banner.code
+        );
+        return Finding::unproven(evidence, Unproven::WrongProtocol);
+    }
+    let extensions = match greet(&mut stream, &mut buf, peer.local, deadline).await {
+        Greeted::Ehlo(extensions) => extensions,
+        Greeted::HeloOnly(code) => {
+            evidence
+                .summary
+                .push_str(&format!("; EHLO answered {code}, HELO 250"));
+            let _ = write_all(&mut stream, b"QUIT\r\n", deadline).await;
+            return Finding::new(State::Verified, evidence).warn(format!(
+                "The mail server refused EHLO with {code} but took HELO: it does not speak \
+                 ESMTP, so STARTTLS and authentication are not available."
+            ));
+        }
+        Greeted::Refused(code) => {
+            evidence
+                .summary
+                .push_str(&format!("; EHLO answered {code}"));
+            return Finding::new(State::Verified, evidence)
+                .warn(format!("The mail server refused EHLO with {code}."));
+        }
+        Greeted::NotMail(ehlo, helo) => {
+            let _ = write_all(&mut stream, b"QUIT\r\n", deadline).await;
+            evidence.summary = format!(
+                "TCP open, a 220 banner, but EHLO was answered {ehlo} and HELO {helo}, as no mail \
+                 server does (an FTP server greets with 220 too): {first}"
+            );
+            return Finding::unproven(evidence, Unproven::WrongProtocol);
+        }
+        Greeted::Unanswered(why, unproven) => {
+            evidence.summary = format!("TCP open, an SMTP banner, but {why}: {first}");
+            return Finding::unproven(evidence, unproven);
         }
     };
     let starttls = extensions.iter().any(|e| e == "STARTTLS");
@@ -59,30 +93,85 @@ pub async fn smtp<S: Stream>(mut stream: S, peer: SmtpPeer<'_>, deadline: Instan
     starttls_finding(stream, buf, peer.tls_name, evidence, deadline).await
 }
 
-/// EHLO and its extensions; `Err` is what to add to the summary, and the warning, when the
-/// server did not answer it with 250.
-async fn ehlo<S: Stream>(
+/// How the server took our greeting.
+enum Greeted {
+    /// EHLO accepted, with its extensions.
+    Ehlo(Vec<String>),
+    /// EHLO not understood (this code) but HELO accepted: SMTP without ESMTP.
+    HeloOnly(u16),
+    /// A mail server's refusal (421, 554, 550, …): it speaks SMTP and turns this server away.
+    Refused(u16),
+    /// EHLO and HELO both answered as "unknown command" or "log in first" (500, 502, 530):
+    /// what an FTP server says to them, never a mail server to both.
+    NotMail(u16, u16),
+    /// No answer in time, the connection closed, or an answer that is no SMTP reply: what
+    /// happened, and what it leaves unproven.
+    Unanswered(String, Unproven),
+}
+
+/// Codes a server answers a command it does not know with (or FTP's "530 log in first").
+fn not_understood(code: u16) -> bool {
+    matches!(code, 500 | 502 | 530)
+}
+
+/// EHLO, and HELO when EHLO is not understood (RFC 5321 §4.1.1.1: a client falls back).
+async fn greet<S: Stream>(
     stream: &mut S,
     buf: &mut Vec<u8>,
     local: Option<IpAddr>,
     deadline: Instant,
-) -> Result<Vec<String>, (String, Option<String>)> {
-    let helo = match local {
-        Some(IpAddr::V4(ip)) => format!("EHLO [{ip}]\r\n"),
-        Some(IpAddr::V6(ip)) => format!("EHLO [IPv6:{ip}]\r\n"),
-        None => "EHLO [127.0.0.1]\r\n".to_string(),
+) -> Greeted {
+    let literal = match local {
+        Some(IpAddr::V4(ip)) => format!("[{ip}]"),
+        Some(IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
+        None => "[127.0.0.1]".to_string(),
     };
-    if write_all(stream, helo.as_bytes(), deadline).await.is_err() {
-        let warning = "The mail server closed the connection after its banner.";
-        return Err((String::new(), Some(warning.into())));
+    let ehlo = match say(stream, buf, "EHLO", &literal, deadline).await {
+        Ok(reply) if reply.code == 250 => return Greeted::Ehlo(text::ehlo_extensions(&reply)),
+        Ok(reply) if !not_understood(reply.code) => return Greeted::Refused(reply.code),
+        Ok(reply) => reply.code,
+        Err((why, unproven)) => return Greeted::Unanswered(why, unproven),
+    };
+    match say(stream, buf, "HELO", &literal, deadline).await {
+        Ok(reply) if reply.code == 250 => Greeted::HeloOnly(ehlo),
+        Ok(reply) if not_understood(reply.code) => Greeted::NotMail(ehlo, reply.code),
+        Ok(reply) => Greeted::Refused(reply.code),
+        Err((why, unproven)) => Greeted::Unanswered(why, unproven),
+    }
+}
+
+/// `VERB ARG` and its reply; `Err` says why there was none, and what that leaves unproven.
+async fn say<S: Stream>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    verb: &str,
+    arg: &str,
+    deadline: Instant,
+) -> Result<text::Reply, (String, Unproven)> {
+    let closed = || {
+        (
+            format!("the server closed the connection when we sent {verb}"),
+            Unproven::CutShort,
+        )
+    };
+    let command = format!("{verb} {arg}\r\n");
+    if write_all(stream, command.as_bytes(), deadline)
+        .await
+        .is_err()
+    {
+        return Err(closed());
     }
     match reply(stream, buf, deadline).await {
-        ReadEnd::Done(Ok(ehlo)) if ehlo.code == 250 => Ok(text::ehlo_extensions(&ehlo)),
-        ReadEnd::Done(Ok(other)) => Err((
-            format!("; EHLO answered {}", other.code),
-            Some(format!("The mail server refused EHLO with {}.", other.code)),
+        ReadEnd::Done(Ok(reply)) => Ok(reply),
+        ReadEnd::Done(Err(_)) => Err((
+            format!("the answer to {verb} is not an SMTP reply"),
+            Unproven::WrongProtocol,
         )),
-        _ => Err(("; no EHLO answer".into(), None)),
+        ReadEnd::Closed => Err(closed()),
+        other => Err((
+            format!("no answer to {verb}: {}", other.describe()),
+            Unproven::NoAnswer,
+        )),
     }
 }
 
@@ -134,7 +223,7 @@ async fn starttls_finding<S: Stream>(
 mod tests {
     use super::*;
     use crate::probes::peer::{Step, deadline, scripted, starttls_scripted};
-    use crate::wire::fixtures::{POSTFIX_BANNER, POSTFIX_EHLO};
+    use crate::wire::fixtures::{POSTFIX_BANNER, POSTFIX_EHLO, VSFTPD_BANNER};
 
     const PEER: SmtpPeer<'static> = SmtpPeer {
         local: None,
@@ -173,8 +262,18 @@ mod tests {
         let rows = [
             (vec![say(b"554 go away\r\n")], "greeted with 554"),
             (
-                vec![say(POSTFIX_BANNER), Step::HearOne, say(b"502 no\r\n")],
-                "refused EHLO",
+                vec![
+                    say(POSTFIX_BANNER),
+                    Step::HearOne,
+                    say(b"502 no\r\n"),
+                    Step::HearOne,
+                    say(b"250 mail.test\r\n"),
+                ],
+                "refused EHLO with 502 but took HELO",
+            ),
+            (
+                vec![say(POSTFIX_BANNER), Step::HearOne, say(b"421 too busy\r\n")],
+                "refused EHLO with 421",
             ),
             (
                 [smtp_to_starttls(), vec![say(b"454 TLS not available\r\n")]].concat(),
@@ -232,6 +331,46 @@ mod tests {
             silent.evidence.summary.contains("no answer before"),
             "{silent:?}"
         );
+    }
+
+    /// FTP greets with 220 too: an FTP banner, or a server that answers EHLO and HELO as
+    /// unknown commands, is not a mail server; a banner and then silence proves nothing.
+    #[tokio::test(start_paused = true)]
+    async fn an_ftp_server_or_a_silent_one_is_not_a_mail_server() {
+        let rows = [
+            (
+                vec![say(VSFTPD_BANNER)],
+                Unproven::WrongProtocol,
+                "an FTP server's",
+            ),
+            (
+                vec![
+                    say(b"220 Service ready\r\n"),
+                    Step::HearOne,
+                    say(b"500 Unknown command.\r\n"),
+                    Step::HearOne,
+                    say(b"530 Please login with USER and PASS.\r\n"),
+                ],
+                Unproven::WrongProtocol,
+                "EHLO was answered 500 and HELO 530",
+            ),
+            (
+                vec![say(POSTFIX_BANNER), Step::HearOne, Step::Stall],
+                Unproven::NoAnswer,
+                "no answer to EHLO",
+            ),
+            (
+                vec![say(POSTFIX_BANNER), Step::HearOne, say(b"\x00\x01junk\r\n")],
+                Unproven::WrongProtocol,
+                "not an SMTP reply",
+            ),
+        ];
+        for (script, why, said) in rows {
+            let found = smtp(scripted(script), PEER, deadline()).await;
+            assert_eq!(found.state, State::Open, "{said}: {found:?}");
+            assert_eq!(found.unproven, Some(why), "{said}: {found:?}");
+            assert!(found.evidence.summary.contains(said), "{said}: {found:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

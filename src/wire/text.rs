@@ -9,6 +9,17 @@ pub struct Reply {
     pub lines: Vec<String>,
 }
 
+impl Reply {
+    /// Whether the reply's text names `word` (ASCII, any case): FTP and SMTP both greet with
+    /// 220, and their banners usually say which they are ("ESMTP Postfix", "vsFTPd 3.0.3").
+    pub fn names(&self, word: &str) -> bool {
+        let word = word.to_ascii_lowercase();
+        self.lines
+            .iter()
+            .any(|line| line.to_ascii_lowercase().contains(&word))
+    }
+}
+
 /// At most this many lines are kept from one reply.
 const MAX_LINES: usize = 64;
 
