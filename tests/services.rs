@@ -304,6 +304,17 @@ fn http_and_https_are_verified_and_an_expired_certificate_warns() {
         "{https:#}"
     );
     assert_eq!(code, 0);
+    // The HTTP check aimed at the TLS port: nginx answers plain HTTP there with 400. That is
+    // a web server, but not one that serves this client in the clear: verified, and a warning.
+    let (_, report) = check_one(&ns, "http", "http=8443");
+    let http = cell(&report, "http");
+    assert_eq!(http["state"], "verified", "{http:#}");
+    assert_eq!(facts(http)["http_status"], 400);
+    assert_eq!(http["verdict"], "warn", "{http:#}");
+    assert!(
+        http["hint"].as_str().unwrap().contains("HTTPS only"),
+        "{http:#}"
+    );
     drop(nginx);
 
     let Some(_expired) = daemons::nginx(

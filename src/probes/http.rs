@@ -47,7 +47,23 @@ pub async fn http<S: Stream>(mut stream: S, host: &str, deadline: Instant) -> Fi
     if let Some(location) = head.location {
         evidence.fact("location", location);
     }
-    Finding::new(State::Verified, evidence)
+    // A web server answered; two answers to a well-formed `HEAD /` still say it will not
+    // serve this client: 400 (nginx says so to plain HTTP sent to its TLS port) and 5xx.
+    let warning = match head.status {
+        400 => Some(
+            "The web server answered 400 Bad Request to a plain HEAD /: the port may serve \
+             HTTPS only (nginx answers plain HTTP on a TLS port so), or the server refuses \
+             this client."
+                .to_string(),
+        ),
+        500..=599 => Some(format!(
+            "The web server answered {} {}: it is up but failing; check the device's web \
+             service.",
+            head.status, head.reason
+        )),
+        _ => None,
+    };
+    Finding::new(State::Verified, evidence).maybe_warn(warning)
 }
 
 /// HTTPS: a TLS handshake with its facts, then `HEAD /` inside it.
@@ -65,7 +81,8 @@ pub async fn https<S: Stream>(stream: S, host: &str, deadline: Instant) -> Findi
     } else {
         Finding::unproven(evidence, inner.unproven.unwrap_or(Unproven::NotVerified))
     };
-    finding.maybe_warn(warning)
+    // The certificate's warning first; else what the web server inside said.
+    finding.maybe_warn(warning.or(inner.warning))
 }
 
 #[cfg(test)]
@@ -84,6 +101,21 @@ mod tests {
         assert_eq!(found.state, State::Verified, "{found:?}");
         assert!(found.evidence.summary.starts_with("HTTP 200"), "{found:?}");
         assert_eq!(found.evidence.facts["server"], "nginx/1.22.1");
+        assert_eq!(found.warning, None, "{found:?}");
+        // A login page or a redirect is a working web server; a 400 to a plain HEAD / or a
+        // server error is verified HTTP that will not serve this client, and warns.
+        for (status, warns) in [
+            ("302 Found", false),
+            ("401 Unauthorized", false),
+            ("404 Not Found", false),
+            ("400 Bad Request", true),
+            ("503 Service Unavailable", true),
+        ] {
+            let head = format!("HTTP/1.1 {status}\r\nServer: x\r\n\r\n");
+            let found = http(scripted(answer(head.as_bytes())), "p.test", deadline()).await;
+            assert_eq!(found.state, State::Verified, "{status}: {found:?}");
+            assert_eq!(found.warning.is_some(), warns, "{status}: {found:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]
