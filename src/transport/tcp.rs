@@ -99,9 +99,10 @@ pub async fn connect(peer: SocketAddr, timeout: Duration, pacer: &Pacer) -> TcpA
 /// started `timeout / (attempts + 1)` after the one before, all within `timeout`; the first
 /// that gets an answer (a handshake, a reset, an ICMP error) decides, and the others are
 /// dropped (closed) unanswered or answered. It is for a second look on a path that loses
-/// packets: with a 2 s timeout the kernel alone sends two SYNs (at 0 and 1 s), three attempts
-/// send five (at 0, 0.5, 1, 1.5 and 2 s less the gaps), so a port that answers is found unless
-/// every one of them, or its answer, is lost. Only a silence of all of them is `TimedOut`.
+/// packets: with a 2 s timeout the kernel alone sends two SYNs (at 0 and 1 s); three attempts
+/// started at 0, 0.5 and 1 s send five before the deadline (0, 0.5 and 1 s, and the kernel's
+/// re-sends at 1 and 1.5 s), so a port that answers is found unless every one of them, or its
+/// answer, is lost. Only a silence of all of them is `TimedOut`.
 pub async fn connect_staggered(
     peer: SocketAddr,
     timeout: Duration,
