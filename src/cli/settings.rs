@@ -365,6 +365,18 @@ mod tests {
         let community = line(&all, "snmp-community");
         assert!(community.contains("not shown") && !community.contains("s3cret"));
         assert!(line(&all, "format").contains("(default)"));
+        assert!(
+            line(&all, "fail-on").contains("fail") && line(&all, "fail-on").contains("(default)")
+        );
+        let strict = shown_settings(
+            &["mve-audit", "check", "--printers", "127.0.0.1", "--strict"],
+            "",
+        );
+        assert!(
+            line(&strict, "fail-on").contains("warn")
+                && line(&strict, "fail-on").contains("--strict"),
+            "{strict:#?}"
+        );
     }
 
     #[test]
