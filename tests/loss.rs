@@ -144,3 +144,56 @@ fn a_second_look_staggers_its_syns() {
     );
     drop(raw);
 }
+
+/// The same for a datagram: the first four datagrams to a UDP port are lost (the first
+/// look's whole schedule, and its confirming datagram if it sends one); on a path that has
+/// shown loss the second look sends the schedule again, a third of a timeout apart, and is
+/// answered, well before three more timeouts would have passed.
+#[test]
+fn a_lost_datagram_is_found_by_the_second_look() {
+    let Some(ns) = Netns::create(&[]) else { return };
+    let udp = ns.run(|| std::net::UdpSocket::bind("127.0.0.1:0").unwrap());
+    let udp_port = udp.local_addr().unwrap().port();
+    udp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    // An echo, bounded by its read timeout: it ends 30 s after the last datagram.
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, from)) = udp.recv_from(&mut buf) {
+            let _ = udp.send_to(&buf[..n], from);
+        }
+    });
+    assert!(ns.nft(&format!(
+        "table inet loss {{\n chain input {{\n  type filter hook input priority 0;\n  \
+         udp dport {udp_port} numgen inc mod 1000000 < 4 drop\n }}\n \
+         chain http_in {{\n  type filter hook input priority 1;\n  \
+         tcp dport 7 tcp flags syn numgen inc mod 1000000 == 0 drop\n }}\n}}\n"
+    )));
+    let npap = format!("npap={udp_port}");
+    let started = std::time::Instant::now();
+    let (_, report) = json_in(
+        &ns,
+        &[
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            "npap,http",
+            "--port",
+            &npap,
+            "--port",
+            "http=7",
+            "--timeout",
+            "1500ms",
+        ],
+    );
+    let took = started.elapsed();
+    let cell_npap = cell(&report, "npap");
+    assert_eq!(cell_npap["state"], "open", "{cell_npap:#}");
+    assert_eq!(cell_npap["second_look"], "answered", "{cell_npap:#}");
+    assert_eq!(report["summary"]["answered_second"], 1);
+    // First look: three datagrams and perhaps a fourth, 1.5 s each (≤ 6 s); the second look
+    // answered by its first or second datagram, half a second apart, where a schedule of
+    // whole timeouts would have needed 1.5 s more.
+    assert!(took < std::time::Duration::from_millis(5800), "{took:?}");
+}

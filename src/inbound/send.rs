@@ -28,6 +28,7 @@ pub async fn alert(peer: SocketAddr, settings: &SendSettings) -> Finding {
     let options = UdpOptions {
         timeout: settings.timeout,
         retries: settings.retries,
+        spacing: None,
         source: SourcePort::Fixed(alert_source_port()),
     };
     let pacer = Pacer::new(0, 0);

@@ -34,11 +34,12 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         let control_options = UdpOptions {
             timeout: self.settings.timing.timeout,
             retries: 0,
+            spacing: None,
             source: SourcePort::Ephemeral,
         };
         let (exchange, control) = overlapped(
-            Box::pin(self.exchange(job.peer, &payload, source, self.retries(job))),
-            self.settings.timing.timeout,
+            Box::pin(self.exchange(job.peer, &payload, source, self.schedule(job))),
+            self.head_start(job),
             |exchange| matches!(exchange.outcome, UdpOutcome::Silence).then_some(0),
             |_| {
                 Box::pin(

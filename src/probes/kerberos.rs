@@ -19,7 +19,12 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     pub(super) async fn kerberos(&self, job: &Job) -> Finding {
         let request = kerberos::as_request(&self.settings.kerberos_realm, nonce());
         let exchange = self
-            .exchange(job.peer, &request, SourcePort::Ephemeral, self.retries(job))
+            .exchange(
+                job.peer,
+                &request,
+                SourcePort::Ephemeral,
+                self.schedule(job),
+            )
             .await;
         let UdpOutcome::Reply(bytes) = &exchange.outcome else {
             return no_reply(&exchange, self.settings.timing.timeout);

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use super::snmp_client::SnmpGetter;
+use super::udp::UdpSchedule;
 use super::{Datagrams, NetworkProber};
 use crate::engine::Job;
 use crate::results::{Finding, State, Unproven};
@@ -14,8 +15,9 @@ use crate::wire::{dns, nonce};
 impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     pub(super) async fn mdns(&self, job: &Job) -> Finding {
         let query = dns::ptr_query(nonce() as u16, dns::SERVICES);
-        let retries = self.retries(job);
-        let first = Box::pin(self.exchange(job.peer, &query, SourcePort::Ephemeral, retries)).await;
+        let schedule = self.schedule(job);
+        let first =
+            Box::pin(self.exchange(job.peer, &query, SourcePort::Ephemeral, schedule)).await;
         let UdpOutcome::Reply(bytes) = &first.outcome else {
             return no_reply(&first, self.settings.timing.timeout);
         };
@@ -80,7 +82,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 peer,
                 &query,
                 SourcePort::Ephemeral,
-                self.settings.timing.retries,
+                UdpSchedule::plain(self.settings.timing.retries),
             )
             .await;
         let UdpOutcome::Reply(bytes) = &second.outcome else {
@@ -100,7 +102,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                     peer,
                     &query,
                     SourcePort::Ephemeral,
-                    self.settings.timing.retries,
+                    UdpSchedule::plain(self.settings.timing.retries),
                 )
                 .await;
             if let UdpOutcome::Reply(bytes) = &third.outcome

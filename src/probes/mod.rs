@@ -450,7 +450,12 @@ mod tests {
             ("kerberos", std::mem::size_of_val(&prober.kerberos(&job))),
             (
                 "exchange",
-                std::mem::size_of_val(&prober.exchange(peer, &[], SourcePort::Ephemeral, 0)),
+                std::mem::size_of_val(&prober.exchange(
+                    peer,
+                    &[],
+                    SourcePort::Ephemeral,
+                    udp::UdpSchedule::plain(0),
+                )),
             ),
             (
                 "blind",

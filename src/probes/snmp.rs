@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use super::snmp_client::{SnmpCredentials, SnmpGetError, SnmpGetter, SystemInfo};
-use super::udp::overlapped;
+use super::udp::{UdpSchedule, overlapped};
 use super::{Datagrams, NetworkProber};
 use crate::engine::Job;
 use crate::results::{Evidence, Finding, State, Unproven, hex_head};
 use crate::transport::evidence::{no_reply, reply_evidence, stamp};
-use crate::transport::{SourcePort, UdpExchange, UdpOptions, UdpOutcome};
+use crate::transport::{SourcePort, UdpExchange, UdpOutcome};
 use crate::wire::{nonce, snmp};
 
 /// What discovery found: an agent answering our message id, a reply that is not one, or
@@ -26,8 +26,13 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         // last try (a v1/v2c-only agent ignores v3), started as soon as the first discovery
         // datagram goes unanswered so it overlaps the retries instead of adding a timeout.
         let (discovery, first_get) = overlapped(
-            Box::pin(self.exchange(job.peer, &request, SourcePort::Ephemeral, self.retries(job))),
-            self.settings.timing.timeout,
+            Box::pin(self.exchange(
+                job.peer,
+                &request,
+                SourcePort::Ephemeral,
+                self.schedule(job),
+            )),
+            self.head_start(job),
             |discovery| match &discovery.outcome {
                 UdpOutcome::Reply(bytes) if is_agent(bytes, msg_id) => Some(retries),
                 UdpOutcome::Reply(_) | UdpOutcome::Silence => Some(0),
@@ -152,10 +157,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         let id = nonce() & 0x7fff_ffff;
         let oids: [&[u32]; 3] = [&snmp::SYS_DESCR, &snmp::SYS_OBJECT_ID, &snmp::SYS_NAME];
         let request = snmp::community_get(version, community.as_bytes(), id, &oids);
-        let options = UdpOptions {
-            retries,
-            ..self.options(SourcePort::Ephemeral, retries)
-        };
+        let options = self.options(SourcePort::Ephemeral, UdpSchedule::plain(retries));
         let exchange = self
             .datagrams
             .exchange(job.peer, &request, options, &self.pacer)

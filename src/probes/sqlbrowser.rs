@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 
 use super::snmp_client::SnmpGetter;
+use super::udp::UdpSchedule;
 use super::{Datagrams, NetworkProber};
 use crate::engine::Job;
 use crate::results::{Evidence, Finding, State, Unproven};
@@ -36,7 +37,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 browser,
                 &mcsqlr::instance_request(instance),
                 SourcePort::Ephemeral,
-                self.retries(job),
+                self.schedule(job),
             )
             .await;
         let reply = match &asked.outcome {
@@ -49,7 +50,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                         browser,
                         &mcsqlr::every_instance_request(),
                         SourcePort::Ephemeral,
-                        0,
+                        UdpSchedule::plain(0),
                     )
                     .await;
                 return match &every.outcome {

@@ -28,6 +28,10 @@ pub struct UdpOptions {
     pub timeout: Duration,
     /// Datagrams sent after the first one, when the first gets no answer.
     pub retries: u32,
+    /// The wait after each datagram but the last, when it is shorter than `timeout`: a second
+    /// look on a lossy path sends its datagrams closer together (any answer still counts
+    /// until the end). The last datagram always waits `timeout`.
+    pub spacing: Option<Duration>,
     pub source: SourcePort,
 }
 
@@ -115,7 +119,11 @@ pub async fn exchange(
             charge.spent();
             break UdpOutcome::Failed(with_icmp(found, sys::read_icmp_detail(&socket)));
         }
-        let deadline = sent_at + options.timeout;
+        let wait = match options.spacing {
+            Some(gap) if attempts <= options.retries => gap.min(options.timeout),
+            _ => options.timeout,
+        };
+        let deadline = sent_at + wait;
         loop {
             // ERROR too: an ICMP error queued with IP_RECVERR wakes the socket with EPOLLERR,
             // not as readable.
@@ -270,6 +278,42 @@ mod tests {
 
     /// A reply from another port of the same host does not count, and a flood of replies to
     /// one datagram ends the exchange on the first with nothing else kept.
+    /// A spaced schedule (a second look) sends its datagrams `spacing` apart, not a timeout
+    /// apart: a peer that answers only the third datagram is heard within a fraction of the
+    /// timeout, and the answer counts as the third attempt's.
+    #[tokio::test]
+    async fn a_spaced_schedule_sends_its_datagrams_closer_together() {
+        let responder = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let peer = responder.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            for n in 1..=3 {
+                let (_, from) = responder.recv_from(&mut buf).await.unwrap();
+                if n == 3 {
+                    responder.send_to(b"third", from).await.unwrap();
+                }
+            }
+        });
+        let options = UdpOptions {
+            timeout: Duration::from_secs(3),
+            retries: 2,
+            spacing: Some(Duration::from_millis(100)),
+            source: SourcePort::Ephemeral,
+        };
+        let start = std::time::Instant::now();
+        let exchange = super::exchange(peer, b"probe", options, &Pacer::new(0, 0)).await;
+        assert!(
+            matches!(exchange.outcome, UdpOutcome::Reply(ref bytes) if bytes == b"third"),
+            "{exchange:?}"
+        );
+        assert_eq!(exchange.attempts, 3);
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "two spacings, not two timeouts: {:?}",
+            start.elapsed()
+        );
+    }
+
     #[tokio::test]
     async fn replies_from_elsewhere_do_not_count_and_a_flood_is_one_reply() {
         let responder = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -287,6 +331,7 @@ mod tests {
         let options = UdpOptions {
             timeout: Duration::from_secs(2),
             retries: 0,
+            spacing: None,
             source: SourcePort::Ephemeral,
         };
         let exchange = super::exchange(peer, b"probe", options, &Pacer::new(0, 0)).await;
