@@ -10,18 +10,25 @@ use std::net::TcpListener;
 
 use support::{Netns, cell, json_in};
 
+/// An nftables table with `rule` on the way in, and the first SYN to the HTTP port (7, closed)
+/// dropped, so the reset to the kernel's retransmitted SYN shows the path loses packets.
+fn lossy_path(rule: &str) -> String {
+    format!(
+        "table inet loss {{\n chain input {{\n  type filter hook input priority 0;\n  {rule}\n }}\n \
+         chain http_in {{\n  type filter hook input priority 1;\n  \
+         tcp dport 7 tcp flags syn numgen inc mod 1000000 == 0 drop\n }}\n}}\n"
+    )
+}
+
 /// A RAW listener in `ns` whose first `lost` SYNs are dropped, and an HTTP port (7, closed)
 /// whose first SYN is dropped, so the reset to the kernel's retransmitted SYN shows the path
 /// loses packets; returns the listener and the report of `raw,http` with `extra` flags.
 fn raw_behind_lost_syns(ns: &Netns, lost: u32, extra: &[&str]) -> (TcpListener, serde_json::Value) {
     let raw = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
     let raw_port = raw.local_addr().unwrap().port();
-    assert!(ns.nft(&format!(
-        "table inet loss {{\n chain input {{\n  type filter hook input priority 0;\n  \
-         tcp dport {raw_port} tcp flags syn numgen inc mod 1000000 < {lost} drop\n }}\n \
-         chain http_in {{\n  type filter hook input priority 1;\n  \
-         tcp dport 7 tcp flags syn numgen inc mod 1000000 == 0 drop\n }}\n}}\n"
-    )));
+    assert!(ns.nft(&lossy_path(&format!(
+        "tcp dport {raw_port} tcp flags syn numgen inc mod 1000000 < {lost} drop"
+    ))));
     let raw_flag = format!("raw={raw_port}");
     let mut args = vec![
         "check",
@@ -163,12 +170,9 @@ fn a_lost_datagram_is_found_by_the_second_look() {
             let _ = udp.send_to(&buf[..n], from);
         }
     });
-    assert!(ns.nft(&format!(
-        "table inet loss {{\n chain input {{\n  type filter hook input priority 0;\n  \
-         udp dport {udp_port} numgen inc mod 1000000 < 4 drop\n }}\n \
-         chain http_in {{\n  type filter hook input priority 1;\n  \
-         tcp dport 7 tcp flags syn numgen inc mod 1000000 == 0 drop\n }}\n}}\n"
-    )));
+    assert!(ns.nft(&lossy_path(&format!(
+        "udp dport {udp_port} numgen inc mod 1000000 < 4 drop"
+    ))));
     let npap = format!("npap={udp_port}");
     let started = std::time::Instant::now();
     let (_, report) = json_in(
