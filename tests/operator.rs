@@ -644,6 +644,15 @@ fn merge_refuses_the_same_report_twice() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("site-a.json is given twice"), "{err}");
     }
+    // Standard input can be read once.
+    let out = mve()
+        .args(["merge", "-", "-"])
+        .pipe_stdin(&a)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("- is given twice"));
 }
 
 /// A merge that holds a run cut short is partial too: the banner, `"interrupted"` in JSON, and

@@ -169,7 +169,7 @@ pub fn merge(args: &CheckArgs, profile: &Profile, env: &Env) -> Result<CheckConf
             host_rate: timing.host_rate.unwrap_or(Defaults::HOST_RATE),
         },
         kerberos_realm: realm,
-        snmp: snmp.clone(),
+        snmp,
         payloads: profile
             .payloads
             .iter()

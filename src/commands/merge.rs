@@ -58,9 +58,10 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
     let mut merged = Merged::default();
     let mut seen = Vec::with_capacity(args.reports.len());
     for path in &args.reports {
-        // The same file under two spellings (`a.json ./a.json`) is the same report.
+        // The same file under two spellings (`a.json ./a.json`) is the same report, and
+        // standard input (`-`) can be read once.
         let same = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        if path != Path::new("-") && seen.contains(&same) {
+        if seen.contains(&same) {
             return Err(MergeError::Twice { path: path.clone() }.into());
         }
         seen.push(same);

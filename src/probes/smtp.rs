@@ -58,12 +58,12 @@ pub async fn smtp<S: Stream>(mut stream: S, peer: SmtpPeer<'_>, deadline: Instan
                  ESMTP, so STARTTLS and authentication are not available."
             ));
         }
-        Greeted::Refused(code) => {
+        Greeted::Refused(verb, code) => {
             evidence
                 .summary
-                .push_str(&format!("; EHLO answered {code}"));
+                .push_str(&format!("; {verb} answered {code}"));
             return Finding::new(State::Verified, evidence)
-                .warn(format!("The mail server refused EHLO with {code}."));
+                .warn(format!("The mail server refused {verb} with {code}."));
         }
         Greeted::NotMail(ehlo, helo) => {
             let _ = write_all(&mut stream, b"QUIT\r\n", deadline).await;
@@ -99,8 +99,9 @@ enum Greeted {
     Ehlo(Vec<String>),
     /// EHLO not understood (this code) but HELO accepted: SMTP without ESMTP.
     HeloOnly(u16),
-    /// A mail server's refusal (421, 554, 550, …): it speaks SMTP and turns this server away.
-    Refused(u16),
+    /// A mail server's refusal (421, 554, 550, …) of EHLO or HELO: it speaks SMTP and turns
+    /// this server away.
+    Refused(&'static str, u16),
     /// EHLO and HELO both answered as "unknown command" or "log in first" (500, 502, 530):
     /// what an FTP server says to them, never a mail server to both.
     NotMail(u16, u16),
@@ -128,14 +129,14 @@ async fn greet<S: Stream>(
     };
     let ehlo = match say(stream, buf, "EHLO", &literal, deadline).await {
         Ok(reply) if reply.code == 250 => return Greeted::Ehlo(text::ehlo_extensions(&reply)),
-        Ok(reply) if !not_understood(reply.code) => return Greeted::Refused(reply.code),
+        Ok(reply) if !not_understood(reply.code) => return Greeted::Refused("EHLO", reply.code),
         Ok(reply) => reply.code,
         Err((why, unproven)) => return Greeted::Unanswered(why, unproven),
     };
     match say(stream, buf, "HELO", &literal, deadline).await {
         Ok(reply) if reply.code == 250 => Greeted::HeloOnly(ehlo),
         Ok(reply) if not_understood(reply.code) => Greeted::NotMail(ehlo, reply.code),
-        Ok(reply) => Greeted::Refused(reply.code),
+        Ok(reply) => Greeted::Refused("HELO", reply.code),
         Err((why, unproven)) => Greeted::Unanswered(why, unproven),
     }
 }
@@ -274,6 +275,16 @@ mod tests {
             (
                 vec![say(POSTFIX_BANNER), Step::HearOne, say(b"421 too busy\r\n")],
                 "refused EHLO with 421",
+            ),
+            (
+                vec![
+                    say(POSTFIX_BANNER),
+                    Step::HearOne,
+                    say(b"500 what\r\n"),
+                    Step::HearOne,
+                    say(b"554 not you\r\n"),
+                ],
+                "refused HELO with 554",
             ),
             (
                 [smtp_to_starttls(), vec![say(b"454 TLS not available\r\n")]].concat(),
