@@ -20,10 +20,20 @@ use crate::clock::humanize;
 use crate::probes::{SnmpAuth, SnmpPriv};
 use crate::results::FailOn;
 
+/// `--version`: the release and the commit it was built from (`build.rs`); `-V` and the man
+/// page give the release alone.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("MVE_AUDIT_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mve-audit",
     version,
+    long_version = LONG_VERSION,
     about = "Audit network reachability of every port and protocol Lexmark Markvision Enterprise needs",
     long_about = None,
     after_help = EXIT_CODES,

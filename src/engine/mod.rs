@@ -8,6 +8,7 @@ mod plan;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -29,6 +30,27 @@ pub trait Prober: Send + Sync + 'static {
     fn admit(&self) -> impl Future<Output = ()> + Send {
         async {}
     }
+
+    /// The longest `probe` may run before the engine stops it and reports an error: a
+    /// bound every probe ends by, even if a socket or a driver misbehaves. `None` for none.
+    fn ceiling(&self, job: &Job) -> Option<Duration> {
+        let _ = job;
+        None
+    }
+}
+
+/// The cell of a probe the engine stopped at its ceiling: an error of this host, never a
+/// pass, saying how long it ran.
+fn past_ceiling(limit: Duration) -> Finding {
+    Finding::new(
+        State::Error,
+        Evidence::new(format!(
+            "the probe did not end within {} s, far past its longest wait, and was stopped: \
+             this host's network stack kept it waiting (a socket reporting activity it did \
+             not have); the path was not tested",
+            limit.as_secs()
+        )),
+    )
 }
 
 /// One probe to run: which row, which path, toward which address.
@@ -152,7 +174,12 @@ pub async fn run_with_again<P: Prober>(
         let prober = prober.clone();
         let events = events.clone();
         running.spawn(async move {
-            let finding = prober.probe(&job).await;
+            let finding = match prober.ceiling(&job) {
+                Some(limit) => tokio::time::timeout(limit, prober.probe(&job))
+                    .await
+                    .unwrap_or_else(|_| past_ceiling(limit)),
+                None => prober.probe(&job).await,
+            };
             let port = finding.port.unwrap_or(job.peer.port());
             let done = job.row.done(job.check, port, finding);
             // A closed receiver means the caller stopped listening: finish quietly.
@@ -176,7 +203,6 @@ mod tests {
     use super::*;
     use crate::results::{Evidence, State};
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
 
     /// Records how many probes run at once.
     #[derive(Default)]
@@ -221,6 +247,46 @@ mod tests {
                 })
             })
             .collect()
+    }
+
+    /// A probe that never ends, as one stuck on a misbehaving socket would.
+    struct Stuck;
+
+    impl Prober for Stuck {
+        async fn probe(&self, _job: &Job) -> Finding {
+            std::future::pending().await
+        }
+
+        fn ceiling(&self, _job: &Job) -> Option<Duration> {
+            Some(Duration::from_secs(40))
+        }
+    }
+
+    /// Every probe ends by its ceiling: a stuck one becomes an error cell saying so, at the
+    /// ceiling and not later, and the run finishes.
+    #[tokio::test(start_paused = true)]
+    async fn a_stuck_probe_ends_at_its_ceiling_as_an_error() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let start = tokio::time::Instant::now();
+        let engine = tokio::spawn(run(jobs(3), Arc::new(Stuck), 8, tx));
+        let mut cells = 0;
+        while let Some(event) = rx.recv().await {
+            if let Event::Cell { done, .. } = *event {
+                assert_eq!(done.finding.state, State::Error);
+                assert!(
+                    done.finding
+                        .evidence
+                        .summary
+                        .contains("did not end within 40 s"),
+                    "{:?}",
+                    done.finding.evidence
+                );
+                cells += 1;
+            }
+        }
+        engine.await.unwrap();
+        assert_eq!(cells, 3);
+        assert_eq!(start.elapsed(), Duration::from_secs(40));
     }
 
     #[tokio::test(start_paused = true)]

@@ -322,7 +322,18 @@ impl<G: SnmpGetter + 'static, D: Datagrams> Prober for NetworkProber<G, D> {
     async fn admit(&self) {
         self.pacer.admit().await;
     }
+
+    /// Three times the driver's worst case (every wait spent, every retry sent) and half a
+    /// minute more for pacing and second looks: no probe that works as designed comes near
+    /// it, and none that does not outlives it.
+    fn ceiling(&self, job: &Job) -> Option<std::time::Duration> {
+        let worst = crate::engine::estimate::cost(job.check, self.settings.timing).wait;
+        Some(worst * 3 + CEILING_SLACK)
+    }
 }
+
+/// What a probe's ceiling allows beyond three worst cases (`Prober::ceiling`).
+const CEILING_SLACK: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// TLS facts as evidence, and the warning an expired or expiring certificate deserves.
 fn tls_evidence(facts: &TlsFacts) -> (Evidence, Option<String>) {

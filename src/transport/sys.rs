@@ -23,6 +23,18 @@ pub fn share_source_port(_socket: &Socket) -> io::Result<()> {
 /// Whether probes may leave from the same fixed source port concurrently.
 pub const SHARES_SOURCE_PORT: bool = cfg!(unix);
 
+/// One receive that tells the sender, into an ordinary byte buffer: recvfrom(2) on Unix,
+/// WSARecvFrom on Windows. One call, so there is no separate MSG_PEEK for the sender (a peek
+/// that reports "would block" while the poll says "readable" is the spin Wine 8 showed).
+#[allow(unsafe_code)]
+pub fn recv_from(socket: &Socket, buf: &mut [u8]) -> io::Result<(usize, socket2::SockAddr)> {
+    // SAFETY: every initialised byte is a valid `MaybeUninit<u8>`, the two have the same
+    // layout, and `recv_from` only writes into the buffer, never de-initialises it.
+    let uninit =
+        unsafe { &mut *(std::ptr::from_mut::<[u8]>(buf) as *mut [std::mem::MaybeUninit<u8>]) };
+    socket.recv_from(uninit)
+}
+
 /// EPERM (a local firewall dropped the packet) and EACCES (e.g. a broadcast address) both
 /// surface as `PermissionDenied`; the raw code tells them apart.
 #[cfg(unix)]

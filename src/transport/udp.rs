@@ -2,7 +2,7 @@
 //! and only datagrams from the probed address and port are read.
 
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -125,16 +125,12 @@ pub async fn exchange(
         };
         let deadline = sent_at + wait;
         loop {
-            // ERROR too: an ICMP error queued with IP_RECVERR wakes the socket with EPOLLERR,
-            // not as readable.
-            let interest = Interest::READABLE | Interest::ERROR;
-            let received = socket.async_io(interest, || receive(&socket));
-            match tokio::time::timeout_at(deadline, received).await {
-                Err(_) => {
+            match listen_until(&socket, deadline).await {
+                Heard::Nothing => {
                     conclusive |= charge.silent();
                     continue 'attempts;
                 }
-                Ok(Err(err)) => {
+                Heard::Error(err) => {
                     rtt = sent_at.elapsed();
                     charge.spent();
                     let found = classify(&err, Context::UdpAfterSend);
@@ -145,11 +141,11 @@ pub async fn exchange(
                 }
                 // A connected socket only delivers datagrams from its peer; checking again
                 // costs nothing and keeps the rule visible.
-                Ok(Ok((bytes, from))) if same_endpoint(from, peer) => {
+                Heard::Datagram(bytes, from) if same_endpoint(from, peer) => {
                     rtt = sent_at.elapsed();
                     break 'attempts UdpOutcome::Reply(bytes);
                 }
-                Ok(Ok(_)) => continue,
+                Heard::Datagram(..) => continue,
             }
         }
     };
@@ -162,19 +158,110 @@ pub async fn exchange(
     }
 }
 
-/// Reads one datagram and its sender, or the pending error. The buffer is made only once the
-/// socket is ready, so a probe waiting on silence holds none.
+/// What the wait for an answer needs of a socket: a wait until the OS reports it readable or
+/// holding an error, and one receive that never blocks. A trait so that a test can hand the
+/// wait a socket that misbehaves (`tests::a_socket_ready_without_data_cannot_spin`).
+pub(crate) trait Inbox {
+    /// Waits until the socket is reported readable or holding an error (ICMP). The report may
+    /// be wrong: the receive that follows can still find nothing.
+    async fn ready(&self) -> io::Result<()>;
+    /// Takes one datagram and its sender, or the pending error; `WouldBlock` when there is
+    /// nothing after all (and then forgets the report, so `ready` waits for a new one).
+    fn try_receive(&self) -> io::Result<(Vec<u8>, SocketAddr)>;
+}
+
+impl Inbox for UdpSocket {
+    async fn ready(&self) -> io::Result<()> {
+        // ERROR too: on Linux an ICMP error queued with IP_RECVERR wakes the socket with
+        // EPOLLERR, not as readable. tokio asks the same of both platforms (on Windows its
+        // AFD poll reports errors with readability).
+        UdpSocket::ready(self, Interest::READABLE | Interest::ERROR)
+            .await
+            .map(drop)
+    }
+
+    fn try_receive(&self) -> io::Result<(Vec<u8>, SocketAddr)> {
+        // One interest at a time: tokio's `try_io` finds no readiness at all for a combined
+        // interest (its mask of READABLE | ERROR is empty), and would never call `receive`.
+        // Each call that finds nothing forgets its own report.
+        match self.try_io(Interest::READABLE, || receive(self)) {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                self.try_io(Interest::ERROR, || receive(self))
+            }
+            other => other,
+        }
+    }
+}
+
+/// How a wait for an answer ended.
+#[derive(Debug)]
+pub(crate) enum Heard {
+    Datagram(Vec<u8>, SocketAddr),
+    /// The receive failed: an ICMP error, or a local one.
+    Error(io::Error),
+    /// The deadline came first.
+    Nothing,
+}
+
+/// Reports of readiness in a row that found nothing before the wait backs off. One is normal
+/// (a report raced with another reader, or Windows' AFD poll woke for a datagram the stack
+/// then dropped); many in a row is a socket that says "ready" and never has data, which
+/// under Wine 8 happened about 20,000 times a second and hung the run.
+const EMPTY_WAKES_BEFORE_BACKOFF: u32 = 4;
+/// The longest pause between receives on a socket that keeps reporting readiness without
+/// data: an answer that does arrive is read at most this late.
+const MOST_BACKOFF: Duration = Duration::from_millis(20);
+
+/// Waits for one datagram or error until `deadline`, and never past it: the deadline is
+/// checked after every receive as well as raced against every wait, so a socket that is
+/// always "ready" (a wait that never yields) still ends on time; and readiness without data
+/// backs off (1, 2, 4 … 20 ms), so it cannot spin the CPU meanwhile.
+pub(crate) async fn listen_until(inbox: &impl Inbox, deadline: Instant) -> Heard {
+    let mut empty = 0u32;
+    loop {
+        match tokio::time::timeout_at(deadline, inbox.ready()).await {
+            Err(_) => return Heard::Nothing,
+            Ok(Err(err)) => return Heard::Error(err),
+            Ok(Ok(())) => {}
+        }
+        match inbox.try_receive() {
+            Ok((bytes, from)) => return Heard::Datagram(bytes, from),
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                empty += 1;
+            }
+            Err(err) => return Heard::Error(err),
+        }
+        if Instant::now() >= deadline {
+            return Heard::Nothing;
+        }
+        if empty >= EMPTY_WAKES_BEFORE_BACKOFF {
+            let shift = (empty - EMPTY_WAKES_BEFORE_BACKOFF).min(5);
+            let pause = (Duration::from_millis(1) * (1 << shift)).min(MOST_BACKOFF);
+            tokio::time::sleep_until((Instant::now() + pause).min(deadline)).await;
+        } else {
+            // A wait that reports readiness without ever yielding still lets the timers and
+            // the other probes run.
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Reads one datagram and its sender in one call, or the pending error. The buffer lives on
+/// the stack only for the call, so a probe waiting on silence holds none, and the reply is
+/// copied out at its own length.
 fn receive(socket: &UdpSocket) -> io::Result<(Vec<u8>, SocketAddr)> {
-    let sock = SockRef::from(socket);
-    let from = sock
-        .peek_sender()?
+    let mut buf = [0u8; MAX_REPLY];
+    let (len, from) = sys::recv_from(&SockRef::from(socket), &mut buf)?;
+    let from = from
         .as_socket()
         .ok_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable))?;
-    let mut buf = vec![0u8; MAX_REPLY];
-    let len = (&*sock).read(&mut buf)?;
-    buf.truncate(len);
-    buf.shrink_to_fit();
-    Ok((buf, from))
+    let bytes = buf.get(..len).unwrap_or(&buf).to_vec();
+    Ok((bytes, from))
 }
 
 /// Compares endpoints, treating an IPv4-mapped IPv6 address as the IPv4 address it maps.
@@ -340,6 +427,117 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(exchange.attempts, 1);
+    }
+
+    /// A socket that reports readiness without data, forever, and whose wait never yields:
+    /// the nearest build of what Wine 8 did (an AFD poll saying "readable" to a receive that
+    /// says "would block", about 20,000 times a second). Counts the receives it was asked for.
+    struct AlwaysReady {
+        receives: std::cell::Cell<u32>,
+        /// Whether the wait yields once before reporting (a socket the runtime polls again)
+        /// or reports at once without ever yielding.
+        yields: bool,
+        /// A datagram to deliver on this receive, if any.
+        answer_on: Option<u32>,
+    }
+
+    impl Inbox for AlwaysReady {
+        async fn ready(&self) -> io::Result<()> {
+            if self.yields {
+                tokio::task::yield_now().await;
+            }
+            Ok(())
+        }
+
+        fn try_receive(&self) -> io::Result<(Vec<u8>, SocketAddr)> {
+            let n = self.receives.get() + 1;
+            self.receives.set(n);
+            if self.answer_on == Some(n) {
+                return Ok((b"late".to_vec(), "127.0.0.1:9".parse().unwrap()));
+            }
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    /// The deadline wins over a socket that is always "ready", whether or not its wait
+    /// yields, and the wait backs off instead of spinning: about 30 receives in a 2 s wait,
+    /// where a plain loop would make millions.
+    #[tokio::test(start_paused = true)]
+    async fn a_socket_ready_without_data_cannot_spin() {
+        for yields in [false, true] {
+            let inbox = AlwaysReady {
+                receives: std::cell::Cell::new(0),
+                yields,
+                answer_on: None,
+            };
+            let start = Instant::now();
+            let deadline = start + Duration::from_secs(2);
+            let heard = listen_until(&inbox, deadline).await;
+            assert!(matches!(heard, Heard::Nothing), "{heard:?}");
+            assert_eq!(Instant::now(), deadline, "ends exactly at its deadline");
+            let receives = inbox.receives.get();
+            assert!(
+                (5..=120).contains(&receives),
+                "yields {yields}: {receives} receives in 2 s"
+            );
+        }
+    }
+
+    /// Backing off loses nothing: a datagram that arrives after many empty reports is read,
+    /// at most one pause late.
+    #[tokio::test(start_paused = true)]
+    async fn a_datagram_after_empty_reports_is_still_read() {
+        let inbox = AlwaysReady {
+            receives: std::cell::Cell::new(0),
+            yields: false,
+            answer_on: Some(12),
+        };
+        let start = Instant::now();
+        let heard = listen_until(&inbox, start + Duration::from_secs(2)).await;
+        assert!(
+            matches!(heard, Heard::Datagram(ref b, _) if b == b"late"),
+            "{heard:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_millis(200),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    /// On a real socket the one-call receive tells the sender and the bytes; the pending ICMP
+    /// error of a closed port comes back as an error, not as readiness without data.
+    #[tokio::test]
+    async fn a_real_socket_gives_the_sender_with_the_datagram_and_the_error_of_a_closed_port() {
+        let peer = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let ours = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        ours.connect(peer.local_addr().unwrap()).await.unwrap();
+        peer.send_to(b"hello", ours.local_addr().unwrap())
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        match listen_until(&ours, deadline).await {
+            Heard::Datagram(bytes, from) => {
+                assert_eq!(bytes, b"hello");
+                assert_eq!(from, peer.local_addr().unwrap());
+            }
+            other => panic!("{other:?}"),
+        }
+        // A port nobody holds: the next receive reports the ICMP port unreachable.
+        let gone = peer.local_addr().unwrap();
+        drop(peer);
+        ours.send(b"anyone?").await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        match listen_until(&ours, deadline).await {
+            Heard::Error(err) => assert!(
+                matches!(
+                    err.kind(),
+                    io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
+                ),
+                "{gone}: {err:?}"
+            ),
+            other => panic!("{gone}: {other:?}"),
+        }
     }
 
     #[test]
