@@ -399,7 +399,12 @@ mod tests {
             .probe(&peer::job_to(CheckId::LstHandshake, closed_at))
             .await;
         assert_eq!(closed.state, State::Closed, "{closed:?}");
-        assert_eq!(closed.evidence.errno, Some("ECONNREFUSED"), "{closed:?}");
+        let refused = if cfg!(windows) {
+            "WSAECONNREFUSED"
+        } else {
+            "ECONNREFUSED"
+        };
+        assert_eq!(closed.evidence.errno, Some(refused), "{closed:?}");
     }
 
     /// How a connect ended, read into a cell: a reset to the SYN is closed, a reset once

@@ -46,13 +46,16 @@ pub async fn retry_when_out_of_descriptors<T>(
 mod tests {
     use super::*;
 
+    /// This platform's "too many open files": EMFILE on Unix, WSAEMFILE on Windows.
+    const EMFILE: i32 = if cfg!(windows) { 10024 } else { 24 };
+
     #[tokio::test(start_paused = true)]
     async fn a_descriptor_shortage_is_waited_out_not_reported() {
         let mut calls = 0;
         let made = retry_when_out_of_descriptors(|| {
             calls += 1;
             if calls < 4 {
-                Err(io::Error::from_raw_os_error(24))
+                Err(io::Error::from_raw_os_error(EMFILE))
             } else {
                 Ok(calls)
             }
@@ -70,7 +73,7 @@ mod tests {
         assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
         let start = tokio::time::Instant::now();
         let short = retry_when_out_of_descriptors(|| -> io::Result<()> {
-            Err(io::Error::from_raw_os_error(24))
+            Err(io::Error::from_raw_os_error(EMFILE))
         })
         .await;
         assert!(sys::out_of_descriptors(&short.unwrap_err()));
