@@ -99,6 +99,10 @@ pub fn owner_pids(table: &[u8], layout: RowLayout, port: u16) -> Vec<u32> {
                 .then(|| u32_at(row, layout.pid_at))
                 .flatten()
         })
+        // PID 0 is the System Idle Process, which holds no socket: a row that says 0 does not
+        // know its owner (Wine's IP Helper fills every row so), and the port is held by a
+        // process this host does not name, not by "PID 0".
+        .filter(|&pid| pid != 0)
         .collect();
     pids.sort_unstable();
     pids.dedup();
@@ -187,11 +191,22 @@ mod tests {
     #[test]
     fn owner_pid_tables_give_the_holders_of_a_port() {
         for layout in [TCP4_ROW, TCP6_ROW, UDP4_ROW, UDP6_ROW] {
-            let rows = [(443, 4), (9187, 2280), (443, 4), (8443, 99), (9187, 3100)];
+            let rows = [
+                (443, 4),
+                (9187, 2280),
+                (443, 4),
+                (8443, 99),
+                (9187, 3100),
+                (161, 0),
+            ];
             let bytes = table(layout, &rows, rows.len() as u32);
             assert_eq!(owner_pids(&bytes, layout, 9187), [2280, 3100], "{layout:?}");
             assert_eq!(owner_pids(&bytes, layout, 443), [4], "deduplicated");
             assert!(owner_pids(&bytes, layout, 6100).is_empty());
+            assert!(
+                owner_pids(&bytes, layout, 161).is_empty(),
+                "an owner of PID 0 is no owner named"
+            );
             // 443 = 0x01bb: read in the wrong byte order it would be 0xbb01.
             assert!(owner_pids(&bytes, layout, 0xbb01).is_empty());
         }
