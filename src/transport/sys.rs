@@ -35,6 +35,17 @@ pub fn recv_from(socket: &Socket, buf: &mut [u8]) -> io::Result<(usize, socket2:
     socket.recv_from(uninit)
 }
 
+/// How often a UDP wait looks at the socket's pending error (SO_ERROR) when no readiness
+/// comes. Linux reports an ICMP error as readiness (EPOLLERR), so only the last look before
+/// silence is needed there. Under Wine 8 an ICMP port unreachable often reaches SO_ERROR with
+/// no readiness at all; whether real Windows' AFD poll can do the same is not known here, so
+/// Windows looks every quarter second (one getsockopt per probe in flight).
+#[cfg(windows)]
+pub const PENDING_ERROR_POLL: Option<std::time::Duration> =
+    Some(std::time::Duration::from_millis(250));
+#[cfg(not(windows))]
+pub const PENDING_ERROR_POLL: Option<std::time::Duration> = None;
+
 /// EPERM (a local firewall dropped the packet) and EACCES (e.g. a broadcast address) both
 /// surface as `PermissionDenied`; the raw code tells them apart.
 #[cfg(unix)]

@@ -225,8 +225,21 @@ const MOST_BACKOFF: Duration = Duration::from_millis(20);
 pub(crate) async fn listen_until(inbox: &impl Inbox, deadline: Instant) -> Heard {
     let mut empty = 0u32;
     loop {
-        match tokio::time::timeout_at(deadline, inbox.ready()).await {
-            Err(_) => return Heard::Nothing,
+        // Where the OS may hold an ICMP error without reporting the socket ready (Wine 8
+        // does), the wait looks at the socket's error every so often; everywhere it looks
+        // once more before calling the wait silent.
+        let until = sys::PENDING_ERROR_POLL
+            .map_or(deadline, |every| (Instant::now() + every).min(deadline));
+        match tokio::time::timeout_at(until, inbox.ready()).await {
+            Err(_) => {
+                if let Some(err) = inbox.pending_error() {
+                    return Heard::Error(err);
+                }
+                if Instant::now() >= deadline {
+                    return Heard::Nothing;
+                }
+                continue;
+            }
             Ok(Err(err)) => return Heard::Error(err),
             Ok(Ok(())) => {}
         }
@@ -491,6 +504,37 @@ mod tests {
         fn pending_error(&self) -> Option<io::Error> {
             Some(io::ErrorKind::ConnectionRefused.into())
         }
+    }
+
+    /// A socket that never reports readiness yet holds an error (Wine 8's closed UDP port,
+    /// on most probes): the error is read before the wait is called silent.
+    struct QuietButHoldsAnError;
+
+    impl Inbox for QuietButHoldsAnError {
+        async fn ready(&self) -> io::Result<()> {
+            std::future::pending().await
+        }
+
+        fn try_receive(&self) -> io::Result<(Vec<u8>, SocketAddr)> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+
+        fn pending_error(&self) -> Option<io::Error> {
+            Some(io::ErrorKind::ConnectionRefused.into())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_held_without_readiness_is_read_by_the_deadline() {
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(2);
+        let heard = listen_until(&QuietButHoldsAnError, deadline).await;
+        assert!(
+            matches!(heard, Heard::Error(ref e) if e.kind() == io::ErrorKind::ConnectionRefused),
+            "{heard:?}"
+        );
+        let by = sys::PENDING_ERROR_POLL.unwrap_or(Duration::from_secs(2));
+        assert_eq!(start.elapsed(), by);
     }
 
     #[tokio::test(start_paused = true)]
