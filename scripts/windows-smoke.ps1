@@ -29,7 +29,7 @@ $tcp = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 4
 $tcp.Start()
 $udp = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 47005))
 try {
-    $check = & $Exe check --printers 127.0.0.1 --only raw,http,npap,xmlnt --port raw=47001 `
+    $check = & $Exe check --printers 127.0.0.1 --checks raw,http,npap,xmlnt --port raw=47001 `
         --port http=47002 --port npap=47004 --port xmlnt=47005 --format json
     $code = $LASTEXITCODE
     $got = States ($check -join "`n")

@@ -654,3 +654,33 @@ fn verbose_names_the_origin_of_each_value() {
     let plan = std::fs::read_to_string(temp.path().join("plan.json")).unwrap();
     assert!(plan.contains("\"target\": \"127.0.0.1\""), "{plan}");
 }
+
+/// The hosted Windows runner's smoke (`scripts/windows-smoke.ps1`) cannot run here; every
+/// flag it passes must at least exist in the help of the subcommand it is given to, so a
+/// renamed flag fails this test rather than the runner.
+#[test]
+fn the_windows_smoke_script_uses_only_flags_that_exist() {
+    let script = std::fs::read_to_string("scripts/windows-smoke.ps1").unwrap();
+    let mut checked = 0;
+    for line in script.lines() {
+        let Some(call) = line.split("& $Exe ").nth(1) else {
+            continue;
+        };
+        let words: Vec<&str> = call.split_whitespace().collect();
+        let sub = words[0];
+        if sub.starts_with('-') {
+            continue;
+        }
+        let help = mve().args([sub, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&help.stdout).into_owned();
+        for flag in words.iter().filter(|w| w.starts_with("--")) {
+            let flag = flag.trim_end_matches('`');
+            assert!(help.contains(flag), "{sub} has no {flag} (line: {line})");
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 8,
+        "only {checked} flags found: the script changed shape"
+    );
+}

@@ -29,6 +29,8 @@
 # Windows cargo needs. The caller's EXIT trap must call windows_toolchain_stop.
 
 windows_here=$(pwd)
+# A prerequisite that is not there (no root to install packages, no registry to fetch from):
+# a skip outside CI, a failure under CI=true.
 windows_unavailable() {
   echo "${windows_who:-windows}: $*" >&2
   if [ "${CI:-}" = true ]; then
@@ -37,6 +39,12 @@ windows_unavailable() {
   fi
   echo "${windows_who:-windows}: skipped (it fails under CI=true)" >&2
   exit 0
+}
+# Something that is there and does not work (a compile that fails, a toolchain that does not
+# start, a ring version the file list was not checked against): always a failure.
+windows_broken() {
+  echo "${windows_who:-windows}: $*" >&2
+  exit 1
 }
 
 cache=${MVE_AUDIT_WINDOWS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mve-audit/windows}
@@ -83,7 +91,7 @@ if [ ! -e "$sysroot/.complete" ]; then
   rm -f "$one"
   rm -rf "$sysroot"
   python3 scripts/windows/sysroot.py "$cache/wheels-$stamp" "$sysroot" \
-    || windows_unavailable "the wheels did not make a sysroot"
+    || windows_broken "the wheels did not make a sysroot"
   rm -rf "$cache/wheels-$stamp"
   touch "$sysroot/.complete"
   # Older sysroots (other pins) are not needed any more.
@@ -127,7 +135,7 @@ fi
 
 # 4. ring's C code as a static library, for the version in Cargo.lock (see the top).
 ring_version=$(awk '/^name = "ring"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
-[ "$ring_version" = 0.17.14 ] || windows_unavailable \
+[ "$ring_version" = 0.17.14 ] || windows_broken \
   "Cargo.lock has ring $ring_version; scripts/windows/toolchain.sh compiles ring 0.17.14's C files: check its list against ring's build.rs and update both"
 ring_links=ring_core_${ring_version//./_}_
 ring_lib=$cache/ring-$ring_version
@@ -148,10 +156,10 @@ if [ ! -e "$ring_lib/.complete" ]; then
     x86_64-w64-mingw32-gcc -c -O3 -std=c1x -fvisibility=hidden -DNDEBUG \
       -I "$ring_src/include" -I "$ring_src/pregenerated" \
       -o "$ring_lib/$(basename "$c" .c).o" "$ring_src/$c" \
-      || windows_unavailable "mingw-w64 gcc could not compile ring's $c"
+      || windows_broken "mingw-w64 gcc could not compile ring's $c"
   done
   nasm_objects=("$ring_src"/pregenerated/*-nasm.o)
-  [ "${#nasm_objects[@]}" -eq 12 ] || windows_unavailable \
+  [ "${#nasm_objects[@]}" -eq 12 ] || windows_broken \
     "ring $ring_version ships ${#nasm_objects[@]} pregenerated nasm objects, not 12"
   x86_64-w64-mingw32-ar rcs "$ring_lib/$ring_links.lib" "$ring_lib"/*.o "${nasm_objects[@]}"
   rm -f "$ring_lib"/*.o
@@ -168,7 +176,7 @@ windows_prefix() {
     WINEPREFIX=$prefix "$wine" wineboot --init </dev/null >/dev/null 2>&1 || true
     # Its server must be gone before ours, the persistent one, starts.
     WINEPREFIX=$prefix "$wineserver" -w 2>/dev/null || true
-    [ -d "$prefix/drive_c/windows/system32" ] || windows_unavailable "wineboot made no prefix"
+    [ -d "$prefix/drive_c/windows/system32" ] || windows_broken "wineboot made no prefix"
     touch "$prefix/.complete"
   fi
   cp "$link/bcryptprimitives.dll" "$prefix/drive_c/windows/system32/"
@@ -181,14 +189,17 @@ windows_prefix "$WINEPREFIX"
 # Then one wineserver for the whole run (a fresh one per process raced once: "os error 1359"),
 # started with its output detached, so no pipe of ours waits on it, and stopped at the end
 # whatever happens.
-"$wineserver" -p </dev/null >/dev/null 2>&1 || true
 windows_toolchain_stop() { WINEPREFIX=$cache/wine-prefix "$wineserver" -k 2>/dev/null || true; }
+# Stopped on any exit from here on; a caller with more to clean up sets its own trap that
+# calls windows_toolchain_stop too.
+trap windows_toolchain_stop EXIT
+"$wineserver" -p </dev/null >/dev/null 2>&1 || true
 # Starts Wine's own services (explorer's desktop among them) with their output detached too:
 # they outlive the call that starts them, and would otherwise hold open the pipe of whichever
 # command came first (a link waited ten minutes on one).
 "$wine" wineboot </dev/null >/dev/null 2>&1 || true
 windows_rustc=$("$wine" "$sysroot/bin/rustc.exe" -V 2>&1 | tr -d '\r') \
-  || windows_unavailable "rustc.exe does not start under Wine: $windows_rustc"
+  || windows_broken "rustc.exe does not start under Wine: $windows_rustc"
 echo "== windows toolchain: $windows_rustc under $("$wine" --version 2>/dev/null || echo wine)"
 
 # 6. The Windows cargo's home and environment. In the Windows cargo home, so that the cargo
@@ -227,8 +238,13 @@ cargo_exe() {
   local log status attempt
   log=$(mktemp)
   for attempt in 1 2; do
-    "$wine" "$sysroot/bin/cargo.exe" "$@" 2>&1 </dev/null | sed -u 's/\r$//' | tee "$log"
-    status=${PIPESTATUS[0]}
+    # Inside `if`, so that the callers' `set -e` does not end the shell before the status
+    # is read and the retry considered.
+    if "$wine" "$sysroot/bin/cargo.exe" "$@" 2>&1 </dev/null | sed -u 's/\r$//' | tee "$log"; then
+      status=0
+    else
+      status=${PIPESTATUS[0]}
+    fi
     if [ "$status" -ne 0 ] && [ "$attempt" = 1 ] && grep -qE "\(never executed\)|os error 1359" "$log"; then
       echo "== windows: Wine could not start a process; trying again"
       continue

@@ -323,16 +323,29 @@ impl<G: SnmpGetter + 'static, D: Datagrams> Prober for NetworkProber<G, D> {
         self.pacer.admit().await;
     }
 
-    /// Three times the driver's worst case (every wait spent, every retry sent) and half a
-    /// minute more for pacing and second looks: no probe that works as designed comes near
+    /// Four times the driver's worst case (every wait spent, every retry sent; the CRL
+    /// check's four distribution points run past its cost model's 7 timeouts to 25) and half
+    /// a minute more for pacing and second looks: no probe that works as designed comes near
     /// it, and none that does not outlives it.
+    ///
+    /// None where a probe may queue for its fixed source port (NPAP and XMLNT from 9187, LST
+    /// from 6100 on Windows, where probes take turns on the port rather than share it): the
+    /// wait for a turn grows with the fleet, not with a fault. Those exchanges are still
+    /// bounded, each wait by its deadline (`transport::udp::listen_until`).
     fn ceiling(&self, job: &Job) -> Option<std::time::Duration> {
+        let path = job.check.path();
+        let queues = matches!(path.driver, Driver::Blind)
+            && matches!(path.mve_side, MveSide::Source(_))
+            && !crate::transport::sys::SHARES_SOURCE_PORT;
+        if queues {
+            return None;
+        }
         let worst = crate::engine::estimate::cost(job.check, self.settings.timing).wait;
-        Some(worst * 3 + CEILING_SLACK)
+        Some(worst * 4 + CEILING_SLACK)
     }
 }
 
-/// What a probe's ceiling allows beyond three worst cases (`Prober::ceiling`).
+/// What a probe's ceiling allows beyond four worst cases (`Prober::ceiling`).
 const CEILING_SLACK: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// TLS facts as evidence, and the warning an expired or expiring certificate deserves.
@@ -381,6 +394,33 @@ fn tls_evidence(facts: &TlsFacts) -> (Evidence, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ceiling outlasts the longest conversation any driver can hold (the CRL check:
+    /// SCEP's two requests, EST's one, four distribution points: 25 timeouts), and a probe
+    /// that queues for a fixed source port (Windows) has none: its wait is the fleet's.
+    #[test]
+    fn every_ceiling_outlasts_the_longest_conversation() {
+        let prober = NetworkProber::new(peer::settings());
+        let timeout = peer::settings().timing.timeout;
+        for check in CheckId::ALL {
+            let job = peer::job_to(check, "127.0.0.1:9".parse().unwrap());
+            let path = check.path();
+            let queues = matches!(path.driver, Driver::Blind)
+                && matches!(path.mve_side, MveSide::Source(_))
+                && !crate::transport::sys::SHARES_SOURCE_PORT;
+            match prober.ceiling(&job) {
+                Some(limit) => {
+                    assert!(!queues, "{check:?}");
+                    let worst = crate::engine::estimate::cost(check, peer::settings().timing);
+                    assert!(limit >= worst.wait * 3, "{check:?}: {limit:?}");
+                    if matches!(path.driver, Driver::Ca | Driver::Crl) {
+                        assert!(limit >= timeout * 25, "{check:?}: {limit:?}");
+                    }
+                }
+                None => assert!(queues, "{check:?} has no ceiling"),
+            }
+        }
+    }
 
     /// The connect-only paths (RAW 9100, the LST handshake port) on loopback: a listener is
     /// open with the handshake's timing, a port nobody holds is closed by the reset.

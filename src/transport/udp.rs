@@ -59,9 +59,12 @@ pub struct UdpExchange {
     pub source_note: Option<String>,
 }
 
-/// The largest reply read; longer datagrams are truncated by the kernel, which is fine for
-/// classification and keeps memory bounded whatever the peer sends.
-const MAX_REPLY: usize = 4096;
+/// The largest reply read: any UDP datagram fits (65,507 bytes of payload at most), so no
+/// answer is cut (a SQL Browser list of many instances, a large mDNS answer), and Windows,
+/// which fails a receive into a smaller buffer with WSAEMSGSIZE instead of truncating as
+/// Linux does, reads the same bytes. It lives on the stack only during the receive; the reply
+/// is copied out at its own length.
+const MAX_REPLY: usize = 64 * 1024;
 
 /// Sends `payload` to `peer` up to `1 + retries` times and waits for an answer.
 ///
