@@ -121,6 +121,9 @@ pub fn man(subcommand: Option<&str>) -> Result<Outcome, RunError> {
                 .bin_name(format!("mve-audit {name}"))
         }
     };
+    // The release alone, as `-V` gives it: the commit of `--version` would change the page
+    // (and its snapshot) with every commit.
+    let page = page.long_version(None::<&'static str>);
     let mut out = io::stdout().lock();
     clap_mangen::Man::new(page).render(&mut out)?;
     out.write_all(cli::man_sections().as_bytes())?;
