@@ -333,16 +333,21 @@ impl<G: SnmpGetter + 'static, D: Datagrams> Prober for NetworkProber<G, D> {
     /// wait for a turn grows with the fleet, not with a fault. Those exchanges are still
     /// bounded, each wait by its deadline (`transport::udp::listen_until`).
     fn ceiling(&self, job: &Job) -> Option<std::time::Duration> {
-        let path = job.check.path();
-        let queues = matches!(path.driver, Driver::Blind)
-            && matches!(path.mve_side, MveSide::Source(_))
-            && !crate::transport::sys::SHARES_SOURCE_PORT;
-        if queues {
+        if queues_for_its_source_port(job.check) {
             return None;
         }
         let worst = crate::engine::estimate::cost(job.check, self.settings.timing).wait;
         Some(worst * 4 + CEILING_SLACK)
     }
+}
+
+/// Whether probes of `check` take turns on a fixed source port (NPAP and XMLNT from 9187,
+/// LST from 6100) instead of sharing it: on Windows, where sharing would let us steal MVE's.
+fn queues_for_its_source_port(check: CheckId) -> bool {
+    let path = check.path();
+    matches!(path.driver, Driver::Blind)
+        && matches!(path.mve_side, MveSide::Source(_))
+        && !crate::transport::sys::SHARES_SOURCE_PORT
 }
 
 /// What a probe's ceiling allows beyond four worst cases (`Prober::ceiling`).
@@ -405,9 +410,7 @@ mod tests {
         for check in CheckId::ALL {
             let job = peer::job_to(check, "127.0.0.1:9".parse().unwrap());
             let path = check.path();
-            let queues = matches!(path.driver, Driver::Blind)
-                && matches!(path.mve_side, MveSide::Source(_))
-                && !crate::transport::sys::SHARES_SOURCE_PORT;
+            let queues = queues_for_its_source_port(check);
             match prober.ceiling(&job) {
                 Some(limit) => {
                     assert!(!queues, "{check:?}");

@@ -26,13 +26,19 @@ pub const SHARES_SOURCE_PORT: bool = cfg!(unix);
 /// One receive that tells the sender, into an ordinary byte buffer: recvfrom(2) on Unix,
 /// WSARecvFrom on Windows. One call, so there is no separate MSG_PEEK for the sender (a peek
 /// that reports "would block" while the poll says "readable" is the spin Wine 8 showed).
+///
+/// The datagram lands in a stack buffer of `N` bytes that is never zeroed (a reply is read
+/// whole, up to 64 KiB, on the hot path of every UDP answer) and comes back copied at its
+/// own length.
 #[allow(unsafe_code)]
-pub fn recv_from(socket: &Socket, buf: &mut [u8]) -> io::Result<(usize, socket2::SockAddr)> {
-    // SAFETY: every initialised byte is a valid `MaybeUninit<u8>`, the two have the same
-    // layout, and `recv_from` only writes into the buffer, never de-initialises it.
-    let uninit =
-        unsafe { &mut *(std::ptr::from_mut::<[u8]>(buf) as *mut [std::mem::MaybeUninit<u8>]) };
-    socket.recv_from(uninit)
+pub fn recv_from<const N: usize>(socket: &Socket) -> io::Result<(Vec<u8>, socket2::SockAddr)> {
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); N];
+    let (len, from) = socket.recv_from(&mut buf)?;
+    let filled = buf.get(..len).unwrap_or(&buf);
+    // SAFETY: recvfrom wrote the first `len` bytes (socket2 returns how many), so that
+    // prefix is initialised; `MaybeUninit<u8>` has the layout of `u8`.
+    let bytes = unsafe { std::slice::from_raw_parts(filled.as_ptr().cast::<u8>(), filled.len()) };
+    Ok((bytes.to_vec(), from))
 }
 
 /// How often a UDP wait looks at the socket's pending error (SO_ERROR) when no readiness

@@ -178,8 +178,8 @@ pub(crate) trait Inbox {
 impl Inbox for UdpSocket {
     async fn ready(&self) -> io::Result<()> {
         // ERROR too: on Linux an ICMP error queued with IP_RECVERR wakes the socket with
-        // EPOLLERR, not as readable. tokio asks the same of both platforms (on Windows its
-        // AFD poll reports errors with readability).
+        // EPOLLERR, not as readable. The same interest on both platforms; where an error
+        // wakes nothing (Wine 8), `pending_error` finds it.
         UdpSocket::ready(self, Interest::READABLE | Interest::ERROR)
             .await
             .map(drop)
@@ -283,12 +283,10 @@ pub(crate) async fn listen_until(inbox: &impl Inbox, deadline: Instant) -> Heard
 /// the stack only for the call, so a probe waiting on silence holds none, and the reply is
 /// copied out at its own length.
 fn receive(socket: &UdpSocket) -> io::Result<(Vec<u8>, SocketAddr)> {
-    let mut buf = [0u8; MAX_REPLY];
-    let (len, from) = sys::recv_from(&SockRef::from(socket), &mut buf)?;
+    let (bytes, from) = sys::recv_from::<MAX_REPLY>(&SockRef::from(socket))?;
     let from = from
         .as_socket()
         .ok_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable))?;
-    let bytes = buf.get(..len).unwrap_or(&buf).to_vec();
     Ok((bytes, from))
 }
 
