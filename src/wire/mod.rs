@@ -24,6 +24,7 @@ pub mod pkix;
 pub mod snmp;
 pub mod tds;
 pub mod text;
+pub mod trust;
 pub mod x509;
 
 /// The first `max` bytes of a field as text (invalid UTF-8 replaced): what evidence keeps of

@@ -16,8 +16,8 @@ use super::ber::{BerError, Reader};
 const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
 /// Certificates read from one bundle at most.
 const MAX_CERTS: usize = 32;
-/// Distribution points reported at most.
-const MAX_CRL_URLS: usize = 8;
+/// Distribution points read at most from one certificate; the rest are counted.
+pub const MAX_CRL_URLS: usize = 16;
 
 /// Why bytes are not what a CA serves.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,8 +84,23 @@ pub struct CaCert {
     /// basicConstraints cA.
     pub is_ca: bool,
     pub self_issued: bool,
-    /// The CRL distribution points it names (`http://…`, `ldap://…`).
+    /// The CRL distribution points it names (`http://…`, `ldap://…`), at most
+    /// `MAX_CRL_URLS`.
     pub crl_urls: Vec<String>,
+    /// Distribution point names past `MAX_CRL_URLS`, and names that are not URIs (a
+    /// directory name, a relative name): points this reading does not follow.
+    pub crl_points_unread: usize,
+    /// The DER of the subject and issuer names, to match issuers exactly.
+    pub subject_raw: Vec<u8>,
+    pub issuer_raw: Vec<u8>,
+    /// The serial number's bytes, as a CRL lists it.
+    pub serial: Vec<u8>,
+    /// keyUsage allows keyCertSign (or the certificate has no keyUsage).
+    pub signs_certificates: bool,
+    /// keyUsage allows cRLSign (or the certificate has no keyUsage).
+    pub signs_crls: bool,
+    /// The certificate itself, for signature checks.
+    pub der: Vec<u8>,
 }
 
 /// Reads one DER certificate.
@@ -98,21 +113,27 @@ pub fn ca_cert(der: &[u8]) -> Result<CaCert, PkixError> {
         .flatten()
         .is_some_and(|bc| bc.value.ca);
     let mut crl_urls = Vec::new();
+    let mut crl_points_unread = 0;
     for extension in cert.extensions() {
         if let ParsedExtension::CRLDistributionPoints(points) = extension.parsed_extension() {
             for point in points.iter() {
-                if let Some(DistributionPointName::FullName(names)) = &point.distribution_point {
-                    for name in names {
-                        if let GeneralName::URI(uri) = name
-                            && crl_urls.len() < MAX_CRL_URLS
-                        {
-                            crl_urls.push((*uri).to_string());
+                match &point.distribution_point {
+                    Some(DistributionPointName::FullName(names)) => {
+                        for name in names {
+                            match name {
+                                GeneralName::URI(uri) if crl_urls.len() < MAX_CRL_URLS => {
+                                    crl_urls.push((*uri).to_string());
+                                }
+                                _ => crl_points_unread += 1,
+                            }
                         }
                     }
+                    _ => crl_points_unread += 1,
                 }
             }
         }
     }
+    let usage = cert.key_usage().ok().flatten().map(|ku| ku.value);
     Ok(CaCert {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
@@ -121,6 +142,13 @@ pub fn ca_cert(der: &[u8]) -> Result<CaCert, PkixError> {
         is_ca,
         self_issued: cert.issuer().as_raw() == cert.subject().as_raw(),
         crl_urls,
+        crl_points_unread,
+        subject_raw: cert.subject().as_raw().to_vec(),
+        issuer_raw: cert.issuer().as_raw().to_vec(),
+        serial: cert.raw_serial().to_vec(),
+        signs_certificates: usage.is_none_or(|u| u.key_cert_sign()),
+        signs_crls: usage.is_none_or(|u| u.crl_sign()),
+        der: der.to_vec(),
     })
 }
 
@@ -132,6 +160,12 @@ pub struct Crl {
     /// `None` when the CRL names no next update (RFC 5280 requires one).
     pub next_update: Option<i64>,
     pub revoked: usize,
+    /// The serial numbers it revokes, as their bytes.
+    pub revoked_serials: Vec<Vec<u8>>,
+    /// The DER of the issuer's name, to match it exactly.
+    pub issuer_raw: Vec<u8>,
+    /// The CRL itself, for its signature check.
+    pub der: Vec<u8>,
 }
 
 /// Reads a CRL, DER or PEM.
@@ -141,11 +175,18 @@ pub fn crl(bytes: &[u8]) -> Result<Crl, PkixError> {
         _ => bytes.to_vec(),
     };
     let (_, crl) = CertificateRevocationList::from_der(&der).map_err(|_| PkixError::Crl)?;
+    let revoked_serials: Vec<Vec<u8>> = crl
+        .iter_revoked_certificates()
+        .map(|r| r.raw_serial().to_vec())
+        .collect();
     Ok(Crl {
         issuer: crl.issuer().to_string(),
         this_update: crl.last_update().timestamp(),
         next_update: crl.next_update().map(|t| t.timestamp()),
-        revoked: crl.iter_revoked_certificates().count(),
+        revoked: revoked_serials.len(),
+        revoked_serials,
+        issuer_raw: crl.issuer().as_raw().to_vec(),
+        der: der.clone(),
     })
 }
 
