@@ -6,7 +6,7 @@
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets, by the names of `fuzz/fuzz_targets/*.rs` and `fuzz/corpus/*`.
-pub const TARGETS: [(&str, Target); 16] = [
+pub const TARGETS: [(&str, Target); 18] = [
     ("ber_frame", |d| {
         let _ = crate::wire::ber::frame_len(d);
     }),
@@ -18,11 +18,27 @@ pub const TARGETS: [(&str, Target); 16] = [
     }),
     ("ca_served", |d| {
         if let Ok(certs) = crate::wire::pkix::served_certs(d) {
-            for cert in certs {
-                let _ = crate::wire::pkix::ca_cert(&cert);
+            for cert in &certs {
+                let _ = crate::wire::pkix::ca_cert(cert);
+            }
+            if let Ok(chain) = crate::wire::trust::judge_chain(&certs, 0, true)
+                && let Some(ca) = chain.issuing()
+            {
+                let _ = crate::wire::trust::judge_crl(d, ca, &chain, 0);
             }
         }
         let _ = crate::wire::pkix::crl(d);
+    }),
+    ("crl_judged", |d| {
+        // A CRL judged against a fixed lab CA: the signature and name checks on hostile bytes.
+        let Ok(ca) = crate::wire::pkix::served_certs(crate::fuzzing::LAB_CA) else {
+            return;
+        };
+        if let Ok(chain) = crate::wire::trust::judge_chain(&ca, 0, false)
+            && let Some(issuing) = chain.issuing()
+        {
+            let _ = crate::wire::trust::judge_crl(d, issuing, &chain, 0);
+        }
     }),
     ("http_response", |d| {
         let _ = crate::wire::http::parse_response(d, false);
@@ -52,6 +68,9 @@ pub const TARGETS: [(&str, Target); 16] = [
     ("snmp_get_response", |d| {
         let _ = crate::wire::snmp::parse_get_response(d);
     }),
+    ("soap_answer", |d| {
+        let _ = crate::wire::soap::parse_answer(d);
+    }),
     ("tds_prelogin", |d| {
         let _ = crate::wire::tds::parse_prelogin(d);
         let _ = crate::wire::tds::packet_len(d);
@@ -68,6 +87,9 @@ pub const TARGETS: [(&str, Target); 16] = [
         let _ = crate::wire::lexmark::is_xmlnt_exception(d);
     }),
 ];
+
+/// A CA certificate from the lab's openssl fixtures, for the CRL target.
+pub const LAB_CA: &[u8] = include_bytes!("../tests/fixtures/openssl-ca.der");
 
 /// The target named `name`.
 pub fn target(name: &str) -> Option<Target> {

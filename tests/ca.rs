@@ -21,6 +21,11 @@ const HTTPS: &str = "127.0.0.1:18443";
 const PLAIN: &str = "127.0.0.1:18081";
 /// The directory where one CA publishes its CRL.
 const LDAP: &str = "127.0.0.1:13389";
+/// What a Windows CEP endpoint answers a policy query without credentials: a SOAP 1.2 fault.
+const FAULT: &str = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body>\
+    <s:Fault><s:Code><s:Value>s:Sender</s:Value></s:Code><s:Reason><s:Text xml:lang=\"en-US\">\
+    An error occurred when verifying security for the message.</s:Text></s:Reason></s:Fault>\
+    </s:Body></s:Envelope>";
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -168,7 +173,16 @@ fn ca_server(ns: &Netns) -> Option<daemons::Daemon> {
                 &www,
                 "both",
                 "Both Lab CA",
-                &format!("http://{HTTP}/root.crl,ldap://{LDAP}/cn=Missing%2Cdc=lab%2Cdc=test"),
+                &format!("http://{HTTP}/both.crl,ldap://{LDAP}/cn=Missing%2Cdc=lab%2Cdc=test"),
+                "20991231000000Z",
+            );
+            // A CA whose point serves another CA's CRL (Lab Root CA's): fresh, well-formed,
+            // and not its own, which Java refuses.
+            make_ca(
+                &www,
+                "foreign",
+                "Foreign Lab CA",
+                &format!("http://{HTTP}/root.crl"),
                 "20991231000000Z",
             );
             // EST: the chain as a PKCS#7 certs-only bundle, base64 (RFC 7030 §4.1.3).
@@ -200,16 +214,22 @@ fn ca_server(ns: &Netns) -> Option<daemons::Daemon> {
                  map $arg_operation $stale {{ GetCACaps /caps.txt; GetCACert /stale.der; default /none; }}\n\
                  map $arg_operation $dir {{ GetCACaps /caps.txt; GetCACert /dir.der; default /none; }}\n\
                  map $arg_operation $both {{ GetCACaps /caps.txt; GetCACert /both.der; default /none; }}\n\
+                 map $arg_operation $foreign {{ GetCACaps /caps.txt; GetCACert /foreign.der; default /none; }}\n\
                  server {{ listen {HTTP}; listen {HTTPS} ssl; ssl_certificate {}; ssl_certificate_key {};\n\
                    root {w};\n\
                    location = /scep/pkiclient.exe {{ try_files $scep =404; }}\n\
                    location = /stale/pkiclient.exe {{ try_files $stale =404; }}\n\
                    location = /dir/pkiclient.exe {{ try_files $dir =404; }}\n\
                    location = /both/pkiclient.exe {{ try_files $both =404; }}\n\
+                   location = /foreign/pkiclient.exe {{ try_files $foreign =404; }}\n\
                    location = /.well-known/est/cacerts {{ default_type application/pkcs7-mime; \
                      add_header Content-Transfer-Encoding base64; try_files /cacerts.b64 =404; }}\n\
                    location ~ \\.crl$ {{ }}\n\
-                   location = /ADPolicyProvider_CEP_Kerberos/service.svc/CEP {{ return 405; }}\n\
+                   location = /ADPolicyProvider_CEP_Kerberos/service.svc/CEP {{ \
+                     add_header WWW-Authenticate Negotiate always; return 401; }}\n\
+                   location = /ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP {{ \
+                     default_type application/soap+xml; return 500 '{FAULT}'; }}\n\
+                   location = /old/service.svc/CEP {{ return 405; }}\n\
                    location / {{ return 404; }}\n\
                  }}\n\
                  server {{ listen {PLAIN}; location / {{ default_type text/html; \
@@ -281,20 +301,44 @@ fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
         "application/pkcs7-mime"
     );
     assert_eq!(ca["verdict"], "pass", "{ca:#}");
-    // Microsoft CEP over HTTPS: reachable (the policy request is a SOAP POST, never sent).
+    // Microsoft CEP over HTTPS: the policy query draws the SOAP fault of a service that
+    // wants credentials, which proves CEP answers there.
     let report = check(&format!(
-        "https://{HTTPS}/ADPolicyProvider_CEP_Kerberos/service.svc/CEP"
+        "https://{HTTPS}/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP"
     ));
     let ca = cell(&report, "ca");
     assert_eq!(ca["state"], "verified", "{ca:#}");
     assert_eq!(ca["evidence"]["facts"]["protocol"], "cep-ces");
-    assert_eq!(ca["evidence"]["facts"]["http_status"], 405);
+    assert_eq!(ca["evidence"]["facts"]["http_status"], 500);
     let crl = cell(&report, "crl");
-    assert_eq!(crl["verdict"], "warn", "{crl:#}");
+    assert_eq!(crl["state"], "open", "no CRL was read: {crl:#}");
+    assert_eq!(crl["reason"], "not-verified", "{crl:#}");
     assert!(
         crl["hint"].as_str().unwrap().contains("SCEP URL"),
         "{crl:#}"
     );
+    // A 405 or a 401 is the web server's answer, not CEP's.
+    for (path, reason) in [
+        ("/old/service.svc/CEP", "wrong-protocol"),
+        (
+            "/ADPolicyProvider_CEP_Kerberos/service.svc/CEP",
+            "not-verified",
+        ),
+    ] {
+        let report = check(&format!("https://{HTTPS}{path}"));
+        let ca = cell(&report, "ca");
+        assert_eq!(ca["state"], "open", "{path}: {ca:#}");
+        assert_eq!(ca["reason"], reason, "{path}: {ca:#}");
+        assert_eq!(ca["verdict"], "fail", "{path}: {ca:#}");
+    }
+    // A SCEP URL where no SCEP answers, on a server whose EST works: the SCEP URL fails,
+    // and the hint names the EST URL that works.
+    let report = check(&format!("https://{HTTPS}/wrong/pkiclient.exe"));
+    let ca = cell(&report, "ca");
+    assert_eq!(ca["verdict"], "fail", "{ca:#}");
+    assert_eq!(ca["reason"], "wrong-protocol", "{ca:#}");
+    let hint = ca["hint"].as_str().unwrap();
+    assert!(hint.contains("/.well-known/est"), "{hint}");
     // A CA whose CRL is past its nextUpdate: what MVE reports as "CA validation failed".
     let report = check(&format!("http://{HTTP}/stale/pkiclient.exe"));
     assert_eq!(cell(&report, "ca")["state"], "verified");
@@ -335,6 +379,16 @@ fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
         "{summary}"
     );
     assert!(summary.contains("ldap://"), "{summary}");
+    // Another CA's CRL at the point: refused, named.
+    let report = check(&format!("http://{HTTP}/foreign/pkiclient.exe"));
+    let crl = cell(&report, "crl");
+    assert_eq!(crl["reason"], "rejected", "{crl:#}");
+    assert_eq!(crl["verdict"], "fail", "{crl:#}");
+    let hint = crl["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("Lab Root CA") && hint.contains("Foreign Lab CA"),
+        "{hint}"
+    );
     // A web server that is no CA: an HTML page where GetCACaps should be, no EST either.
     let report = check(&format!("http://{PLAIN}/certsrv/mscep/mscep.dll"));
     let ca = cell(&report, "ca");

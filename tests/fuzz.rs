@@ -162,6 +162,7 @@ macro_rules! fuzz_tests {
 fuzz_tests!(
     fuzz_ber_frame,
     fuzz_ca_served,
+    fuzz_crl_judged,
     fuzz_dns_answer,
     fuzz_firebird_answer,
     fuzz_http_head,
@@ -172,6 +173,7 @@ fuzz_tests!(
     fuzz_snmp_discovery,
     fuzz_snmp_get_response,
     fuzz_sql_browser_response,
+    fuzz_soap_answer,
     fuzz_tds_prelogin,
     fuzz_text_reply,
     fuzz_x509_certificate,

@@ -229,6 +229,7 @@ mod tests {
             .map(|index| {
                 let addr = std::net::IpAddr::from([127, 0, 0, 1]);
                 let row = Arc::new(Row {
+                    resolved_note: None,
                     index,
                     target: crate::targets::Target::new(
                         crate::catalog::Role::Printer,

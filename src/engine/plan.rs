@@ -26,11 +26,16 @@ pub struct Row {
     pub label: Arc<str>,
     /// The host as written: the HTTP Host header and the TLS server name.
     pub host: Arc<str>,
+    /// What every cell of the row notes of its name's other addresses.
+    pub resolved_note: Option<Arc<str>>,
 }
 
 impl Row {
     /// This row's cell for `check`, once `finding` is known.
-    pub fn done(&self, check: CheckId, port: u16, finding: Finding) -> Done {
+    pub fn done(&self, check: CheckId, port: u16, mut finding: Finding) -> Done {
+        if let Some(note) = &self.resolved_note {
+            finding.evidence.notes.push(note.to_string());
+        }
         Done {
             row: self.index,
             label: self.label.clone(),
@@ -125,6 +130,7 @@ impl Plan {
                     addr: addresses.of(&target.host),
                     label: Arc::from(target.to_string()),
                     host: Arc::from(target.host.to_string()),
+                    resolved_note: addresses.note(&target.host),
                     target,
                 })
             })

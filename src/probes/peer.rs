@@ -233,6 +233,7 @@ pub fn job(check: CheckId, port: u16) -> Job {
 pub fn job_to(check: CheckId, peer: SocketAddr) -> Job {
     let addr = peer.ip();
     let row = Arc::new(Row {
+        resolved_note: None,
         index: 0,
         target: Target::new(check.path().role, Host::Addr(addr), None),
         addr: Ok(addr),

@@ -301,6 +301,10 @@ pub enum Unproven {
     NotVerified,
     /// The service answered with something past its date (a CRL after its nextUpdate).
     Stale,
+    /// The service answered in its protocol, and a strict client (MVE's Java) refuses what it
+    /// said: a CA certificate outside its dates or not a CA, a signature that does not verify,
+    /// a CRL from another issuer.
+    Rejected,
 }
 
 impl Unproven {
@@ -312,6 +316,7 @@ impl Unproven {
             Unproven::CutShort => "cut short",
             Unproven::NotVerified => "not verified",
             Unproven::Stale => "stale",
+            Unproven::Rejected => "rejected",
         }
     }
 }

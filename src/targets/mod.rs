@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::catalog::Role;
 
-pub use parse::{Limits, TargetError, parse_port, parse_service};
-pub use resolve::{Addresses, ResolveError, resolve_names};
+pub use parse::{Limits, TargetError, parse_port, parse_service, probe_address};
+pub use resolve::{Addresses, ResolveError, Resolved, lookup, resolve_names};
 pub use set::{TargetSet, Targets};
 
 /// Where a target value came from, so an error can point at it.

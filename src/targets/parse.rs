@@ -231,7 +231,7 @@ pub(super) fn parse_printer_item(
 /// An address a printer or service can have: not the unspecified address, a broadcast or
 /// multicast group (a probe would reach every device, or none), an IPv6 link-local address
 /// (which needs a zone), or an IPv4-mapped IPv6 address (which is the IPv4 one).
-pub(super) fn probe_address(addr: IpAddr) -> Result<IpAddr, &'static str> {
+pub fn probe_address(addr: IpAddr) -> Result<IpAddr, &'static str> {
     match addr {
         IpAddr::V4(v4) if v4.is_unspecified() => {
             Err("0.0.0.0 is no host's address (it means 'any')")
@@ -451,25 +451,34 @@ pub fn parse_service(value: &str, role: Role, origin: &Origin) -> Result<Target,
     Ok(Target::new(role, host, port))
 }
 
-/// A certificate authority: an `http` or `https` URL, its host checked like any other.
+/// A certificate authority: an `http` or `https` URL, its host checked like any other. A
+/// password in the URL is never echoed back.
 fn parse_ca(value: &str, origin: &Origin) -> Result<Target, TargetError> {
     let invalid = |reason| TargetError::Invalid {
         origin: origin.clone(),
-        value: value.to_string(),
+        value: crate::wire::http::redacted(value),
         reason,
     };
-    let url = crate::wire::http::Url::parse(value).ok_or_else(|| {
-        invalid(
-            "a CA is named by its URL: https://HOST[:PORT]/PATH (SCEP, e.g. \
-             /certsrv/mscep/mscep.dll; EST, /.well-known/est; CEP/CES, …/service.svc/CEP)",
-        )
+    let url = crate::wire::http::Url::parse(value).map_err(|err| {
+        invalid(match err {
+            crate::wire::http::UrlError::Credentials => {
+                "mve-audit sends no credentials to a CA: give its URL without 'user:password@'"
+            }
+            crate::wire::http::UrlError::Control => {
+                "a URL holds no space or control character (write a space as %20)"
+            }
+            _ => {
+                "a CA is named by its URL: https://HOST[:PORT]/PATH (SCEP, e.g. \
+                 /certsrv/mscep/mscep.dll; EST, /.well-known/est; CEP/CES, …/service.svc/CEP)"
+            }
+        })
     })?;
     let host = match url.host.parse::<IpAddr>() {
         Ok(addr) => Host::Addr(probe_address(addr).map_err(invalid)?),
         Err(_) => parse_hostname(&url.host).map_err(invalid)?,
     };
     Ok(Target {
-        url: Some(std::sync::Arc::from(value)),
+        url: Some(std::sync::Arc::from(url.shown())),
         ..Target::new(Role::Ca, host, Some(url.port))
     })
 }

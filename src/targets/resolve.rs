@@ -25,12 +25,32 @@ pub enum ResolveError {
     NoAddress { name: String },
     #[error("name '{name}' did not resolve within {seconds}s")]
     TimedOut { name: String, seconds: u64 },
+    /// The first address is one no typed target may be (0.0.0.0, a broadcast or multicast
+    /// group…): a name is held to the same refusals as an address written by hand.
+    #[error("name '{name}' resolves to {addr}, which is not probed: {reason}")]
+    Refused {
+        name: String,
+        addr: IpAddr,
+        reason: &'static str,
+    },
 }
+
+/// A name's address, and what a report says of the name's other addresses.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The address probed: the resolver's first.
+    pub addr: IpAddr,
+    /// Set when the name has more than one address: which were not probed, and why.
+    pub note: Option<Arc<str>>,
+}
+
+/// Addresses of one name read at most.
+const MAX_ADDRESSES: usize = 16;
 
 /// The address each name resolved to, or why it has none.
 #[derive(Debug, Clone, Default)]
 pub struct Addresses {
-    names: HashMap<String, Result<IpAddr, ResolveError>>,
+    names: HashMap<String, Result<Resolved, ResolveError>>,
 }
 
 impl Addresses {
@@ -38,11 +58,19 @@ impl Addresses {
     pub fn of(&self, host: &Host) -> Result<IpAddr, ResolveError> {
         match host {
             Host::Addr(addr) => Ok(*addr),
-            Host::Name(name) => self
-                .names
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| Err(ResolveError::Incomplete { name: name.clone() })),
+            Host::Name(name) => match self.names.get(name) {
+                Some(Ok(resolved)) => Ok(resolved.addr),
+                Some(Err(err)) => Err(err.clone()),
+                None => Err(ResolveError::Incomplete { name: name.clone() }),
+            },
+        }
+    }
+
+    /// What the cells of `host` say of its name's other addresses, if it has any.
+    pub fn note(&self, host: &Host) -> Option<Arc<str>> {
+        match host {
+            Host::Addr(_) => None,
+            Host::Name(name) => self.names.get(name)?.as_ref().ok()?.note.clone(),
         }
     }
 }
@@ -54,7 +82,7 @@ impl Addresses {
         Addresses {
             names: pairs
                 .into_iter()
-                .map(|(name, addr)| (name.to_string(), Ok(addr)))
+                .map(|(name, addr)| (name.to_string(), Ok(Resolved { addr, note: None })))
                 .collect(),
         }
     }
@@ -63,7 +91,7 @@ impl Addresses {
     pub fn resolved(&self) -> impl Iterator<Item = (&str, IpAddr)> {
         self.names
             .iter()
-            .filter_map(|(name, addr)| addr.as_ref().ok().map(|addr| (name.as_str(), *addr)))
+            .filter_map(|(name, found)| found.as_ref().ok().map(|r| (name.as_str(), r.addr)))
     }
 }
 
@@ -97,26 +125,59 @@ pub async fn resolve_names<'a>(
     addresses
 }
 
-async fn lookup(name: &str, limit: Duration) -> Result<IpAddr, ResolveError> {
+/// Looks `name` up within `limit`: the first address the resolver gives, held to the refusals
+/// of a typed target, and a note naming the others when there are several. The one look-up
+/// of every name the tool meets, typed or derived (a CA's host, a CRL distribution point).
+pub async fn lookup(name: &str, limit: Duration) -> Result<Resolved, ResolveError> {
     let query = tokio::net::lookup_host((name, 0u16));
-    match tokio::time::timeout(limit, query).await {
-        Err(_) => Err(ResolveError::TimedOut {
-            name: name.to_string(),
-            seconds: limit.as_secs().max(1),
-        }),
-        Ok(Err(err)) => Err(ResolveError::Failed {
-            name: name.to_string(),
-            source: Arc::new(err),
-        }),
-        Ok(Ok(mut addrs)) => {
-            addrs
-                .next()
-                .map(|sock| sock.ip())
-                .ok_or_else(|| ResolveError::NoAddress {
-                    name: name.to_string(),
-                })
+    let found = match tokio::time::timeout(limit, query).await {
+        Err(_) => {
+            return Err(ResolveError::TimedOut {
+                name: name.to_string(),
+                seconds: limit.as_secs().max(1),
+            });
+        }
+        Ok(Err(err)) => {
+            return Err(ResolveError::Failed {
+                name: name.to_string(),
+                source: Arc::new(err),
+            });
+        }
+        Ok(Ok(found)) => found,
+    };
+    let mut all: Vec<IpAddr> = Vec::new();
+    for sock in found {
+        if !all.contains(&sock.ip()) && all.len() < MAX_ADDRESSES {
+            all.push(sock.ip());
         }
     }
+    choose(name, &all)
+}
+
+/// The address of `name` among `all` (the resolver's order), or why none is probed.
+fn choose(name: &str, all: &[IpAddr]) -> Result<Resolved, ResolveError> {
+    let Some(&addr) = all.first() else {
+        return Err(ResolveError::NoAddress {
+            name: name.to_string(),
+        });
+    };
+    if let Err(reason) = super::parse::probe_address(addr) {
+        return Err(ResolveError::Refused {
+            name: name.to_string(),
+            addr,
+            reason,
+        });
+    }
+    let note = (all.len() > 1).then(|| {
+        let list: Vec<String> = all.iter().map(ToString::to_string).collect();
+        Arc::from(format!(
+            "'{name}' resolves to {} addresses ({}): probed {addr}, the first the resolver \
+             gives, which a client such as MVE connects to first",
+            all.len(),
+            list.join(", ")
+        ))
+    });
+    Ok(Resolved { addr, note })
 }
 
 #[cfg(test)]
@@ -141,5 +202,25 @@ mod tests {
                 .to_string()
                 .contains("did not complete")
         );
+    }
+
+    #[test]
+    fn a_name_is_held_to_the_refusals_of_a_typed_address() {
+        let addr = |text: &str| text.parse::<IpAddr>().unwrap();
+        for bad in ["0.0.0.0", "255.255.255.255", "224.0.0.251", "::", "ff02::1"] {
+            let err = choose("ca.lab.test", &[addr(bad), addr("10.0.0.1")]).unwrap_err();
+            assert!(matches!(err, ResolveError::Refused { .. }), "{bad}: {err}");
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        let one = choose("ca.lab.test", &[addr("10.0.0.1")]).unwrap();
+        assert!(one.note.is_none());
+        let several = choose("ca.lab.test", &[addr("10.0.0.1"), addr("10.0.0.2")]).unwrap();
+        assert_eq!(several.addr, addr("10.0.0.1"));
+        let note = several.note.unwrap();
+        assert!(note.contains("2 addresses (10.0.0.1, 10.0.0.2)"), "{note}");
+        assert!(matches!(
+            choose("ca.lab.test", &[]),
+            Err(ResolveError::NoAddress { .. })
+        ));
     }
 }

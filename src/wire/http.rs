@@ -15,58 +15,92 @@ pub struct Response {
     pub content_type: Option<String>,
     /// The whole `Content-Type` value, parameters included (`…; smime-type=certs-only`).
     pub content_type_full: Option<String>,
+    /// Where a redirect points (`Location`), cut to 200 characters.
+    pub location: Option<String>,
+    /// The schemes a 401 asks for (`WWW-Authenticate`: `Negotiate`, `NTLM`, `Basic`…).
+    pub authenticate: Vec<String>,
     pub body: Vec<u8>,
 }
 
-/// A URL the probe reads: `http(s)://host[:port]/path?query`.
+/// A URL the probe reads: `http(s)://host[:port]/path?query`, parsed by the `url` crate
+/// (WHATWG rules: the path and query percent-encoded, the fragment never sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
     pub tls: bool,
+    /// The host to connect to: a name, or an address without brackets.
     pub host: String,
     pub port: u16,
-    /// The path and query, from the first `/`.
+    /// The path and query, from the first `/`, as the request line carries them.
     pub path: String,
+    /// The `Host` header's value: an IPv6 address in brackets, the port when it is not the
+    /// scheme's default.
+    pub authority: String,
+}
+
+/// Why text is not a URL the probe reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("not a URL")]
+    NotUrl,
+    #[error("not an http or https URL")]
+    NotHttp,
+    #[error("it holds a control character or a space, which no request line may carry")]
+    Control,
+    #[error("it names no host")]
+    NoHost,
+    #[error("port 0 cannot be reached")]
+    PortZero,
+    #[error("it carries a user name or password, which mve-audit never sends")]
+    Credentials,
 }
 
 impl Url {
     /// Parses an `http` or `https` URL; IPv6 hosts in brackets.
-    pub fn parse(text: &str) -> Option<Url> {
-        let (tls, rest) = if let Some(rest) = strip_prefix_ci(text, "https://") {
-            (true, rest)
-        } else {
-            (false, strip_prefix_ci(text, "http://")?)
-        };
-        let (authority, path) = match rest.find(['/', '?']) {
-            Some(at) => (rest.get(..at)?, rest.get(at..)?),
-            None => (rest, "/"),
-        };
-        let path = if path.starts_with('?') {
-            format!("/{path}")
-        } else {
-            path.to_string()
-        };
-        let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
-            let (host, after) = inner.split_once(']')?;
-            (host, after.strip_prefix(':'))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            }
-        };
-        let port = match port {
-            Some(port) => port.parse().ok().filter(|p| *p != 0)?,
-            None if tls => 443,
-            None => 80,
-        };
-        if host.is_empty() || host.contains(['@', ' ']) {
-            return None;
+    pub fn parse(text: &str) -> Result<Url, UrlError> {
+        // WHATWG parsing drops tabs and line breaks and encodes spaces: text from a
+        // certificate that holds them is refused, not quietly repaired into another URL.
+        if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(UrlError::Control);
         }
-        Some(Url {
+        let url = url::Url::parse(text).map_err(|err| match err {
+            url::ParseError::EmptyHost => UrlError::NoHost,
+            url::ParseError::InvalidPort => UrlError::NotUrl,
+            _ => UrlError::NotUrl,
+        })?;
+        let tls = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return Err(UrlError::NotHttp),
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(UrlError::Credentials);
+        }
+        let host = match url.host() {
+            Some(url::Host::Domain(name)) if !name.is_empty() => name.to_string(),
+            Some(url::Host::Ipv4(addr)) => addr.to_string(),
+            Some(url::Host::Ipv6(addr)) => addr.to_string(),
+            _ => return Err(UrlError::NoHost),
+        };
+        let port = url.port_or_known_default().ok_or(UrlError::NotUrl)?;
+        if port == 0 {
+            return Err(UrlError::PortZero);
+        }
+        let mut path = url.path().to_string();
+        if let Some(query) = url.query() {
+            path.push('?');
+            path.push_str(query);
+        }
+        let host_header = url.host_str().ok_or(UrlError::NoHost)?;
+        let authority = match url.port() {
+            Some(port) => format!("{host_header}:{port}"),
+            None => host_header.to_string(),
+        };
+        Ok(Url {
             tls,
-            host: host.to_string(),
+            host,
             port,
             path,
+            authority,
         })
     }
 
@@ -81,13 +115,22 @@ impl Url {
     pub fn scheme(&self) -> &'static str {
         if self.tls { "https" } else { "http" }
     }
+
+    /// The URL as a report shows it.
+    pub fn shown(&self) -> String {
+        format!("{}://{}{}", self.scheme(), self.authority, self.path)
+    }
 }
 
-fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| text.get(prefix.len()..))
-        .flatten()
+/// A URL given by hand, shown in an error: any password replaced by `***`.
+pub fn redacted(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => text.to_string(),
+    }
 }
 
 /// Why bytes are not an HTTP response.
@@ -103,14 +146,30 @@ pub enum HttpError {
     Truncated,
 }
 
-/// `GET path` with a Host header; the connection closes after the response.
-pub fn get_request(host: &str, path: &str) -> Vec<u8> {
-    format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: mve-audit/{}\r\nAccept: */*\r\n\
-         Connection: close\r\n\r\n",
+/// `GET` of `url`'s path with its Host header; the connection closes after the response.
+pub fn get_request(url: &Url) -> Vec<u8> {
+    request("GET", url, None, &[])
+}
+
+/// A request of `method` for `url`, with a body of `content_type` when one is given.
+pub fn request(method: &str, url: &Url, content_type: Option<&str>, body: &[u8]) -> Vec<u8> {
+    let mut head = format!(
+        "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: mve-audit/{}\r\nAccept: */*\r\n\
+         Connection: close\r\n",
+        url.path,
+        url.authority,
         env!("CARGO_PKG_VERSION")
-    )
-    .into_bytes()
+    );
+    if let Some(kind) = content_type {
+        head.push_str(&format!(
+            "Content-Type: {kind}\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
 }
 
 /// The response in `buf`: `Ok(None)` while more is needed, unless `closed` (the peer closed:
@@ -140,6 +199,18 @@ pub fn parse_response(buf: &[u8], closed: bool) -> Result<Option<Response>, Http
             .trim()
             .to_ascii_lowercase()
     });
+    let location = header("location").map(|v| v.chars().take(200).collect());
+    let authenticate: Vec<String> = head
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("www-authenticate"))
+        .filter_map(|h| {
+            let value = String::from_utf8_lossy(h.value);
+            let scheme = value.split_whitespace().next()?.trim_end_matches(',');
+            Some(scheme.chars().take(20).collect())
+        })
+        .take(8)
+        .collect();
     let chunked =
         header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let length = header("content-length").and_then(|v| v.parse::<usize>().ok());
@@ -171,6 +242,8 @@ pub fn parse_response(buf: &[u8], closed: bool) -> Result<Option<Response>, Http
         reason,
         content_type,
         content_type_full,
+        location,
+        authenticate,
         body,
     }))
 }

@@ -22,6 +22,7 @@ pub mod lexmark;
 pub mod mcsqlr;
 pub mod pkix;
 pub mod snmp;
+pub mod soap;
 pub mod tds;
 pub mod text;
 pub mod trust;

@@ -352,7 +352,7 @@ pub fn judge_crl(
             .oddities
             .push("it names no next update (RFC 5280 requires one): clients may refuse it".into());
     }
-    if crl.revoked_serials.iter().any(|s| *s == named_by.serial) {
+    if crl.revoked_serials.contains(&named_by.serial) {
         judged.refusals.push(format!(
             "it revokes {} itself (serial {})",
             named_by.subject,
