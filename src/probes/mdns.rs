@@ -14,23 +14,42 @@ use crate::wire::{dns, nonce};
 
 impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     pub(super) async fn mdns(&self, job: &Job) -> Finding {
-        let query = dns::ptr_query(nonce() as u16, dns::SERVICES);
+        let id = (nonce() as u16).max(1);
+        let query = dns::ptr_query(id, dns::SERVICES);
         let schedule = self.schedule(job);
         let first =
             Box::pin(self.exchange(job.peer, &query, SourcePort::Ephemeral, schedule)).await;
         let UdpOutcome::Reply(bytes) = &first.outcome else {
             return no_reply(&first, self.settings.timing.timeout);
         };
+        // A DNS answer to the question asked: a response, with our id (or 0, which some
+        // printers send), whose answer section names the service list.
+        let refused = |summary: String, why| {
+            Finding::unproven(reply_evidence(summary, job.peer, bytes, &first), why)
+        };
         let answer = match dns::parse_answer(bytes) {
             Ok(answer) if answer.is_response => answer,
             _ => {
                 let summary = format!("UDP reply of {} bytes, but not a DNS answer", bytes.len());
-                return Finding::unproven(
-                    reply_evidence(summary, job.peer, bytes, &first),
-                    Unproven::WrongProtocol,
-                );
+                return refused(summary, Unproven::WrongProtocol);
             }
         };
+        if answer.id != id && answer.id != 0 {
+            let summary = format!(
+                "a DNS response with id {}, where the query's was {id}: an answer to another \
+                 question",
+                answer.id
+            );
+            return refused(summary, Unproven::WrongProtocol);
+        }
+        if !answer.answers(dns::SERVICES) {
+            let summary = format!(
+                "a DNS response of {} bytes that answers nothing of {}: no service list",
+                bytes.len(),
+                dns::SERVICES
+            );
+            return refused(summary, Unproven::NotVerified);
+        }
         let mut evidence = reply_evidence(String::new(), job.peer, bytes, &first);
         let services = answer.pointers.clone();
         evidence.fact("services", services.clone());
@@ -138,13 +157,21 @@ mod tests {
     /// the TXT of its instance.
     fn avahi(_: u16, query: &[u8]) -> Datagram {
         let text = String::from_utf8_lossy(query).to_ascii_lowercase();
-        if text.contains("_services") {
-            Datagram::Reply(AVAHI_SERVICES.to_vec())
+        let reply = if text.contains("_services") {
+            AVAHI_SERVICES
         } else if query.get(query.len().saturating_sub(4)..) == Some(&[0, 12, 0, 1][..]) {
-            Datagram::Reply(AVAHI_PTR.to_vec())
+            AVAHI_PTR
         } else {
-            Datagram::Reply(AVAHI_TXT.to_vec())
-        }
+            AVAHI_TXT
+        };
+        Datagram::Reply(with_id(query, reply))
+    }
+
+    /// `reply` with the id of `query`, as a responder answers a legacy unicast query.
+    fn with_id(query: &[u8], reply: &[u8]) -> Vec<u8> {
+        let mut reply = reply.to_vec();
+        reply[..2].copy_from_slice(&query[..2]);
+        reply
     }
 
     async fn mdns_of(answer: impl Fn(u16, &[u8]) -> Datagram + Send + Sync + 'static) -> Finding {
@@ -191,12 +218,59 @@ mod tests {
         let found = mdns_of(|_, query: &[u8]| {
             let text = String::from_utf8_lossy(query).to_ascii_lowercase();
             if text.contains("_services") {
-                Datagram::Reply(AVAHI_SERVICES.to_vec())
+                Datagram::Reply(with_id(query, AVAHI_SERVICES))
             } else {
                 Datagram::Silence
             }
         })
         .await;
         assert_eq!(found.state, State::Verified, "{found:?}");
+    }
+
+    /// Replies that are DNS but not an answer to the question asked: never verified.
+    #[tokio::test(start_paused = true)]
+    async fn a_dns_reply_must_answer_the_question_asked() {
+        // A bare 12-byte response header, with the query's id.
+        let bare = mdns_of(|_, query: &[u8]| {
+            let mut header = query[..12].to_vec();
+            header[2] |= 0x80;
+            header[4..12].fill(0);
+            Datagram::Reply(header)
+        })
+        .await;
+        assert_eq!(bare.state, State::Open, "{bare:?}");
+        assert_eq!(bare.unproven, Some(Unproven::NotVerified));
+        assert!(
+            bare.evidence.summary.contains("answers nothing"),
+            "{bare:?}"
+        );
+        // The service list, under another query's id.
+        let other = mdns_of(|_, query: &[u8]| {
+            let mut reply = with_id(query, AVAHI_SERVICES);
+            reply[0] ^= 0x5a;
+            reply[1] |= 1;
+            Datagram::Reply(reply)
+        })
+        .await;
+        assert_eq!(other.unproven, Some(Unproven::WrongProtocol), "{other:?}");
+        // An answer about another name (the host-config PTR) to the service-list question.
+        let elsewhere = mdns_of(|_, query: &[u8]| Datagram::Reply(with_id(query, AVAHI_PTR))).await;
+        assert_eq!(
+            elsewhere.unproven,
+            Some(Unproven::NotVerified),
+            "{elsewhere:?}"
+        );
+        // Id 0 is accepted (some printers send it), and said.
+        let zero = mdns_of(|_, query: &[u8]| {
+            let mut reply = with_id(query, AVAHI_SERVICES);
+            reply[..2].fill(0);
+            Datagram::Reply(if String::from_utf8_lossy(query).contains("_services") {
+                reply
+            } else {
+                Vec::new()
+            })
+        })
+        .await;
+        assert_eq!(zero.state, State::Verified, "{zero:?}");
     }
 }

@@ -160,7 +160,26 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
             .default_port()
             .unwrap_or(1434);
         let browser = std::net::SocketAddr::new(job.peer.ip(), browser_port);
-        let why = match Box::pin(self.look_up(job, browser, &instance)).await {
+        let lookup = Box::pin(self.look_up(job, browser, &instance)).await;
+        let fix = match &lookup {
+            sqlbrowser::Lookup::Unknown(instances) => format!(
+                "The host has no instance {instance} (the SQL Server Browser lists {}): give MVE \
+                 the right instance name.",
+                instances
+                    .iter()
+                    .map(|i| i.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            sqlbrowser::Lookup::NoTcp(_) => format!(
+                "Instance {instance} has TCP/IP disabled: enable it in SQL Server Configuration \
+                 Manager and restart the instance."
+            ),
+            _ => "MVE finds a named instance's port through the SQL Server Browser: see the \
+                  sql-browser cell for why it gave none."
+                .to_string(),
+        };
+        let why = match lookup {
             sqlbrowser::Lookup::Port(_, port) => {
                 let peer = std::net::SocketAddr::new(job.peer.ip(), port);
                 let mut finding = Box::pin(self.tcp_to(job, peer, Talk::Tds)).await;
@@ -171,6 +190,9 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 return finding;
             }
             sqlbrowser::Lookup::NoTcp(_) => "has TCP/IP disabled".to_string(),
+            sqlbrowser::Lookup::BadPort(_, bad) => {
+                format!("is handed out with TCP port '{bad}', which is no port")
+            }
             sqlbrowser::Lookup::Unknown(_) => "is not on this host".to_string(),
             sqlbrowser::Lookup::NotBrowser(..) => "could not be looked up: UDP 1434 answers, \
                                                    but not as the SQL Server Browser"
@@ -180,12 +202,18 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                     .to_string()
             }
         };
-        Finding::new(
-            State::Error,
-            Evidence::new(format!(
-                "instance {instance} {why}: no TCP port to probe (see the sql-browser cell)"
-            )),
-        )
+        // No port was probed: the cell names none (port 0 reads "no port"), not the default
+        // 1433 a named instance does not use.
+        Finding {
+            port: Some(0),
+            ..Finding::new(
+                State::Error,
+                Evidence::new(format!(
+                    "instance {instance} {why}: no TCP port was probed (see the sql-browser cell)"
+                )),
+            )
+        }
+        .warn(fix)
     }
 
     /// The connection a TCP connect to `peer` made, or the cell its failure decides: filtered

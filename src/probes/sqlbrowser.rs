@@ -21,6 +21,8 @@ pub(super) enum Lookup {
     Port(Instance, u16),
     /// The instance, with TCP/IP disabled (named pipes or other protocols only).
     NoTcp(Instance),
+    /// The instance, with a `tcp` value that is no port: a broken answer.
+    BadPort(Instance, String),
     /// The Browser answered for the host but does not know the instance.
     Unknown(Vec<Instance>),
     /// An answer that is not MC-SQLR.
@@ -120,6 +122,19 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                     found.name
                 ))
             }
+            Lookup::BadPort(found, bad) => {
+                let mut evidence = Evidence::new(format!(
+                    "instance {} answers with TCP port '{bad}', which is no port (1 to 65535)",
+                    found.name
+                ));
+                evidence.fact("instance", found.name.clone());
+                Finding::unproven(evidence, Unproven::CutShort).warn(format!(
+                    "The SQL Server Browser hands out '{bad}' as the TCP port of instance {}, \
+                     which no client can use: restart the SQL Server Browser service, and check \
+                     the instance's TCP/IP port in SQL Server Configuration Manager.",
+                    found.name
+                ))
+            }
             Lookup::Unknown(instances) => {
                 let names: Vec<&str> = instances.iter().map(|i| i.name.as_str()).collect();
                 let mut evidence = Evidence::new(format!(
@@ -128,8 +143,8 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
                 ));
                 evidence.fact("instances", names.join(","));
                 Finding::new(State::Verified, evidence).warn(format!(
-                    "No instance {instance} on this host: check the name MVE is given (the host \
-                     has {}).",
+                    "The SQL Server Browser answers, but this host has no instance {instance} \
+                     (it has {}): give MVE the right instance name, or install the instance here.",
                     names.join(", ")
                 ))
             }
@@ -156,9 +171,10 @@ fn find<'a>(instances: &'a [Instance], name: &str) -> Option<&'a Instance> {
 }
 
 fn with_port(found: Instance) -> Lookup {
-    match found.tcp {
-        Some(port) => Lookup::Port(found, port),
-        None => Lookup::NoTcp(found),
+    match (found.tcp, found.tcp_invalid.clone()) {
+        (Some(port), _) => Lookup::Port(found, port),
+        (None, Some(bad)) => Lookup::BadPort(found, bad),
+        (None, None) => Lookup::NoTcp(found),
     }
 }
 
@@ -222,7 +238,7 @@ mod tests {
         let found = prober.sql_browser(&named("NOPE")).await;
         assert_eq!(found.state, State::Verified, "{found:?}");
         let warning = found.warning.unwrap();
-        assert!(warning.contains("No instance NOPE"), "{warning}");
+        assert!(warning.contains("no instance NOPE"), "{warning}");
         assert!(warning.contains("SQLEXPRESS"), "{warning}");
         // Silence to both questions: the Browser is off or not reached.
         let prober = udp_prober(browser(Datagram::Silence, Datagram::Silence));
@@ -243,5 +259,62 @@ mod tests {
         let found = prober.sql_browser(&named("MVE")).await;
         assert_eq!(found.state, State::Open);
         assert_eq!(found.unproven, Some(Unproven::WrongProtocol));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_port_that_is_no_port_is_a_broken_answer_not_tcp_disabled() {
+        for bad in ["0", "abc", "70000", "-1"] {
+            let record = format!("ServerName;DB;InstanceName;MVE;IsClustered;No;tcp;{bad};;");
+            let prober = udp_prober(browser(
+                Datagram::Reply(mcsqlr::response(&record)),
+                Datagram::Silence,
+            ));
+            let found = prober.sql_browser(&named("MVE")).await;
+            assert_eq!(found.unproven, Some(Unproven::CutShort), "{bad}: {found:?}");
+            let warning = found.warning.unwrap();
+            assert!(!warning.contains("TCP/IP disabled"), "{warning}");
+            assert!(warning.contains(&format!("'{bad}'")), "{warning}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unknown_instance_probes_no_port_and_names_the_right_fix() {
+        let prober = udp_prober(browser(
+            Datagram::Silence,
+            Datagram::Reply(mcsqlr::response(EXPRESS)),
+        ));
+        let mut job = named("NOPE");
+        let mut row = (*job.row).clone();
+        row.target.role = crate::catalog::Role::Sqlserver;
+        job.row = std::sync::Arc::new(row);
+        job.check = CheckId::Sqlserver;
+        let found = prober.sqlserver(&job).await;
+        assert_eq!(found.state, State::Error, "{found:?}");
+        assert_eq!(found.port, Some(0), "no TCP port was probed: {found:?}");
+        let fix = found.warning.unwrap();
+        assert!(
+            fix.contains("SQLEXPRESS") && fix.contains("instance name"),
+            "{fix}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_answer_is_read_to_its_last_instance() {
+        // 200 instances, about 14 KB: the one asked for is the last.
+        let mut records = String::new();
+        for n in 0..200 {
+            records.push_str(&format!(
+                "ServerName;DB;InstanceName;INST{n:03};IsClustered;No;Version;15.0.2000.5;tcp;{};;",
+                40000 + n
+            ));
+        }
+        assert!(records.len() > 4096 * 3);
+        let prober = udp_prober(browser(
+            Datagram::Silence,
+            Datagram::Reply(mcsqlr::response(&records)),
+        ));
+        let found = prober.sql_browser(&named("INST199")).await;
+        assert_eq!(found.state, State::Verified, "{found:?}");
+        assert_eq!(found.evidence.facts["tcp_port"], 40199);
     }
 }

@@ -52,7 +52,11 @@ impl Judge {
             .then(|| finding.unproven.unwrap_or(Unproven::NotVerified));
         let hint = match (warning, verdict) {
             (_, Verdict::Pass) => None,
-            (Some(warning), _) if matches!(finding.state, State::Verified | State::Open) => {
+            // A driver's own words beat the state's generic hint, on an error cell too (a named
+            // instance the Browser does not know is no routing problem of this host).
+            (Some(warning), _)
+                if matches!(finding.state, State::Verified | State::Open | State::Error) =>
+            {
                 Some(Arc::from(warning))
             }
             _ => Some(

@@ -84,7 +84,7 @@ pub fn tls_failure<S>(outcome: Handshake<S>) -> Finding {
             ))
         }
         Handshake::NotTls(why) => Finding::unproven(
-            Evidence::new(format!("TCP open, but the reply is not TLS ({why:?})")),
+            Evidence::new(format!("TCP open, but the reply is not TLS ({why})")),
             Unproven::WrongProtocol,
         ),
         Handshake::Failed(why) => {

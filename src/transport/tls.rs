@@ -34,8 +34,8 @@ pub enum Handshake<S> {
     /// The peer speaks TLS but not a version or cipher we share (old firmware: TLS 1.0 only,
     /// RSA key exchange), or refused us with an alert.
     Incompatible(Refusal),
-    /// What came back is not TLS at all.
-    NotTls(rustls::InvalidMessage),
+    /// What came back is not TLS at all, or not a TLS server's (our own ClientHello echoed).
+    NotTls(String),
     /// The connection broke or timed out.
     Failed(Failure),
 }
@@ -186,11 +186,62 @@ fn classify<S>(err: io::Error) -> Handshake<S> {
         Some(rustls::Error::PeerIncompatible(why)) => {
             Handshake::Incompatible(Refusal::NothingShared(why))
         }
-        Some(rustls::Error::InvalidMessage(why)) => Handshake::NotTls(why),
+        Some(rustls::Error::InvalidMessage(why)) => Handshake::NotTls(format!("{why:?}")),
+        // Only a client sends a ClientHello: one coming back is our own, echoed by a service
+        // that repeats what it reads, not a TLS server refusing us.
+        Some(rustls::Error::InappropriateHandshakeMessage {
+            got_type: rustls::HandshakeType::ClientHello,
+            ..
+        }) => Handshake::NotTls("a ClientHello came back: our own, echoed".into()),
         Some(other) => Handshake::Incompatible(Refusal::Other(other)),
         None if err.kind() == io::ErrorKind::UnexpectedEof => {
             Handshake::Incompatible(Refusal::Closed)
         }
         None => Handshake::Failed(Failure::Io(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A peer that writes back whatever it reads, as an echo service on 443 would.
+    fn echo() -> tokio::io::DuplexStream {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 16 * 1024];
+            while let Ok(n) = server.read(&mut buf).await {
+                if n == 0 || server.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        });
+        client
+    }
+
+    #[tokio::test]
+    async fn an_echo_is_not_tls_and_not_an_incompatible_server() {
+        let outcome = handshake(echo(), "printer.lab.test", Duration::from_secs(5)).await;
+        match outcome {
+            Handshake::NotTls(why) => assert!(why.contains("echoed"), "{why}"),
+            Handshake::Incompatible(why) => panic!("an echo read as incompatible TLS: {why}"),
+            Handshake::Done(..) => panic!("an echo read as TLS"),
+            Handshake::Failed(why) => panic!("an echo read as a failure: {why}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_text_banner_is_not_tls() {
+        let (client, mut server) = tokio::io::duplex(4096);
+        tokio::spawn(async move {
+            let _ = server
+                .write_all(b"220 ftp.lab.test FTP server ready\r\n")
+                .await;
+            let mut sink = vec![0u8; 4096];
+            let _ = server.read(&mut sink).await;
+        });
+        let outcome = handshake(client, "printer.lab.test", Duration::from_secs(5)).await;
+        assert!(matches!(outcome, Handshake::NotTls(_)));
     }
 }

@@ -65,6 +65,8 @@ pub struct Service {
 pub struct Answer {
     pub id: u16,
     pub is_response: bool,
+    /// The owner names of the answer section's PTR records: what question the reply answers.
+    pub answered: Vec<String>,
     /// PTR targets: service types for the meta-query, instance names for a type query.
     pub pointers: Vec<String>,
     /// The same targets as names, to query further without re-parsing text.
@@ -75,6 +77,15 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Whether the answer section holds a PTR record for `name` (case-insensitive, with or
+    /// without the final dot): an answer to the question asked, not a bare header.
+    pub fn answers(&self, name: &str) -> bool {
+        let name = name.trim_end_matches('.');
+        self.answered
+            .iter()
+            .any(|owner| owner.trim_end_matches('.').eq_ignore_ascii_case(name))
+    }
+
     /// The "KEY value" pairs of `_host-config._udp` TXT records, keys upper-cased.
     pub fn host_config(&self) -> Vec<(String, String)> {
         self.texts
@@ -107,6 +118,11 @@ pub fn parse_answer(bytes: &[u8]) -> Result<Answer, DnsError> {
         is_response: message.metadata.message_type == MessageType::Response,
         ..Answer::default()
     };
+    for record in message.answers.iter().take(MAX_ITEMS) {
+        if matches!(record.data, RData::PTR(_)) {
+            answer.answered.push(readable(&record.name));
+        }
+    }
     let records = message.answers.iter().chain(&message.additionals);
     for record in records {
         let owner = readable(&record.name);

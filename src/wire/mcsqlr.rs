@@ -29,6 +29,9 @@ pub struct Instance {
     pub version: Option<String>,
     /// The TCP port, when TCP/IP is enabled for the instance.
     pub tcp: Option<u16>,
+    /// A `tcp` value that is no port (`0`, `abc`, `70000`), cut to 16 characters: the
+    /// Browser's answer is broken, which is not "TCP/IP disabled".
+    pub tcp_invalid: Option<String>,
     /// Other protocols it names (np, via, rpc, spx, adsp, bv), for the evidence.
     pub others: Vec<String>,
 }
@@ -116,6 +119,7 @@ pub fn parse_response(bytes: &[u8]) -> Result<Vec<Instance>, McSqlrError> {
             name: String::new(),
             version: None,
             tcp: None,
+            tcp_invalid: None,
             others: Vec::new(),
         };
         for pair in fields.chunks(2) {
@@ -124,7 +128,10 @@ pub fn parse_response(bytes: &[u8]) -> Result<Vec<Instance>, McSqlrError> {
                 "servername" => instance.server = value.to_string(),
                 "instancename" => instance.name = value.to_string(),
                 "version" => instance.version = Some(value.to_string()),
-                "tcp" => instance.tcp = value.trim().parse().ok().filter(|p| *p != 0),
+                "tcp" => match value.trim().parse::<u16>() {
+                    Ok(port) if port != 0 => instance.tcp = Some(port),
+                    _ => instance.tcp_invalid = Some(value.chars().take(16).collect()),
+                },
                 "isclustered" => {}
                 other if !other.is_empty() && instance.others.len() < 8 => {
                     instance.others.push(other.to_string());
