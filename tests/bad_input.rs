@@ -695,6 +695,26 @@ const CASES: &[(Input, &[&str])] = &[
         &["--ca", "any"],
     ),
     (
+        Args(&["check", "--ca", "https://admin:s3cret@ca.lab.test/scep"]),
+        &["--ca", "'https://admin:***@ca.lab.test/scep'", "user:password@"],
+    ),
+    (
+        Args(&["check", "--ca", "https://ca.lab.test/cert srv/mscep.dll"]),
+        &["--ca", "space", "%20"],
+    ),
+    (
+        Args(&["check", "--ca", "https://ca.lab.test/scep\r\nX-Injected: 1"]),
+        &["--ca", "control character"],
+    ),
+    (
+        Args(&["check", "--ca", "https://[ff02::1]/scep"]),
+        &["--ca", "multicast"],
+    ),
+    (
+        Args(&["check", "--ca", "https://224.0.0.251/scep"]),
+        &["--ca", "multicast"],
+    ),
+    (
         Args(&["check", "--sqlserver", "db\\MVE", "--port", "sql-browser=1435"]),
         &["--port", "'sql-browser'", "1434"],
     ),
@@ -906,5 +926,20 @@ fn values_checked_after_reading_still_name_their_place() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{text:?}: {stderr}");
         assert!(stderr.contains(place), "{text:?}: {stderr}");
+    }
+}
+
+/// A password given in a CA URL is never echoed back, on any stream.
+#[test]
+fn a_password_in_a_ca_url_is_not_echoed() {
+    let out = Command::cargo_bin("mve-audit")
+        .unwrap()
+        .args(["check", "--dry-run", "--ca", "https://admin:s3cret@ca.lab.test/scep"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(!text.contains("s3cret"), "{text}");
     }
 }

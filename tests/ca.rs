@@ -17,6 +17,9 @@ use support::{Netns, cell, json_in};
 
 const HTTP: &str = "127.0.0.1:18080";
 const HTTPS: &str = "127.0.0.1:18443";
+/// The CA over IPv6: the Host header must carry the address in brackets and the port, or
+/// nginx answers 400.
+const HTTP6: &str = "[::1]:18080";
 /// A web server with no CA on it: its SCEP path answers an HTML page.
 const PLAIN: &str = "127.0.0.1:18081";
 /// The directory where one CA publishes its CRL.
@@ -137,7 +140,9 @@ fn make_ca(dir: &Path, file: &str, name: &str, crl_url: &str, next_update: &str)
 
 /// nginx serving the lab CAs; `None` when nginx or openssl is missing outside CI.
 fn ca_server(ns: &Netns) -> Option<daemons::Daemon> {
-    let listens: Vec<SocketAddr> = [HTTP, HTTPS, PLAIN].map(|a| a.parse().unwrap()).into();
+    let listens: Vec<SocketAddr> = [HTTP, HTTPS, PLAIN, HTTP6]
+        .map(|a| a.parse().unwrap())
+        .into();
     daemons::nginx_with(
         ns,
         |dir| {
@@ -215,7 +220,7 @@ fn ca_server(ns: &Netns) -> Option<daemons::Daemon> {
                  map $arg_operation $dir {{ GetCACaps /caps.txt; GetCACert /dir.der; default /none; }}\n\
                  map $arg_operation $both {{ GetCACaps /caps.txt; GetCACert /both.der; default /none; }}\n\
                  map $arg_operation $foreign {{ GetCACaps /caps.txt; GetCACert /foreign.der; default /none; }}\n\
-                 server {{ listen {HTTP}; listen {HTTPS} ssl; ssl_certificate {}; ssl_certificate_key {};\n\
+                 server {{ listen {HTTP}; listen {HTTP6}; listen {HTTPS} ssl; ssl_certificate {}; ssl_certificate_key {};\n\
                    root {w};\n\
                    location = /scep/pkiclient.exe {{ try_files $scep =404; }}\n\
                    location = /stale/pkiclient.exe {{ try_files $stale =404; }}\n\
@@ -291,6 +296,10 @@ fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
         "the cell names the distribution point's port"
     );
     assert_eq!(crl["evidence"]["facts"]["crl_next_update"], "2099-12-31");
+    // The same over IPv6, by its literal.
+    let report = check(&format!("http://{HTTP6}/scep/pkiclient.exe"));
+    let ca = cell(&report, "ca");
+    assert_eq!(ca["state"], "verified", "{ca:#}\n{}", nginx.log());
     // EST over HTTPS: /cacerts, base64 PKCS#7 with the RFC's content type.
     let report = check(&format!("https://{HTTPS}/.well-known/est"));
     let ca = cell(&report, "ca");

@@ -340,4 +340,47 @@ mod tests {
             Err(HttpError::TooLarge(_))
         ));
     }
+
+    #[test]
+    fn requests_carry_the_host_header_and_path_by_the_url_rules() {
+        let url = Url::parse("https://[fd00::5]:8443/est/cacerts?x=1#frag").unwrap();
+        assert_eq!(url.host, "fd00::5");
+        assert_eq!(url.authority, "[fd00::5]:8443");
+        let request = String::from_utf8(get_request(&url)).unwrap();
+        assert!(
+            request.starts_with("GET /est/cacerts?x=1 HTTP/1.1\r\nHost: [fd00::5]:8443\r\n"),
+            "{request}"
+        );
+        assert!(!request.contains("frag"), "a fragment is never sent: {request}");
+        // The default port is left out of Host, as browsers and nginx expect.
+        let plain = Url::parse("http://[::1]:80/crl").unwrap();
+        assert_eq!(plain.authority, "[::1]");
+        let named = Url::parse("HTTPS://CA.Lab.Test:443/a%20b").unwrap();
+        assert_eq!((named.authority.as_str(), named.path.as_str()), ("ca.lab.test", "/a%20b"));
+        // Text that would smuggle a header or split the request line is refused.
+        for bad in [
+            "http://crl.lab.test/ca.crl\r\nX-Injected: 1",
+            "http://crl.lab.test/ca crl",
+            "http://crl.lab.test/\tca.crl",
+            "http://crl.lab.test/\u{85}",
+        ] {
+            assert_eq!(Url::parse(bad), Err(UrlError::Control), "{bad:?}");
+        }
+        for (bad, why) in [
+            ("ftp://x/", UrlError::NotHttp),
+            ("file:///c:/ca.crl", UrlError::NotHttp),
+            ("https://", UrlError::NoHost),
+            ("http://h:0/", UrlError::PortZero),
+            ("http://h:99999/", UrlError::NotUrl),
+            ("mail.lab.test", UrlError::NotUrl),
+            ("https://u:p@ca/", UrlError::Credentials),
+            ("https://u@ca/", UrlError::Credentials),
+        ] {
+            assert_eq!(Url::parse(bad), Err(why), "{bad}");
+        }
+        assert_eq!(
+            redacted("https://admin:s3cret@ca.lab.test/x"),
+            "https://admin:***@ca.lab.test/x"
+        );
+    }
 }
