@@ -934,7 +934,12 @@ fn values_checked_after_reading_still_name_their_place() {
 fn a_password_in_a_ca_url_is_not_echoed() {
     let out = Command::cargo_bin("mve-audit")
         .unwrap()
-        .args(["check", "--dry-run", "--ca", "https://admin:s3cret@ca.lab.test/scep"])
+        .args([
+            "check",
+            "--dry-run",
+            "--ca",
+            "https://admin:s3cret@ca.lab.test/scep",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -17,6 +17,8 @@ use support::{Netns, cell, json_in};
 
 const HTTP: &str = "127.0.0.1:18080";
 const HTTPS: &str = "127.0.0.1:18443";
+/// The HTTPS server by the name its certificate carries (the namespace's /etc/hosts).
+const NAMED: &str = "ca.lab.test:18443";
 /// The CA over IPv6: the Host header must carry the address in brackets and the port, or
 /// nginx answers 400.
 const HTTP6: &str = "[::1]:18080";
@@ -261,7 +263,9 @@ fn has_openssl() -> bool {
 
 #[test]
 fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
-    let Some(ns) = Netns::create(&[]) else { return };
+    let Some(ns) = Netns::create(&["127.0.0.1 ca.lab.test"]) else {
+        return;
+    };
     if !has_openssl() {
         support::unavailable("openssl is not installed");
         return;
@@ -301,7 +305,7 @@ fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
     let ca = cell(&report, "ca");
     assert_eq!(ca["state"], "verified", "{ca:#}\n{}", nginx.log());
     // EST over HTTPS: /cacerts, base64 PKCS#7 with the RFC's content type.
-    let report = check(&format!("https://{HTTPS}/.well-known/est"));
+    let report = check(&format!("https://{NAMED}/.well-known/est"));
     let ca = cell(&report, "ca");
     assert_eq!(ca["state"], "verified", "{ca:#}");
     assert_eq!(ca["evidence"]["facts"]["protocol"], "est");
@@ -310,10 +314,18 @@ fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
         "application/pkcs7-mime"
     );
     assert_eq!(ca["verdict"], "pass", "{ca:#}");
+    // The same server by its address, which its certificate does not name: Java refuses it.
+    let report = check(&format!("https://{HTTPS}/.well-known/est"));
+    let ca = cell(&report, "ca");
+    assert_eq!(ca["reason"], "rejected", "{ca:#}");
+    assert!(
+        ca["hint"].as_str().unwrap().contains("not 127.0.0.1"),
+        "{ca:#}"
+    );
     // Microsoft CEP over HTTPS: the policy query draws the SOAP fault of a service that
     // wants credentials, which proves CEP answers there.
     let report = check(&format!(
-        "https://{HTTPS}/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP"
+        "https://{NAMED}/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP"
     ));
     let ca = cell(&report, "ca");
     assert_eq!(ca["state"], "verified", "{ca:#}");
@@ -334,7 +346,7 @@ fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
             "not-verified",
         ),
     ] {
-        let report = check(&format!("https://{HTTPS}{path}"));
+        let report = check(&format!("https://{NAMED}{path}"));
         let ca = cell(&report, "ca");
         assert_eq!(ca["state"], "open", "{path}: {ca:#}");
         assert_eq!(ca["reason"], reason, "{path}: {ca:#}");
@@ -342,7 +354,7 @@ fn a_real_ca_is_read_over_scep_and_est_and_its_crl_is_checked() {
     }
     // A SCEP URL where no SCEP answers, on a server whose EST works: the SCEP URL fails,
     // and the hint names the EST URL that works.
-    let report = check(&format!("https://{HTTPS}/wrong/pkiclient.exe"));
+    let report = check(&format!("https://{NAMED}/wrong/pkiclient.exe"));
     let ca = cell(&report, "ca");
     assert_eq!(ca["verdict"], "fail", "{ca:#}");
     assert_eq!(ca["reason"], "wrong-protocol", "{ca:#}");

@@ -60,11 +60,7 @@ fn stand_in(ns: &Netns, serve: impl FnOnce(&AtomicBool) + Send + 'static) -> Sta
 }
 
 /// An HTTP/1.1 server: each request's target (path and query) to a whole response.
-fn web(
-    ns: &Netns,
-    at: &'static str,
-    answer: impl Fn(&str) -> Vec<u8> + Send + 'static,
-) -> StandIn {
+fn web(ns: &Netns, at: &'static str, answer: impl Fn(&str) -> Vec<u8> + Send + 'static) -> StandIn {
     let listener = ns.run(move || TcpListener::bind(at).unwrap());
     listener.set_nonblocking(true).unwrap();
     stand_in(ns, move |stop| {
@@ -153,10 +149,18 @@ impl Pki {
         // A CA that is not valid yet, and one whose certificate is not a CA.
         let key = KeyPair::generate().unwrap();
         let later = ca_params("Not Yet CA", 2090, 2095, &[]);
-        add("/notyet", der, later.self_signed(&key).unwrap().der().to_vec());
+        add(
+            "/notyet",
+            der,
+            later.self_signed(&key).unwrap().der().to_vec(),
+        );
         let mut leafish = ca_params("No CA Flag", 2020, 2090, &[]);
         leafish.is_ca = IsCa::ExplicitNoCa;
-        add("/noca", der, leafish.self_signed(&key).unwrap().der().to_vec());
+        add(
+            "/noca",
+            der,
+            leafish.self_signed(&key).unwrap().der().to_vec(),
+        );
         // A leaf served before its CA, PEM.
         let root = ca_params("Order Root CA", 2020, 2090, &[]);
         let root_cert = root.self_signed(&key).unwrap();
@@ -174,12 +178,20 @@ impl Pki {
         );
         // A CA whose point serves a CRL under its name, signed by another key.
         let foreign = ca_params("Foreign Key CA", 2020, 2090, &[&point("foreign.crl")]);
-        add("/foreign", der, foreign.self_signed(&key).unwrap().der().to_vec());
+        add(
+            "/foreign",
+            der,
+            foreign.self_signed(&key).unwrap().der().to_vec(),
+        );
         let impostor = KeyPair::generate().unwrap();
         add("/foreign.crl", crl, crl_of(&foreign, &impostor, 2020, 2090));
         // A CRL issued in the future.
         let future = ca_params("Future CRL CA", 2020, 2095, &[&point("future.crl")]);
-        add("/future", der, future.self_signed(&key).unwrap().der().to_vec());
+        add(
+            "/future",
+            der,
+            future.self_signed(&key).unwrap().der().to_vec(),
+        );
         add("/future.crl", crl, crl_of(&future, &key, 2080, 2090));
         // Five points, the fifth gone.
         let five_points: Vec<String> = (1..=5).map(|n| point(&format!("five{n}.crl"))).collect();
@@ -187,14 +199,22 @@ impl Pki {
         let five = ca_params("Five Points CA", 2020, 2090, &five_refs);
         add("/five", der, five.self_signed(&key).unwrap().der().to_vec());
         for n in 1..=4 {
-            add(&format!("/five{n}.crl"), crl, crl_of(&five, &key, 2020, 2090));
+            add(
+                &format!("/five{n}.crl"),
+                crl,
+                crl_of(&five, &key, 2020, 2090),
+            );
         }
         // Points that cannot or must not be read.
         let odd = ca_params(
             "Odd Points CA",
             2020,
             2090,
-            &["ftp://127.0.0.1/odd.crl", "file:///c:/odd.crl", "ldap:///CN=Odd%20Points%20CA"],
+            &[
+                "ftp://127.0.0.1/odd.crl",
+                "file:///c:/odd.crl",
+                "ldap:///CN=Odd%20Points%20CA",
+            ],
         );
         add("/odd", der, odd.self_signed(&key).unwrap().der().to_vec());
         let zero = ca_params(
@@ -214,9 +234,13 @@ impl Pki {
         // A fine CA, for EST only: the SCEP URL of the same server fails.
         let fine = ca_params("Fine CA", 2020, 2090, &[]);
         use base64::Engine;
-        let b64 = base64::engine::general_purpose::STANDARD
-            .encode(fine.self_signed(&key).unwrap().der());
-        add("/.well-known/est/cacerts", "application/pkcs7-mime", b64.into_bytes());
+        let b64 =
+            base64::engine::general_purpose::STANDARD.encode(fine.self_signed(&key).unwrap().der());
+        add(
+            "/.well-known/est/cacerts",
+            "application/pkcs7-mime",
+            b64.into_bytes(),
+        );
         Pki { files }
     }
 
@@ -266,7 +290,10 @@ fn a_hostile_ca_never_passes() {
         let ca = cell(&report, "ca");
         assert_eq!(ca["reason"], "rejected", "{path}: {ca:#}");
         assert_eq!(ca["verdict"], "fail", "{path}: {ca:#}");
-        assert!(ca["hint"].as_str().unwrap().contains(words), "{path}: {ca:#}");
+        assert!(
+            ca["hint"].as_str().unwrap().contains(words),
+            "{path}: {ca:#}"
+        );
     }
     let report = check_ca(&ns, "/leaffirst/pkiclient.exe");
     let ca = cell(&report, "ca");
@@ -278,7 +305,12 @@ fn a_hostile_ca_never_passes() {
             .contains("Order Root CA"),
         "the CA, not the leaf served first: {ca:#}"
     );
-    assert!(ca["hint"].as_str().unwrap().contains("served before the CA"));
+    assert!(
+        ca["hint"]
+            .as_str()
+            .unwrap()
+            .contains("served before the CA")
+    );
     // CEP/CES URLs that answer no SOAP.
     for path in [
         "/cep404/service.svc/CEP",
@@ -310,7 +342,10 @@ fn a_crl_that_is_not_the_cas_own_or_not_read_never_passes() {
     let foreign = crl("/foreign/pkiclient.exe");
     assert_eq!(foreign["reason"], "rejected", "{foreign:#}");
     assert!(
-        foreign["hint"].as_str().unwrap().contains("does not verify"),
+        foreign["hint"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify"),
         "{foreign:#}"
     );
     let future = crl("/future/pkiclient.exe");
@@ -319,7 +354,10 @@ fn a_crl_that_is_not_the_cas_own_or_not_read_never_passes() {
     let five = crl("/five/pkiclient.exe");
     assert_eq!(five["verdict"], "fail", "{five:#}");
     let summary = five["evidence"]["summary"].as_str().unwrap();
-    assert!(summary.contains("4 of 5 distribution points fine"), "{summary}");
+    assert!(
+        summary.contains("4 of 5 distribution points fine"),
+        "{summary}"
+    );
     assert!(summary.contains("five5.crl"), "{summary}");
     // Nothing that could be read: never verified, and each point named with why.
     let odd = crl("/odd/pkiclient.exe");
@@ -364,22 +402,40 @@ fn a_ca_name_is_held_to_the_rules_of_a_typed_address() {
     let _web = web(&ns, WEB, move |target| pki.answer(target));
     let (code, report) = json_in(
         &ns,
-        &["check", "--ca", "http://zero.lab.test:18280/five/pkiclient.exe", "--timeout", "1s"],
+        &[
+            "check",
+            "--ca",
+            "http://zero.lab.test:18280/five/pkiclient.exe",
+            "--timeout",
+            "1s",
+        ],
     );
     let ca = cell(&report, "ca");
     assert_eq!(ca["state"], "error", "{ca:#}");
     assert!(
-        ca["evidence"]["summary"].as_str().unwrap().contains("0.0.0.0"),
+        ca["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("0.0.0.0"),
         "{ca:#}"
     );
     assert_eq!(code, 1);
     let (_, report) = json_in(
         &ns,
-        &["check", "--ca", "http://multi.lab.test:18280/five/pkiclient.exe", "--timeout", "1s"],
+        &[
+            "check",
+            "--ca",
+            "http://multi.lab.test:18280/five/pkiclient.exe",
+            "--timeout",
+            "1s",
+        ],
     );
     let ca = cell(&report, "ca");
     let notes = ca["evidence"]["notes"].to_string();
-    assert!(notes.contains("127.0.0.2"), "the other address is named: {ca:#}");
+    assert!(
+        notes.contains("127.0.0.2"),
+        "the other address is named: {ca:#}"
+    );
 }
 
 /// A SQL Server Browser stand-in (MC-SQLR) answering instance questions with `record`.
@@ -395,7 +451,9 @@ fn browser(ns: &Netns, every: String) -> StandIn {
             let Ok((n, from)) = socket.recv_from(&mut buf) else {
                 continue;
             };
-            let asked = String::from_utf8_lossy(&buf[1..n]).trim_end_matches('\0').to_string();
+            let asked = String::from_utf8_lossy(&buf[1..n])
+                .trim_end_matches('\0')
+                .to_string();
             let data = match buf[0] {
                 // The instance question: answered only for instances that exist.
                 4 if every.contains(&format!("InstanceName;{asked};")) => every
@@ -429,10 +487,7 @@ fn a_long_or_broken_browser_answer_is_read_for_what_it_is() {
     let _browser = browser(&ns, every);
     let sql = |instance: &str| {
         let target = format!("127.0.0.1\\{instance}");
-        let (_, report) = json_in(
-            &ns,
-            &["check", "--sqlserver", &target, "--timeout", "1s"],
-        );
+        let (_, report) = json_in(&ns, &["check", "--sqlserver", &target, "--timeout", "1s"]);
         report
     };
     // The last instance of a 10 KB list, asked for the list (unknown names draw silence).
@@ -448,7 +503,10 @@ fn a_long_or_broken_browser_answer_is_read_for_what_it_is() {
     let report = sql("NOPE");
     let server = cell(&report, "sqlserver");
     assert_eq!(server["port"], 0, "{server:#}");
-    assert!(server["hint"].as_str().unwrap().contains("instance name"), "{server:#}");
+    assert!(
+        server["hint"].as_str().unwrap().contains("instance name"),
+        "{server:#}"
+    );
 }
 
 #[test]
@@ -496,8 +554,15 @@ fn a_bare_mdns_header_and_an_echo_on_443_are_not_the_service() {
     let (_, report) = json_in(
         &ns,
         &[
-            "check", "--printers", "127.0.0.1", "--checks", "mdns,https", "--port",
-            "https=18443", "--timeout", "1s",
+            "check",
+            "--printers",
+            "127.0.0.1",
+            "--checks",
+            "mdns,https",
+            "--port",
+            "https=18443",
+            "--timeout",
+            "1s",
         ],
     );
     let mdns = cell(&report, "mdns");
@@ -506,7 +571,10 @@ fn a_bare_mdns_header_and_an_echo_on_443_are_not_the_service() {
     let https = cell(&report, "https");
     assert_eq!(https["reason"], "wrong-protocol", "{https:#}");
     assert!(
-        !https["hint"].as_str().unwrap_or_default().contains("TLS 1.2"),
+        !https["hint"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("TLS 1.2"),
         "{https:#}"
     );
 }
@@ -524,9 +592,8 @@ fn banners_with_terminal_escapes_reach_no_human_format_raw() {
                 continue;
             };
             stream.set_nonblocking(false).unwrap();
-            let _ = stream.write_all(
-                b"220 \x1b]0;owned\x07\x1b[2J\x1b[31mFTP\x9b ready \xe2\x80\xae\r\n",
-            );
+            let _ = stream
+                .write_all(b"220 \x1b]0;owned\x07\x1b[2J\x1b[31mFTP\x9b ready \xe2\x80\xae\r\n");
             let mut sink = [0u8; 256];
             let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
             let _ = stream.read(&mut sink);
@@ -536,13 +603,25 @@ fn banners_with_terminal_escapes_reach_no_human_format_raw() {
     for format in ["table", "markdown", "html", "csv", "junit"] {
         for extra in [&[][..], &["--details", "-vv"][..]] {
             let mut args = vec![
-                "check", "--printers", "127.0.0.1", "--checks", "ftp", "--port", "ftp=18021",
-                "--timeout", "1s", "--format", format,
+                "check",
+                "--printers",
+                "127.0.0.1",
+                "--checks",
+                "ftp",
+                "--port",
+                "ftp=18021",
+                "--timeout",
+                "1s",
+                "--format",
+                format,
             ];
             args.extend(extra);
             let (_, stdout, stderr) = run_in(&ns, &args);
             if !extra.is_empty() || format != "table" {
-                assert!(stdout.contains("FTP"), "{format}: the banner is shown: {stdout}");
+                assert!(
+                    stdout.contains("FTP"),
+                    "{format}: the banner is shown: {stdout}"
+                );
             }
             for (stream, text) in [("stdout", &stdout), ("stderr", &stderr)] {
                 for raw in ['\x1b', '\x07', '\u{9b}', '\u{202e}'] {

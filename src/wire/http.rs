@@ -351,12 +351,18 @@ mod tests {
             request.starts_with("GET /est/cacerts?x=1 HTTP/1.1\r\nHost: [fd00::5]:8443\r\n"),
             "{request}"
         );
-        assert!(!request.contains("frag"), "a fragment is never sent: {request}");
+        assert!(
+            !request.contains("frag"),
+            "a fragment is never sent: {request}"
+        );
         // The default port is left out of Host, as browsers and nginx expect.
         let plain = Url::parse("http://[::1]:80/crl").unwrap();
         assert_eq!(plain.authority, "[::1]");
         let named = Url::parse("HTTPS://CA.Lab.Test:443/a%20b").unwrap();
-        assert_eq!((named.authority.as_str(), named.path.as_str()), ("ca.lab.test", "/a%20b"));
+        assert_eq!(
+            (named.authority.as_str(), named.path.as_str()),
+            ("ca.lab.test", "/a%20b")
+        );
         // Text that would smuggle a header or split the request line is refused.
         for bad in [
             "http://crl.lab.test/ca.crl\r\nX-Injected: 1",

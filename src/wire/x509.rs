@@ -54,6 +54,46 @@ fn subject_alt_names(cert: &X509Certificate) -> Vec<String> {
         .collect()
 }
 
+/// Whether the certificate names `host` as Java's `HostnameChecker` reads it for TLS: an IP
+/// address only by an `IP:` name; a host name by its `DNS:` names (a wildcard stands for one
+/// whole left-most label), or, when there are none, by the subject's common name.
+pub fn names_host(facts: &CertFacts, host: &str) -> bool {
+    let host = host.trim_matches(['[', ']']).trim_end_matches('.');
+    if let Ok(addr) = host.parse::<std::net::IpAddr>() {
+        return facts
+            .sans
+            .iter()
+            .filter_map(|san| san.strip_prefix("IP:"))
+            .any(|ip| ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip == addr));
+    }
+    let dns: Vec<&str> = facts
+        .sans
+        .iter()
+        .filter_map(|san| san.strip_prefix("DNS:"))
+        .collect();
+    if dns.is_empty() {
+        return common_name(&facts.subject).is_some_and(|cn| matches_name(cn, host));
+    }
+    dns.iter().any(|name| matches_name(name, host))
+}
+
+fn common_name(subject: &str) -> Option<&str> {
+    subject
+        .split(", ")
+        .filter_map(|part| part.strip_prefix("CN="))
+        .last()
+}
+
+fn matches_name(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.');
+    match pattern.strip_prefix("*.") {
+        Some(rest) => host
+            .split_once('.')
+            .is_some_and(|(label, tail)| !label.is_empty() && tail.eq_ignore_ascii_case(rest)),
+        None => pattern.eq_ignore_ascii_case(host),
+    }
+}
+
 fn ip_text(bytes: &[u8]) -> Option<std::net::IpAddr> {
     match bytes.len() {
         4 => <[u8; 4]>::try_from(bytes).ok().map(std::net::IpAddr::from),
@@ -83,5 +123,40 @@ mod tests {
         assert_eq!(facts.sans, ["DNS:printer.lab.test"]);
         assert_eq!(facts.not_after, 2_051_222_400, "2035-01-01");
         assert_eq!(survives(NGINX_CERT, parse_certificate), 0);
+    }
+
+    #[test]
+    fn host_names_are_matched_as_java_matches_them() {
+        let facts = |sans: &[&str], subject: &str| CertFacts {
+            subject: subject.into(),
+            issuer: subject.into(),
+            sans: sans.iter().map(|s| s.to_string()).collect(),
+            not_before: 0,
+            not_after: 0,
+            self_issued: true,
+        };
+        let named = facts(
+            &["DNS:ca.lab.test", "DNS:*.pki.lab.test", "IP:10.0.0.5"],
+            "CN=x",
+        );
+        assert!(names_host(&named, "CA.lab.test."));
+        assert!(names_host(&named, "est.pki.lab.test"));
+        assert!(
+            !names_host(&named, "a.b.pki.lab.test"),
+            "a wildcard is one label"
+        );
+        assert!(!names_host(&named, "pki.lab.test"));
+        assert!(names_host(&named, "10.0.0.5"));
+        assert!(!names_host(&named, "10.0.0.6"));
+        assert!(
+            !names_host(&named, "x"),
+            "no CN fallback when DNS names exist"
+        );
+        let cn_only = facts(&[], "O=lab, CN=ca.lab.test");
+        assert!(names_host(&cn_only, "ca.lab.test"));
+        assert!(
+            !names_host(&facts(&[], "CN=127.0.0.1"), "127.0.0.1"),
+            "an address needs IP:"
+        );
     }
 }

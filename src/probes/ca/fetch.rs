@@ -80,7 +80,22 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         let deadline = Instant::now() + timeout * CONVERSATION_TIMEOUTS;
         if url.tls {
             match tls(stream, &url.host, deadline).await {
-                Handshake::Done(session, _) => exchange(session, request, deadline).await,
+                Handshake::Done(session, facts) => {
+                    if let Some(why) = server_refusal(&facts, &url.host) {
+                        let mut evidence = Evidence::new(format!(
+                            "TLS {}: {why}",
+                            super::super::tcp::tls_summary(&facts)
+                        ));
+                        evidence.fact("tls_refused", why.clone());
+                        return Err(
+                            Finding::unproven(evidence, Unproven::Rejected).warn(format!(
+                                "MVE's Java client refuses this server's HTTPS certificate: {why}. \
+                             Install a certificate that is current and names the host in the URL."
+                            )),
+                        );
+                    }
+                    exchange(session, request, deadline).await
+                }
                 other => Err(tls_failure(other)),
             }
         } else {
@@ -150,6 +165,42 @@ async fn exchange<S: super::super::tcp::Stream>(
             why,
         )
     })
+}
+
+/// Why a strict Java client refuses the server certificate of `host` outright, whatever its
+/// trust store holds: outside its dates, or naming another host.
+fn server_refusal(facts: &crate::transport::tls::TlsFacts, host: &str) -> Option<String> {
+    let Some(cert) = &facts.cert else {
+        return Some(
+            facts
+                .cert_error
+                .clone()
+                .unwrap_or_else(|| "no certificate could be read".into()),
+        );
+    };
+    let now = crate::clock::unix_now();
+    let date = crate::clock::date_text;
+    if cert.not_after < now {
+        return Some(format!(
+            "its certificate expired on {}",
+            date(cert.not_after)
+        ));
+    }
+    if cert.not_before > now + crate::wire::trust::SKEW_SECONDS {
+        return Some(format!(
+            "its certificate is not valid until {}",
+            date(cert.not_before)
+        ));
+    }
+    if !crate::wire::x509::names_host(cert, host) {
+        let names = if cert.sans.is_empty() {
+            cert.subject.clone()
+        } else {
+            cert.sans.join(", ")
+        };
+        return Some(format!("its certificate names {names}, not {host}"));
+    }
+    None
 }
 
 /// An answer that is not what the protocol sends.

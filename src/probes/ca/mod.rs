@@ -105,13 +105,12 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         let Ok(est) = self.est(peer, url).await else {
             return scep;
         };
-        let est_url = url.with_path(est_cacerts("/.well-known/est")).shown();
-        let est_url = est_url.trim_end_matches("/cacerts");
+        let est_url = url.with_path("/.well-known/est".to_string()).shown();
         scep.evidence.summary = format!(
             "{}; EST at the same server answers ({})",
             scep.evidence.summary, est.evidence.summary
         );
-        scep.evidence.fact("est_works", est_url);
+        scep.evidence.fact("est_works", est_url.clone());
         scep.warn(format!(
             "The SCEP URL does not answer SCEP, so MVE configured with it fails; EST works on \
              the same server: configure MVE with {est_url} (EST), or repair the SCEP service."
@@ -168,6 +167,13 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         let mut read = certificates(&answer, "EST /cacerts", &["application/pkcs7-mime"])?;
         read.evidence.summary = format!("EST (RFC 7030): {}", read.evidence.summary);
         read.evidence.fact("protocol", "est");
+        if !url.tls {
+            read.warnings.push(
+                "EST runs over HTTPS only (RFC 7030 §3.2.1): a client such as MVE does not use \
+                 it over plain HTTP; give the https:// URL."
+                    .to_string(),
+            );
+        }
         Ok(read)
     }
 
