@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::model::Cell;
 use super::style::Style;
+use super::text::{markdown, visible};
 use crate::catalog::{CheckId, Transport};
 use crate::results::{State, Verdict};
 
@@ -212,7 +213,7 @@ fn place(change: &CellChange) -> String {
 
 /// The table for people.
 pub fn write_table(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "{} → {}", diff.old, diff.new)?;
+    writeln!(out, "{} → {}", visible(&diff.old), visible(&diff.new))?;
     if diff.changes.is_empty() {
         writeln!(out, "No cell changed ({} compared).", diff.unchanged)?;
         return Ok(());
@@ -228,7 +229,7 @@ pub fn write_table(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result
         };
         table.add_row([
             label,
-            place(change),
+            visible(&place(change)).into_owned(),
             change.check.to_string(),
             format!("{}/{}", change.transport, change.port),
             side_text(change.old.as_ref()),
@@ -242,9 +243,9 @@ pub fn write_table(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result
                 out,
                 "{} {} {}: {}",
                 change.change.as_str().to_uppercase(),
-                place(change),
+                visible(&place(change)),
                 change.check,
-                new.evidence
+                visible(&new.evidence)
             )?;
         }
     }
@@ -253,11 +254,11 @@ pub fn write_table(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result
 
 /// The same as Markdown, for a ticket.
 pub fn write_markdown(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
-    let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+    let cell = markdown;
     writeln!(out, "## mve-audit diff\n")?;
     writeln!(
         out,
-        "`{}` → `{}`: {}\n",
+        "{} → {}: {}\n",
         cell(&diff.old),
         cell(&diff.new),
         diff.line()

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use super::fleet::FleetSummary;
 use super::model::{Cell, Matrix, partial_text};
 use super::style::{Render, Style};
+use super::text::visible;
 use crate::results::Verdict;
 
 const STYLE: &str = "\
@@ -20,8 +21,10 @@ td.none{color:#999}tr.details td{background:#fafafa;font-size:.9em}\
 li{margin:.2em 0}.fix{color:#444}.verdict-fail{color:#a4161a;font-weight:600}\
 .verdict-warn{color:#8a6100;font-weight:600}.meta{color:#555}";
 
-/// `&`, `<`, `>`, `"` and `'` as entities.
+/// `text` shown `visible` (no control character reaches the page, not even inside an
+/// attribute), then `&`, `<`, `>`, `"` and `'` as entities.
 fn escape(text: &str) -> String {
+    let text = visible(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -4,11 +4,8 @@ use std::io::{self, Write};
 
 use super::model::{Matrix, partial_text};
 use super::style::{Render, Style};
+use super::text::markdown as escape;
 use crate::results::Verdict;
-
-fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
 
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     if let Some(signal) = matrix.interrupted {
@@ -68,7 +65,7 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
             cell.check,
             cell.transport,
             cell.port,
-            cell.state_text(),
+            escape(&cell.state_text()),
             escape(&cell.evidence.summary)
         )?;
         if let Some(hint) = &cell.hint {
