@@ -140,9 +140,9 @@ impl Diff {
                     let (a, b) = (was.cell, now.cell);
                     let change = if b.state == State::Unfinished && a.state != State::Unfinished {
                         Some(Change::Unfinished)
-                    } else if b.verdict > a.verdict {
+                    } else if rank(b.verdict) > rank(a.verdict) {
                         Some(Change::Worse)
-                    } else if b.verdict < a.verdict {
+                    } else if rank(b.verdict) < rank(a.verdict) {
                         Some(Change::Better)
                     } else if a.state != b.state || a.unproven != b.unproven || a.port != b.port {
                         Some(Change::Changed)
@@ -192,6 +192,17 @@ impl Diff {
         }
         parts.push(format!("{} unchanged", self.unchanged));
         parts.join(", ")
+    }
+}
+
+/// How good a verdict is, for comparing two. A cell the old report did not finish had no
+/// verdict: a failure now counts as worse (a nightly job alerts on it), a pass as better, and
+/// a warning as a change, as if it had warned.
+fn rank(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Pass => 0,
+        Verdict::Warn | Verdict::Unfinished => 1,
+        Verdict::Fail => 2,
     }
 }
 

@@ -33,9 +33,15 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         r#"<testsuites name="mve-audit" tests="{}" failures="{}" time="{seconds:.3}">"#,
         s.cells, s.fail
     )?;
+    // Unfinished cells are skipped cases, counted where a CI system looks for them.
+    let skipped = if s.unfinished > 0 {
+        format!(r#" skipped="{}""#, s.unfinished)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        r#"  <testsuite name="mve-audit check" tests="{}" failures="{}" time="{seconds:.3}">"#,
+        r#"  <testsuite name="mve-audit check" tests="{}" failures="{}"{skipped} time="{seconds:.3}">"#,
         s.cells, s.fail
     )?;
     if let Some(signal) = matrix.interrupted {
@@ -81,6 +87,11 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
                 cell.state
             )?,
             Verdict::Warn => write!(out, "<system-out>WARN {detail}</system-out>")?,
+            // Not run to the end: a CI system shows a skipped case, never a passed one.
+            Verdict::Unfinished => write!(
+                out,
+                r#"<skipped message="unfinished: the run was cut short before this probe ended"/>"#
+            )?,
             Verdict::Pass => {}
         }
         writeln!(out, "</testcase>")?;

@@ -42,6 +42,7 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
                 .map_or("·".to_string(), |c| match c.verdict {
                     Verdict::Pass => escape(&c.state_text()),
                     Verdict::Warn => format!("{} (warn)", escape(&c.state_text())),
+                    Verdict::Unfinished => format!("*{}* (no verdict)", escape(&c.state_text())),
                     Verdict::Fail => format!("**{}** (fail)", escape(&c.state_text())),
                 });
             line.push(text);

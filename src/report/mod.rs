@@ -40,3 +40,5 @@ pub use crate::results::SCHEMA_VERSION;
 mod hostile_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unfinished_tests;

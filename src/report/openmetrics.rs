@@ -68,6 +68,7 @@ fn verdict_name(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "pass",
         Verdict::Warn => "warn",
+        Verdict::Unfinished => "unfinished",
         Verdict::Fail => "fail",
     }
 }

@@ -91,6 +91,7 @@ pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result
     for group in &fleet.groups {
         let label = match group.verdict {
             Verdict::Fail => "FAIL",
+            Verdict::Unfinished => "UNFINISHED",
             Verdict::Warn => "WARN",
             Verdict::Pass => "PASS",
         };
@@ -234,6 +235,7 @@ fn problems(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()
     for cell in problems {
         let label = match cell.verdict {
             Verdict::Fail => "FAIL",
+            Verdict::Unfinished => "UNFINISHED",
             Verdict::Warn => "WARN",
             Verdict::Pass if has_notes(cell) && !style.details => "NOTE",
             Verdict::Pass => "PASS",
@@ -306,6 +308,7 @@ fn color(verdict: Verdict) -> Color {
     match verdict {
         Verdict::Pass => Color::Green,
         Verdict::Warn => Color::Yellow,
+        Verdict::Unfinished => Color::Magenta,
         Verdict::Fail => Color::Red,
     }
 }
@@ -322,6 +325,7 @@ fn paint(text: &str, verdict: Verdict) -> String {
     let code = match verdict {
         Verdict::Pass => "32",
         Verdict::Warn => "33",
+        Verdict::Unfinished => "35",
         Verdict::Fail => "1;31",
     };
     format!("\x1b[{code}m{text}\x1b[0m")
