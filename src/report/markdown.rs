@@ -58,9 +58,14 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
     }
     for cell in problems {
+        // A merged report's cells say where they were seen from, as in the table.
+        let at = matrix
+            .vantage_of(cell)
+            .map(|v| format!(" @ {}", escape(v)))
+            .unwrap_or_default();
         writeln!(
             out,
-            "- **{}** {} {} {}/{}: {} — {}",
+            "- **{}** {}{at} {} {}/{}: {} — {}",
             cell.verdict.as_str().to_uppercase(),
             escape(&cell.target),
             cell.check,

@@ -23,6 +23,7 @@ mod openmetrics;
 mod style;
 mod table;
 mod text;
+mod vet;
 
 pub use catalog::{render_catalog_json, render_catalog_table};
 pub use collect::{CellMaker, Collector, Sink, Streamer};
@@ -33,6 +34,7 @@ pub use local::{render_local_json, render_local_table};
 pub use model::{Cell, Conflict, Matrix, Summary, TargetRow};
 pub use style::{Render, Style};
 pub use text::visible;
+pub use vet::{Flaw, cell_name};
 
 pub use crate::results::SCHEMA_VERSION;
 
