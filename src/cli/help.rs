@@ -77,9 +77,10 @@ Examples:
 Each row is marked with its vantage point: the report's own (check --vantage), else the
 file name without .json. A cell two vantage points see differently is listed as a conflict.
 
-Exit codes: 0 no cell fails (as --fail-on says), 1 a cell fails, 2 a report cannot be read,
-3 internal error, 141 the reader went away; 130/143/129 a report's run was cut short (the
-merge is partial)";
+Exit codes: 0 no cell fails (as --fail-on says), 1 a cell fails, 2 a report cannot be used
+(unreadable, another schema, given twice, two from one vantage point, no cell, a cell twice,
+unfinished cells in a run that says it finished), 3 internal error, 141 the reader went away;
+130/143/129 a report's run was cut short (the merge is partial)";
 
 pub const DIFF_HELP: &str = "\
 Examples:
@@ -89,8 +90,10 @@ Examples:
 A cell is named by its vantage point, target and check; its verdict orders it (pass, warn,
 fail). A cell the new report did not finish (an interrupted run) is listed as unfinished.
 
-Exit codes: 0 no required cell got worse, 1 one did, 2 a report cannot be read, 3 internal
-error, 141 the reader went away; 130/143/129 the new report's run was cut short (no verdict)";
+Exit codes: 0 no required cell got worse, 1 one did, 2 a report cannot be used (as for merge:
+unreadable, no cell, a cell twice, …) or the two were made from different vantage points
+(nothing to compare), 3 internal error, 141 the reader went away; 130/143/129 the new report's
+run was cut short (no verdict)";
 
 /// The environment variables the tool reads, for the manual.
 pub const ENVIRONMENT: [(&str, &str); 8] = [

@@ -1,39 +1,58 @@
 //! `mve-audit diff OLD.json NEW.json`: what changed between two audits, for a nightly job
 //! that alerts on regressions only.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::merge::read;
 use super::output::Output;
-use super::{Outcome, RunError, wants_color};
+use super::{MergeError, Outcome, RunError, wants_color};
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::report::diff::{self, Diff, Keyed};
-use crate::report::{Cell, ReportDocument, Style};
+use crate::report::{Cell, ReportDocument, Style, visible};
 
 /// A report's cells with the vantage point each was seen from.
 fn cells(report: ReportDocument<'static>) -> Vec<(Option<Arc<str>>, Cell)> {
-    let vantages: Vec<(Arc<str>, Option<Arc<str>>)> = report
-        .targets
-        .iter()
-        .map(|row| (row.target.clone(), row.vantage.clone()))
-        .collect();
-    report
-        .cells
-        .into_read()
+    let vantages = report.cell_vantages();
+    vantages
         .into_iter()
-        .map(|document| {
-            let cell = document.cell.into_owned();
-            // A merged report names each cell's vantage; a plain one its rows'.
-            let vantage = document.vantage.map(|v| Arc::from(v.as_ref())).or_else(|| {
-                vantages
-                    .iter()
-                    .find(|(target, _)| *target == cell.target)
-                    .and_then(|(_, v)| v.clone())
-            });
-            (vantage, cell)
-        })
+        .zip(report.cells.into_read())
+        .map(|(vantage, document)| (vantage, document.cell.into_owned()))
         .collect()
+}
+
+/// The vantage points of a report's cells, as a message names them (`unnamed` for a run
+/// without `--vantage`).
+fn vantages(cells: &[(Option<Arc<str>>, Cell)]) -> BTreeSet<Option<&str>> {
+    cells
+        .iter()
+        .map(|(vantage, _)| vantage.as_deref())
+        .collect()
+}
+
+fn vantage_list(vantages: &BTreeSet<Option<&str>>) -> String {
+    vantages
+        .iter()
+        .map(|v| v.map_or_else(|| "unnamed".to_string(), |v| visible(v).into_owned()))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Cells are compared by vantage point, target and check: two reports that share no vantage
+/// point share no cell, and a diff of them would list every cell as appeared and disappeared.
+fn same_place(
+    old: &[(Option<Arc<str>>, Cell)],
+    new: &[(Option<Arc<str>>, Cell)],
+) -> Result<(), MergeError> {
+    let (old, new) = (vantages(old), vantages(new));
+    if old.is_disjoint(&new) {
+        return Err(MergeError::DifferentVantages {
+            old: vantage_list(&old),
+            new: vantage_list(&new),
+        });
+    }
+    Ok(())
 }
 
 fn keyed(cells: &[(Option<Arc<str>>, Cell)]) -> Vec<Keyed<'_>> {
@@ -60,14 +79,15 @@ pub fn diff(args: &DiffArgs) -> Result<Outcome, RunError> {
     let old = read(&args.old)?;
     let new = read(&args.new)?;
     let partial = new.interrupted;
+    let (old_cells, new_cells) = (cells(old), cells(new));
+    same_place(&old_cells, &new_cells)?;
     if let Some(signal) = partial {
         eprintln!(
             "mve-audit: {} is a partial report (interrupted by {signal}): its unfinished cells \
              are listed as unfinished, not compared, and the diff ends as that run did",
-            name(&args.new)
+            visible(&name(&args.new))
         );
     }
-    let (old_cells, new_cells) = (cells(old), cells(new));
     let result = Diff::of(
         &name(&args.old),
         &keyed(&old_cells),

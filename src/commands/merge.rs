@@ -16,18 +16,27 @@ use crate::catalog::CheckId;
 use crate::cli::MergeArgs;
 use crate::cli::values::{Dialect, fail_on, plain_words};
 use crate::platform::signals::Interrupt;
-use crate::report::{Cell, Matrix, ReportDocument, SCHEMA_VERSION, Style, TargetRow};
+use crate::report::{
+    Cell, Flaw, Matrix, ReportDocument, SCHEMA_VERSION, Style, TargetRow, cell_name, visible,
+};
 
-/// Why a report could not be merged.
+/// A path as a message shows it: a file name can hold an escape sequence too.
+fn shown(path: &Path) -> String {
+    visible(&path.display().to_string()).into_owned()
+}
+
+/// Why reports could not be read, merged or compared (`merge`, `diff`): exit 2, as any input
+/// the user gave that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    #[error("cannot read report {path}: {source}")]
+    #[error("cannot read report {}: {source}", shown(.path))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "{path}:{line}:{column}: not an mve-audit JSON report: {}",
+        "{}:{line}:{column}: not an mve-audit JSON report: {}",
+        shown(.path),
         plain_words(&.source.to_string(), Dialect::Json)
     )]
     Parse {
@@ -36,22 +45,32 @@ pub enum MergeError {
         column: usize,
         source: serde_json::Error,
     },
-    #[error("{path}: schema version {found}, this mve-audit reads {SCHEMA_VERSION}")]
+    #[error("{}: schema version {found}, this mve-audit reads {SCHEMA_VERSION}", shown(.path))]
     Version { path: PathBuf, found: u32 },
     #[error(
-        "{first} and {second} both come from vantage point '{vantage}': two runs from one \
-         place cannot be told apart in a merge (give each run its own --vantage, or compare \
-         them one after the other)"
+        "{} and {} both come from vantage point '{}': two runs from one place cannot be told \
+         apart in a merge (give each run its own --vantage, or compare them one after the \
+         other)",
+        shown(.first),
+        shown(.second),
+        visible(.vantage)
     )]
     SameVantage {
         vantage: String,
         first: PathBuf,
         second: PathBuf,
     },
-    #[error("{path} is given twice: each report counts once in a merge")]
+    #[error("{} is given twice: each report counts once in a merge", shown(.path))]
     Twice { path: PathBuf },
-    #[error("{path}: a cell names target '{target}', which the report does not list")]
-    UnknownTarget { path: PathBuf, target: String },
+    #[error("{}: the cell {cell} names a target the report does not list", shown(.path))]
+    UnknownTarget { path: PathBuf, cell: String },
+    #[error("{}: {flaw}", shown(.path))]
+    Flawed { path: PathBuf, flaw: Flaw },
+    #[error(
+        "these reports were made from different vantage points ({old}, {new}): nothing to \
+         compare (diff two runs from the same place, or merge them)"
+    )]
+    DifferentVantages { old: String, new: String },
 }
 
 pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
@@ -90,7 +109,7 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, RunError> {
     if let Some((signal, path)) = partial {
         eprintln!(
             "mve-audit: {} is a partial report (interrupted by {signal}): the merge is partial too",
-            path.display()
+            shown(&path)
         );
         return Ok(Outcome::Interrupted(signal));
     }
@@ -132,7 +151,12 @@ pub(crate) fn read(path: &Path) -> Result<ReportDocument<'static>, MergeError> {
             found: version.schema_version,
         });
     }
-    serde_json::from_str(&text).map_err(parse_error)
+    let mut report: ReportDocument<'static> = serde_json::from_str(&text).map_err(parse_error)?;
+    report.vet().map_err(|flaw| MergeError::Flawed {
+        path: path.to_path_buf(),
+        flaw,
+    })?;
+    Ok(report)
 }
 
 #[derive(Default)]
@@ -163,9 +187,15 @@ impl Merged {
         let base = self.rows.len();
         let this = self.reports;
         self.reports += 1;
-        let mut index: HashMap<Arc<str>, usize> = HashMap::new();
+        // A row is its target and the vantage the file gives it: a merged report read back
+        // holds each target once per vantage point, and each cell names its own.
+        let mut index: HashMap<(Arc<str>, Option<Arc<str>>), usize> = HashMap::new();
+        let mut by_target: HashMap<Arc<str>, usize> = HashMap::new();
         for (i, target) in report.targets.into_owned().into_iter().enumerate() {
-            index.entry(target.target.clone()).or_insert(base + i);
+            index
+                .entry((target.target.clone(), target.vantage.clone()))
+                .or_insert(base + i);
+            by_target.entry(target.target.clone()).or_insert(base + i);
             let vantage = target
                 .vantage
                 .clone()
@@ -196,12 +226,21 @@ impl Merged {
         }
         for document in report.cells.into_read() {
             let cell = document.cell.into_owned();
-            let row = *index
-                .get(&cell.target)
-                .ok_or_else(|| MergeError::UnknownTarget {
-                    path: path.to_path_buf(),
-                    target: cell.target.to_string(),
-                })?;
+            let vantage = document.vantage.map(|v| Arc::from(v.as_ref()));
+            let row = match &vantage {
+                Some(_) => index.get(&(cell.target.clone(), vantage.clone())),
+                // A cell that names no vantage is its target's (a plain report).
+                None => by_target.get(&cell.target),
+            };
+            let row = *row.ok_or_else(|| MergeError::UnknownTarget {
+                path: path.to_path_buf(),
+                cell: cell_name(&cell.target, cell.check, vantage.as_deref()),
+            })?;
+            // A cell of a check the report does not list still gets its column: a cell is
+            // never counted and left out of the matrix.
+            if !self.columns.contains(&cell.check) {
+                self.columns.push(cell.check);
+            }
             self.cells.push(Cell { row, ..cell });
         }
         self.duration = self.duration.max(Duration::from_millis(report.duration_ms));

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::model::Cell;
 use super::style::Style;
+use super::text::{markdown, visible};
 use crate::catalog::{CheckId, Transport};
 use crate::results::{State, Verdict};
 
@@ -139,9 +140,9 @@ impl Diff {
                     let (a, b) = (was.cell, now.cell);
                     let change = if b.state == State::Unfinished && a.state != State::Unfinished {
                         Some(Change::Unfinished)
-                    } else if b.verdict > a.verdict {
+                    } else if rank(b.verdict) > rank(a.verdict) {
                         Some(Change::Worse)
-                    } else if b.verdict < a.verdict {
+                    } else if rank(b.verdict) < rank(a.verdict) {
                         Some(Change::Better)
                     } else if a.state != b.state || a.unproven != b.unproven || a.port != b.port {
                         Some(Change::Changed)
@@ -194,6 +195,17 @@ impl Diff {
     }
 }
 
+/// How good a verdict is, for comparing two. A cell the old report did not finish had no
+/// verdict: a failure now counts as worse (a nightly job alerts on it), a pass as better, and
+/// a warning as a change, as if it had warned.
+fn rank(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Pass => 0,
+        Verdict::Warn | Verdict::Unfinished => 1,
+        Verdict::Fail => 2,
+    }
+}
+
 fn side_text(side: Option<&Side>) -> String {
     match side {
         Some(side) => format!("{} ({})", side.shown, side.verdict.as_str()),
@@ -212,7 +224,7 @@ fn place(change: &CellChange) -> String {
 
 /// The table for people.
 pub fn write_table(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "{} → {}", diff.old, diff.new)?;
+    writeln!(out, "{} → {}", visible(&diff.old), visible(&diff.new))?;
     if diff.changes.is_empty() {
         writeln!(out, "No cell changed ({} compared).", diff.unchanged)?;
         return Ok(());
@@ -228,7 +240,7 @@ pub fn write_table(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result
         };
         table.add_row([
             label,
-            place(change),
+            visible(&place(change)).into_owned(),
             change.check.to_string(),
             format!("{}/{}", change.transport, change.port),
             side_text(change.old.as_ref()),
@@ -242,9 +254,9 @@ pub fn write_table(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result
                 out,
                 "{} {} {}: {}",
                 change.change.as_str().to_uppercase(),
-                place(change),
+                visible(&place(change)),
                 change.check,
-                new.evidence
+                visible(&new.evidence)
             )?;
         }
     }
@@ -253,11 +265,11 @@ pub fn write_table(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result
 
 /// The same as Markdown, for a ticket.
 pub fn write_markdown(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
-    let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+    let cell = markdown;
     writeln!(out, "## mve-audit diff\n")?;
     writeln!(
         out,
-        "`{}` → `{}`: {}\n",
+        "{} → {}: {}\n",
         cell(&diff.old),
         cell(&diff.new),
         diff.line()

@@ -184,6 +184,8 @@ pub struct CheckCounts {
     pub pass: usize,
     pub warn: usize,
     pub fail: usize,
+    /// Cells a cut-short run did not finish: no verdict, so in none of the three above.
+    pub unfinished: usize,
 }
 
 /// One group of hosts that did not pass for the same reason.
@@ -410,6 +412,7 @@ fn counts<'a>(check: CheckId, cells: impl Iterator<Item = &'a Cell>) -> CheckCou
         match cell.verdict {
             Verdict::Pass => counts.pass += 1,
             Verdict::Warn => counts.warn += 1,
+            Verdict::Unfinished => counts.unfinished += 1,
             Verdict::Fail => counts.fail += 1,
         }
     }

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use super::fleet::FleetSummary;
 use super::model::{Cell, Matrix, partial_text};
 use super::style::{Render, Style};
+use super::text::visible;
 use crate::results::Verdict;
 
 const STYLE: &str = "\
@@ -16,12 +17,14 @@ h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.4em 0 .4em}\
 table{border-collapse:collapse}th,td{border:1px solid #d0d0d5;padding:.2em .6em;text-align:left}\
 thead th{position:sticky;top:0;background:#f3f3f6}\
 td.pass{background:#e3f4e6}td.warn{background:#fff3cd}td.fail{background:#f8d7da;font-weight:600}\
-td.none{color:#999}tr.details td{background:#fafafa;font-size:.9em}\
+td.unfinished{background:#ececf1;font-style:italic}td.none{color:#999}tr.details td{background:#fafafa;font-size:.9em}\
 li{margin:.2em 0}.fix{color:#444}.verdict-fail{color:#a4161a;font-weight:600}\
-.verdict-warn{color:#8a6100;font-weight:600}.meta{color:#555}";
+.verdict-warn{color:#8a6100;font-weight:600}.verdict-unfinished{color:#5b4a8a;font-weight:600}.meta{color:#555}";
 
-/// `&`, `<`, `>`, `"` and `'` as entities.
+/// `text` shown `visible` (no control character reaches the page, not even inside an
+/// attribute), then `&`, `<`, `>`, `"` and `'` as entities.
 fn escape(text: &str) -> String {
+    let text = visible(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -43,7 +43,23 @@ pub enum Cells<'a> {
     Read(Vec<CellDocument<'a>>),
 }
 
-impl Cells<'_> {
+impl<'a> Cells<'a> {
+    /// The cells read from a report (none for a report being written).
+    pub fn read(&self) -> &[CellDocument<'a>] {
+        match self {
+            Cells::Of(_) => &[],
+            Cells::Read(cells) => cells,
+        }
+    }
+
+    /// The same, to correct in place.
+    pub fn read_mut(&mut self) -> &mut [CellDocument<'a>] {
+        match self {
+            Cells::Of(_) => &mut [],
+            Cells::Read(cells) => cells,
+        }
+    }
+
     /// The cells read from a report (none for a report being written).
     pub fn into_read(self) -> Vec<CellDocument<'static>> {
         match self {

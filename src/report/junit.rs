@@ -5,11 +5,14 @@ use std::io::{self, Write};
 
 use super::model::{Matrix, partial_text};
 use super::style::{Render, Style};
+use super::text::visible;
 use crate::results::Verdict;
 
+/// `text` for XML text or an attribute: `visible` (XML 1.0 cannot carry most C0 controls at
+/// all, and a dropped one would hide what the peer sent), then the five entities.
 fn xml(text: &str) -> String {
-    text.chars()
-        .filter(|c| matches!(c, '\t' | '\n' | '\r') || !c.is_control())
+    visible(text)
+        .chars()
         .map(|c| match c {
             '&' => "&amp;".to_string(),
             '<' => "&lt;".to_string(),
@@ -30,9 +33,15 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         r#"<testsuites name="mve-audit" tests="{}" failures="{}" time="{seconds:.3}">"#,
         s.cells, s.fail
     )?;
+    // Unfinished cells are skipped cases, counted where a CI system looks for them.
+    let skipped = if s.unfinished > 0 {
+        format!(r#" skipped="{}""#, s.unfinished)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        r#"  <testsuite name="mve-audit check" tests="{}" failures="{}" time="{seconds:.3}">"#,
+        r#"  <testsuite name="mve-audit check" tests="{}" failures="{}"{skipped} time="{seconds:.3}">"#,
         s.cells, s.fail
     )?;
     if let Some(signal) = matrix.interrupted {
@@ -60,15 +69,16 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
             r#"    <testcase classname="{}" name="{name}" time="{time:.3}">"#,
             xml(&class)
         )?;
-        let detail = xml(&format!(
+        // One line each, joined by a line break of ours.
+        let detail = format!(
             "{}: {}{}",
             cell.state_text(),
-            cell.evidence.summary,
+            xml(&cell.evidence.summary),
             cell.hint
                 .as_deref()
-                .map(|h| format!("\nfix: {h}"))
+                .map(|h| format!("\nfix: {}", xml(h)))
                 .unwrap_or_default()
-        ));
+        );
         match cell.verdict {
             Verdict::Fail => write!(
                 out,
@@ -77,6 +87,11 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
                 cell.state
             )?,
             Verdict::Warn => write!(out, "<system-out>WARN {detail}</system-out>")?,
+            // Not run to the end: a CI system shows a skipped case, never a passed one.
+            Verdict::Unfinished => write!(
+                out,
+                r#"<skipped message="unfinished: the run was cut short before this probe ended"/>"#
+            )?,
             Verdict::Pass => {}
         }
         writeln!(out, "</testcase>")?;
@@ -87,13 +102,10 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|c| c.line())
         .chain(s.path_text())
+        .map(|line| xml(&line))
         .collect();
     if !lines.is_empty() {
-        writeln!(
-            out,
-            "    <system-out>{}</system-out>",
-            xml(&lines.join("\n"))
-        )?;
+        writeln!(out, "    <system-out>{}</system-out>", lines.join("\n"))?;
     }
     writeln!(out, "  </testsuite>")?;
     writeln!(out, "</testsuites>")

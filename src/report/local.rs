@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::style::Style;
+use super::text::visible;
 use crate::results::Verdict;
 use crate::results::local::LocalReport;
 
@@ -17,7 +18,8 @@ pub fn render_local_table(
         let holders = port
             .holders
             .iter()
-            .map(|h| format!("{} ({})", h.name, h.pid))
+            // A process names itself: any local user can put an escape sequence there.
+            .map(|h| format!("{} ({})", visible(&h.name), h.pid))
             .collect::<Vec<_>>()
             .join(", ");
         table.add_row([
@@ -35,10 +37,10 @@ pub fn render_local_table(
             "{} {}: {}",
             port.verdict.as_str().to_uppercase(),
             port.port,
-            port.summary
+            visible(&port.summary)
         )?;
         if let Some(hint) = &port.hint {
-            writeln!(out, "     fix: {hint}")?;
+            writeln!(out, "     fix: {}", visible(hint))?;
         }
     }
     match report.ephemeral_range {

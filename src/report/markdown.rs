@@ -4,11 +4,8 @@ use std::io::{self, Write};
 
 use super::model::{Matrix, partial_text};
 use super::style::{Render, Style};
+use super::text::markdown as escape;
 use crate::results::Verdict;
-
-fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
 
 pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
     if let Some(signal) = matrix.interrupted {
@@ -45,6 +42,7 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
                 .map_or("·".to_string(), |c| match c.verdict {
                     Verdict::Pass => escape(&c.state_text()),
                     Verdict::Warn => format!("{} (warn)", escape(&c.state_text())),
+                    Verdict::Unfinished => format!("*{}* (no verdict)", escape(&c.state_text())),
                     Verdict::Fail => format!("**{}** (fail)", escape(&c.state_text())),
                 });
             line.push(text);
@@ -60,15 +58,20 @@ pub fn render(matrix: &Matrix, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
     }
     for cell in problems {
+        // A merged report's cells say where they were seen from, as in the table.
+        let at = matrix
+            .vantage_of(cell)
+            .map(|v| format!(" @ {}", escape(v)))
+            .unwrap_or_default();
         writeln!(
             out,
-            "- **{}** {} {} {}/{}: {} — {}",
+            "- **{}** {}{at} {} {}/{}: {} — {}",
             cell.verdict.as_str().to_uppercase(),
             escape(&cell.target),
             cell.check,
             cell.transport,
             cell.port,
-            cell.state_text(),
+            escape(&cell.state_text()),
             escape(&cell.evidence.summary)
         )?;
         if let Some(hint) = &cell.hint {

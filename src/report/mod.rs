@@ -22,6 +22,8 @@ mod model;
 mod openmetrics;
 mod style;
 mod table;
+mod text;
+mod vet;
 
 pub use catalog::{render_catalog_json, render_catalog_table};
 pub use collect::{CellMaker, Collector, Sink, Streamer};
@@ -31,8 +33,14 @@ pub use json::ReportDocument;
 pub use local::{render_local_json, render_local_table};
 pub use model::{Cell, Conflict, Matrix, Summary, TargetRow};
 pub use style::{Render, Style};
+pub use text::visible;
+pub use vet::{Flaw, cell_name};
 
 pub use crate::results::SCHEMA_VERSION;
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unfinished_tests;

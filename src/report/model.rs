@@ -150,13 +150,17 @@ impl Summary {
 
     pub fn add(&mut self, state: State, verdict: Verdict) {
         self.cells += 1;
-        if state == State::Unfinished {
-            self.unfinished += 1;
-            return;
-        }
+        // A cell of either word has no verdict (a report from before `Verdict::Unfinished`
+        // said `warn` of its unfinished cells).
+        let verdict = if state == State::Unfinished {
+            Verdict::Unfinished
+        } else {
+            verdict
+        };
         match verdict {
             Verdict::Pass => self.pass += 1,
             Verdict::Warn => self.warn += 1,
+            Verdict::Unfinished => self.unfinished += 1,
             Verdict::Fail => self.fail += 1,
         }
     }

@@ -21,6 +21,7 @@ use std::io::{self, Write};
 
 use super::model::{Cell, Matrix};
 use super::style::{Render, Style};
+use super::text::visible;
 use crate::results::Verdict;
 
 pub struct OpenMetrics;
@@ -31,8 +32,10 @@ impl Render for OpenMetrics {
     }
 }
 
-/// A label value as the text format writes it: backslash, double quote and newline escaped.
+/// A label value as the text format writes it: shown `visible` (no control character in a
+/// file that people `cat`), then backslash, double quote and newline escaped.
 fn label(value: &str) -> String {
+    let value = visible(value);
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -65,6 +68,7 @@ fn verdict_name(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "pass",
         Verdict::Warn => "warn",
+        Verdict::Unfinished => "unfinished",
         Verdict::Fail => "fail",
     }
 }
@@ -160,7 +164,9 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(label("a\"b\\c"), "a\\\"b\\\\c");
+        // A line break or an escape from the network is text in the label, never raw.
+        assert_eq!(label("c\nd\x1b[2J"), r"c\\x0ad\\x1b[2J");
         assert_eq!(label("printer-1"), "printer-1");
     }
 }

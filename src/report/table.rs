@@ -10,6 +10,7 @@ use comfy_table::{Attribute, Cell as TableCell, Color};
 use super::fleet::FleetSummary;
 use super::model::{Matrix, count, partial_text};
 use super::style::{Render, Style};
+use super::text::visible;
 use crate::results::Verdict;
 
 pub fn render(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -90,6 +91,7 @@ pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result
     for group in &fleet.groups {
         let label = match group.verdict {
             Verdict::Fail => "FAIL",
+            Verdict::Unfinished => "UNFINISHED",
             Verdict::Warn => "WARN",
             Verdict::Pass => "PASS",
         };
@@ -98,9 +100,9 @@ pub fn summary(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result
         } else {
             label.to_string()
         };
-        writeln!(out, "{label} {}", group.headline())?;
+        writeln!(out, "{label} {}", visible(&group.headline()))?;
         for fix in &group.fixes {
-            writeln!(out, "     fix: {fix}")?;
+            writeln!(out, "     fix: {}", visible(fix))?;
         }
     }
     if fleet.healthy > 0 {
@@ -149,9 +151,9 @@ fn grid(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<usize>
         }
     }
     for (line, (label, vantage)) in labels.iter().enumerate() {
-        let mut cells = vec![TableCell::new(label)];
+        let mut cells = vec![TableCell::new(visible(label))];
         if vantages {
-            cells.push(TableCell::new(vantage));
+            cells.push(TableCell::new(visible(vantage)));
         }
         for col in 0..width {
             let shown = match by_position[line * width + col].and_then(|i| matrix.cells.get(i)) {
@@ -233,6 +235,7 @@ fn problems(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()
     for cell in problems {
         let label = match cell.verdict {
             Verdict::Fail => "FAIL",
+            Verdict::Unfinished => "UNFINISHED",
             Verdict::Warn => "WARN",
             Verdict::Pass if has_notes(cell) && !style.details => "NOTE",
             Verdict::Pass => "PASS",
@@ -251,9 +254,9 @@ fn problems(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()
                 writeln!(
                     out,
                     "{label} {} (all {count} checks): {} — {}",
-                    cell.target,
+                    visible(&cell.target),
                     cell.state_text(),
-                    cell.evidence.summary
+                    visible(&cell.evidence.summary)
                 )?;
                 fix(cell, out)?;
             }
@@ -263,20 +266,20 @@ fn problems(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()
             .rows
             .get(cell.row)
             .and_then(|r| r.vantage.as_deref())
-            .map(|v| format!(" @ {v}"))
+            .map(|v| format!(" @ {}", visible(v)))
             .unwrap_or_default();
         writeln!(
             out,
             "{label} {}{at} {} {}/{}: {} — {}",
-            cell.target,
+            visible(&cell.target),
             cell.check,
             cell.transport,
             cell.port,
             cell.state_text(),
-            cell.evidence.summary
+            visible(&cell.evidence.summary)
         )?;
         for note in &cell.evidence.notes {
-            writeln!(out, "     note: {note}")?;
+            writeln!(out, "     note: {}", visible(note))?;
         }
         fix(cell, out)?;
     }
@@ -285,14 +288,14 @@ fn problems(matrix: &Matrix, style: Style, out: &mut dyn Write) -> io::Result<()
         writeln!(out)?;
     }
     for conflict in conflicts {
-        writeln!(out, "{}", conflict.line())?;
+        writeln!(out, "{}", visible(&conflict.line()))?;
     }
     Ok(())
 }
 
 fn fix(cell: &super::Cell, out: &mut dyn Write) -> io::Result<()> {
     match &cell.hint {
-        Some(hint) => writeln!(out, "     fix: {hint}"),
+        Some(hint) => writeln!(out, "     fix: {}", visible(hint)),
         None => Ok(()),
     }
 }
@@ -305,6 +308,7 @@ fn color(verdict: Verdict) -> Color {
     match verdict {
         Verdict::Pass => Color::Green,
         Verdict::Warn => Color::Yellow,
+        Verdict::Unfinished => Color::Magenta,
         Verdict::Fail => Color::Red,
     }
 }
@@ -321,6 +325,7 @@ fn paint(text: &str, verdict: Verdict) -> String {
     let code = match verdict {
         Verdict::Pass => "32",
         Verdict::Warn => "33",
+        Verdict::Unfinished => "35",
         Verdict::Fail => "1;31",
     };
     format!("\x1b[{code}m{text}\x1b[0m")

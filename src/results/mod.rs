@@ -78,6 +78,10 @@ pub enum Verdict {
     #[default]
     Pass,
     Warn,
+    /// No verdict: the run was cut short before the cell's probe finished (its state is
+    /// `unfinished`). Neither a pass nor a warning nor the path's failure; ordered between
+    /// warn and fail, so a list of problems shows it after the failures.
+    Unfinished,
     Fail,
 }
 
@@ -86,6 +90,7 @@ impl Verdict {
         match self {
             Verdict::Pass => "pass",
             Verdict::Warn => "warn",
+            Verdict::Unfinished => "unfinished",
             Verdict::Fail => "fail",
         }
     }
@@ -103,8 +108,8 @@ impl Verdict {
     /// to a protocol with no public format silence proves nothing, so it warns.
     pub fn of(state: State, required: bool, driver: Driver, warned: bool) -> Verdict {
         match state {
-            // Neither a pass nor the path's failure: the run's own exit code says it stopped.
-            State::Unfinished => Verdict::Warn,
+            // No verdict at all: the run's own exit code says it stopped.
+            State::Unfinished => Verdict::Unfinished,
             State::Open if driver.verifies() && required => Verdict::Fail,
             State::Open if driver.verifies() => Verdict::Warn,
             State::Verified | State::Open if warned => Verdict::Warn,
@@ -463,6 +468,19 @@ mod tests {
                 "{state} required={required} {driver:?}"
             );
         }
+    }
+
+    /// An unfinished cell has no verdict, whatever its path and driver (it used to warn).
+    #[test]
+    fn an_unfinished_cell_has_no_verdict() {
+        for path in crate::catalog::CATALOG.iter() {
+            for (required, warned) in [(true, false), (false, false), (true, true)] {
+                let verdict = Verdict::of(State::Unfinished, required, path.driver, warned);
+                assert_eq!(verdict, Verdict::Unfinished, "{}", path.id_str);
+            }
+        }
+        let json = serde_json::to_string(&Verdict::Unfinished).unwrap();
+        assert_eq!(json, r#""unfinished""#);
     }
 
     #[test]
