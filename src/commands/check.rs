@@ -525,7 +525,7 @@ async fn audit(
                             done.check.path().transport,
                             done.port,
                             done.finding.state,
-                            done.finding.evidence.summary
+                            crate::report::visible(&done.finding.evidence.summary)
                         ));
                     }
                     finished.borrow_mut().mark(done.row, done.check);
