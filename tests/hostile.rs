@@ -12,7 +12,7 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, UdpSocket};
+use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -59,14 +59,15 @@ fn stand_in(ns: &Netns, serve: impl FnOnce(&AtomicBool) + Send + 'static) -> Sta
     }
 }
 
-/// An HTTP/1.1 server: each request's target (path and query) to a whole response.
-fn web(ns: &Netns, at: &'static str, answer: impl Fn(&str) -> Vec<u8> + Send + 'static) -> StandIn {
+/// A TCP server at `at`: each accepted connection (blocking, reads time out after 2 s) is
+/// handed to `serve`, one at a time.
+fn tcp(ns: &Netns, at: &'static str, serve: impl Fn(TcpStream) + Send + 'static) -> StandIn {
     let listener = ns.run(move || TcpListener::bind(at).unwrap());
     listener.set_nonblocking(true).unwrap();
     stand_in(ns, move |stop| {
         let started = Instant::now();
         while !stop.load(Ordering::Relaxed) && started.elapsed() < LIFETIME {
-            let Ok((mut stream, _)) = listener.accept() else {
+            let Ok((stream, _)) = listener.accept() else {
                 std::thread::sleep(Duration::from_millis(5));
                 continue;
             };
@@ -74,18 +75,25 @@ fn web(ns: &Netns, at: &'static str, answer: impl Fn(&str) -> Vec<u8> + Send + '
             stream
                 .set_read_timeout(Some(Duration::from_secs(2)))
                 .unwrap();
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
-                match stream.read(&mut byte) {
-                    Ok(1) => head.push(byte[0]),
-                    _ => break,
-                }
-            }
-            let text = String::from_utf8_lossy(&head).into_owned();
-            let target = text.split(' ').nth(1).unwrap_or("/").to_string();
-            let _ = stream.write_all(&answer(&target));
+            serve(stream);
         }
+    })
+}
+
+/// An HTTP/1.1 server: each request's target (path and query) to a whole response.
+fn web(ns: &Netns, at: &'static str, answer: impl Fn(&str) -> Vec<u8> + Send + 'static) -> StandIn {
+    tcp(ns, at, move |mut stream| {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+            match stream.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => break,
+            }
+        }
+        let text = String::from_utf8_lossy(&head).into_owned();
+        let target = text.split(' ').nth(1).unwrap_or("/").to_string();
+        let _ = stream.write_all(&answer(&target));
     })
 }
 
@@ -530,24 +538,11 @@ fn a_bare_mdns_header_and_an_echo_on_443_are_not_the_service() {
             }
         }
     });
-    let echo = ns.run(|| TcpListener::bind("127.0.0.1:18443").unwrap());
-    echo.set_nonblocking(true).unwrap();
-    let _echo = stand_in(&ns, move |stop| {
-        let started = Instant::now();
-        while !stop.load(Ordering::Relaxed) && started.elapsed() < LIFETIME {
-            let Ok((mut stream, _)) = echo.accept() else {
-                std::thread::sleep(Duration::from_millis(5));
-                continue;
-            };
-            stream.set_nonblocking(false).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(1)))
-                .unwrap();
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stream.read(&mut buf) {
-                if n == 0 || stream.write_all(&buf[..n]).is_err() {
-                    break;
-                }
+    let _echo = tcp(&ns, "127.0.0.1:18443", |mut stream| {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 || stream.write_all(&buf[..n]).is_err() {
+                break;
             }
         }
     });
@@ -582,23 +577,12 @@ fn a_bare_mdns_header_and_an_echo_on_443_are_not_the_service() {
 #[test]
 fn banners_with_terminal_escapes_reach_no_human_format_raw() {
     let Some(ns) = Netns::create(&[]) else { return };
-    let listener = ns.run(|| TcpListener::bind("127.0.0.1:18021").unwrap());
-    listener.set_nonblocking(true).unwrap();
-    let _ftp = stand_in(&ns, move |stop| {
-        let started = Instant::now();
-        while !stop.load(Ordering::Relaxed) && started.elapsed() < LIFETIME {
-            let Ok((mut stream, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(5));
-                continue;
-            };
-            stream.set_nonblocking(false).unwrap();
-            let _ = stream
-                .write_all(b"220 \x1b]0;owned\x07\x1b[2J\x1b[31mESMTP\x9b ready \xe2\x80\xae\r\n");
-            let mut sink = [0u8; 256];
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-            let _ = stream.read(&mut sink);
-            let _ = stream.write_all(b"221 bye\r\n");
-        }
+    let _ftp = tcp(&ns, "127.0.0.1:18021", |mut stream| {
+        let _ = stream
+            .write_all(b"220 \x1b]0;owned\x07\x1b[2J\x1b[31mESMTP\x9b ready \xe2\x80\xae\r\n");
+        let mut sink = [0u8; 256];
+        let _ = stream.read(&mut sink);
+        let _ = stream.write_all(b"221 bye\r\n");
     });
     for format in ["table", "markdown", "html", "csv", "junit"] {
         for extra in [&[][..], &["--details", "-vv"][..]] {
