@@ -24,7 +24,7 @@ pub const TARGETS: [(&str, Target); 18] = [
             if let Ok(chain) = crate::wire::trust::judge_chain(&certs, 0, true)
                 && let Some(ca) = chain.issuing()
             {
-                let _ = crate::wire::trust::judge_crl(d, ca, &chain, 0);
+                let _ = crate::wire::trust::judge_crl(d, "http://x/ca.crl", ca, &chain, 0);
             }
         }
         let _ = crate::wire::pkix::crl(d);
@@ -37,7 +37,7 @@ pub const TARGETS: [(&str, Target); 18] = [
         if let Ok(chain) = crate::wire::trust::judge_chain(&ca, 0, false)
             && let Some(issuing) = chain.issuing()
         {
-            let _ = crate::wire::trust::judge_crl(d, issuing, &chain, 0);
+            let _ = crate::wire::trust::judge_crl(d, "http://x/ca.crl", issuing, &chain, 0);
         }
     }),
     ("http_response", |d| {

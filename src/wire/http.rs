@@ -144,6 +144,8 @@ pub enum HttpError {
     TooLarge(usize),
     #[error("the body stopped short")]
     Truncated,
+    #[error("a transfer coding other than chunked ('{0}'), which a client cannot read")]
+    Coding(String),
 }
 
 /// `GET` of `url`'s path with its Host header; the connection closes after the response.
@@ -211,8 +213,13 @@ pub fn parse_response(buf: &[u8], closed: bool) -> Result<Option<Response>, Http
         })
         .take(8)
         .collect();
-    let chunked =
-        header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    // Only "chunked" is read, as Java's HttpURLConnection reads it: any other coding (or one
+    // that merely holds the word) leaves the body unreadable to a client.
+    let chunked = match header("transfer-encoding") {
+        None => false,
+        Some(coding) if coding.trim().eq_ignore_ascii_case("chunked") => true,
+        Some(coding) => return Err(HttpError::Coding(coding.chars().take(40).collect())),
+    };
     let length = header("content-length").and_then(|v| v.parse::<usize>().ok());
     let rest = buf.get(used..).unwrap_or_default();
     let body = if chunked {
@@ -388,5 +395,24 @@ mod tests {
             redacted("https://admin:s3cret@ca.lab.test/x"),
             "https://admin:***@ca.lab.test/x"
         );
+    }
+
+    #[test]
+    fn only_the_chunked_coding_is_read() {
+        let body = b"5\r\nhello\r\n0\r\n\r\n";
+        let answer = |coding: &str| {
+            let mut bytes =
+                format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: {coding}\r\n\r\n").into_bytes();
+            bytes.extend_from_slice(body);
+            parse_response(&bytes, true)
+        };
+        assert_eq!(answer("chunked").unwrap().unwrap().body, b"hello");
+        assert_eq!(answer(" Chunked ").unwrap().unwrap().body, b"hello");
+        for other in ["identity-notchunked", "gzip, chunked", "xchunked"] {
+            assert!(
+                matches!(answer(other), Err(HttpError::Coding(_))),
+                "{other}"
+            );
+        }
     }
 }

@@ -90,9 +90,18 @@ pub struct CaCert {
     /// Distribution point names past `MAX_CRL_URLS`, and names that are not URIs (a
     /// directory name, a relative name): points this reading does not follow.
     pub crl_points_unread: usize,
-    /// The DER of the subject and issuer names, to match issuers exactly.
-    pub subject_raw: Vec<u8>,
-    pub issuer_raw: Vec<u8>,
+    /// The subject and issuer names in canonical form, to match issuers as Java does.
+    pub subject_key: NameKey,
+    pub issuer_key: NameKey,
+    /// basicConstraints pathLenConstraint.
+    pub path_len: Option<u32>,
+    /// Critical extensions this reading does not know (by OID): a strict client refuses a
+    /// certificate carrying one, unless it is the trust anchor.
+    pub critical_unknown: Vec<String>,
+    /// The signature algorithm inside the signed part differs from the outer one.
+    pub algorithm_mismatch: bool,
+    /// subjectKeyIdentifier, to match a CRL's authorityKeyIdentifier.
+    pub key_id: Option<Vec<u8>>,
     /// The serial number's bytes, as a CRL lists it.
     pub serial: Vec<u8>,
     /// keyUsage allows keyCertSign (or the certificate has no keyUsage).
@@ -107,11 +116,14 @@ pub struct CaCert {
 pub fn ca_cert(der: &[u8]) -> Result<CaCert, PkixError> {
     let (_, cert) = X509Certificate::from_der(der).map_err(|_| PkixError::Certificate)?;
     let validity = cert.validity();
-    let is_ca = cert
-        .basic_constraints()
-        .ok()
-        .flatten()
-        .is_some_and(|bc| bc.value.ca);
+    let constraints = cert.basic_constraints().ok().flatten().map(|bc| bc.value);
+    let is_ca = constraints.is_some_and(|bc| bc.ca);
+    let mut key_id = None;
+    for extension in cert.extensions() {
+        if let ParsedExtension::SubjectKeyIdentifier(id) = extension.parsed_extension() {
+            key_id = Some(id.0.to_vec());
+        }
+    }
     let mut crl_urls = Vec::new();
     let mut crl_points_unread = 0;
     for extension in cert.extensions() {
@@ -140,16 +152,100 @@ pub fn ca_cert(der: &[u8]) -> Result<CaCert, PkixError> {
         not_before: validity.not_before.timestamp(),
         not_after: validity.not_after.timestamp(),
         is_ca,
-        self_issued: cert.issuer().as_raw() == cert.subject().as_raw(),
+        self_issued: name_key(cert.issuer()) == name_key(cert.subject()),
         crl_urls,
         crl_points_unread,
-        subject_raw: cert.subject().as_raw().to_vec(),
-        issuer_raw: cert.issuer().as_raw().to_vec(),
+        subject_key: name_key(cert.subject()),
+        issuer_key: name_key(cert.issuer()),
+        path_len: constraints.and_then(|bc| bc.path_len_constraint),
+        critical_unknown: critical_unknown(cert.extensions()),
+        algorithm_mismatch: !same_algorithm(
+            &cert.tbs_certificate.signature,
+            &cert.signature_algorithm,
+        ),
+        key_id,
         serial: cert.raw_serial().to_vec(),
         signs_certificates: usage.is_none_or(|u| u.key_cert_sign()),
         signs_crls: usage.is_none_or(|u| u.crl_sign()),
         der: der.to_vec(),
     })
+}
+
+/// A distinguished name as Java's `X500Name` compares it: each RDN's attributes (sorted) as
+/// their type's OID and their value trimmed, inner spaces collapsed and lower-cased; a value
+/// that is not a string by its hex bytes. Two encodings of one name are one key; a single
+/// RDN whose value holds a comma is not two RDNs.
+pub type NameKey = Vec<Vec<(String, String)>>;
+
+fn name_key(name: &x509_parser::x509::X509Name) -> NameKey {
+    name.iter()
+        .map(|rdn| {
+            let mut attributes: Vec<(String, String)> = rdn
+                .iter()
+                .map(|attribute| {
+                    let value = match attribute.as_str() {
+                        Ok(text) => text
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .to_lowercase(),
+                        Err(_) => attribute
+                            .attr_value()
+                            .data
+                            .iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect(),
+                    };
+                    (attribute.attr_type().to_id_string(), value)
+                })
+                .collect();
+            attributes.sort();
+            attributes
+        })
+        .collect()
+}
+
+/// The critical extensions of a certificate this reading does not know.
+fn critical_unknown(extensions: &[x509_parser::extensions::X509Extension]) -> Vec<String> {
+    extensions
+        .iter()
+        .filter(|e| {
+            e.critical
+                && matches!(
+                    e.parsed_extension(),
+                    ParsedExtension::UnsupportedExtension { .. }
+                        | ParsedExtension::ParseError { .. }
+                )
+        })
+        .map(|e| e.oid.to_id_string())
+        .take(8)
+        .collect()
+}
+
+/// Whether the signature algorithm inside the signed part matches the outer one (the same
+/// OID; parameters compared when both give them).
+fn same_algorithm(
+    inner: &x509_parser::x509::AlgorithmIdentifier,
+    outer: &x509_parser::x509::AlgorithmIdentifier,
+) -> bool {
+    inner.algorithm == outer.algorithm
+        && match (&inner.parameters, &outer.parameters) {
+            (Some(a), Some(b)) => a.data == b.data,
+            _ => true,
+        }
+}
+
+/// What a CRL's issuing distribution point limits it to (RFC 5280 §5.2.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The distribution points it names (URIs): the CRL is for those only.
+    pub points: Vec<String>,
+    /// End-entity certificates only: no CA certificate's revocation is in it.
+    pub only_user: bool,
+    /// Attribute certificates only.
+    pub only_attribute: bool,
+    /// Some revocation reasons only: a partial CRL.
+    pub some_reasons: bool,
 }
 
 /// What an audit reports of a CRL.
@@ -162,8 +258,17 @@ pub struct Crl {
     pub revoked: usize,
     /// The serial numbers it revokes, as their bytes.
     pub revoked_serials: Vec<Vec<u8>>,
-    /// The DER of the issuer's name, to match it exactly.
-    pub issuer_raw: Vec<u8>,
+    /// The issuer's name in canonical form.
+    pub issuer_key: NameKey,
+    /// Critical extensions other than the issuing distribution point (a delta CRL's
+    /// indicator among them): a strict client refuses the CRL.
+    pub critical_unknown: Vec<String>,
+    /// The issuing distribution point, when the CRL names one.
+    pub scope: Option<Scope>,
+    /// authorityKeyIdentifier's key id, when given.
+    pub authority_key_id: Option<Vec<u8>>,
+    /// The signature algorithm inside the signed part differs from the outer one.
+    pub algorithm_mismatch: bool,
     /// The CRL itself, for its signature check.
     pub der: Vec<u8>,
 }
@@ -185,7 +290,54 @@ pub fn crl(bytes: &[u8]) -> Result<Crl, PkixError> {
         next_update: crl.next_update().map(|t| t.timestamp()),
         revoked: revoked_serials.len(),
         revoked_serials,
-        issuer_raw: crl.issuer().as_raw().to_vec(),
+        issuer_key: name_key(crl.issuer()),
+        critical_unknown: crl
+            .extensions()
+            .iter()
+            .filter(|e| {
+                e.critical
+                    && !matches!(
+                        e.parsed_extension(),
+                        ParsedExtension::IssuingDistributionPoint(_)
+                            | ParsedExtension::CRLNumber(_)
+                            | ParsedExtension::AuthorityKeyIdentifier(_)
+                    )
+            })
+            .map(|e| e.oid.to_id_string())
+            .take(8)
+            .collect(),
+        scope: crl
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::IssuingDistributionPoint(idp) => Some(Scope {
+                    points: match &idp.distribution_point {
+                        Some(DistributionPointName::FullName(names)) => names
+                            .iter()
+                            .filter_map(|n| match n {
+                                GeneralName::URI(uri) => Some((*uri).to_string()),
+                                _ => None,
+                            })
+                            .take(MAX_CRL_URLS)
+                            .collect(),
+                        _ => Vec::new(),
+                    },
+                    only_user: idp.only_contains_user_certs,
+                    only_attribute: idp.only_contains_attribute_certs,
+                    some_reasons: idp.only_some_reasons.is_some(),
+                }),
+                _ => None,
+            }),
+        authority_key_id: crl
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    aki.key_identifier.as_ref().map(|k| k.0.to_vec())
+                }
+                _ => None,
+            }),
+        algorithm_mismatch: !same_algorithm(&crl.tbs_cert_list.signature, &crl.signature_algorithm),
         der: der.clone(),
     })
 }

@@ -46,21 +46,35 @@ impl Chain {
         if cert.self_issued {
             return Some(cert);
         }
-        self.certs.iter().find(|other| {
-            same_name(
-                &other.subject_raw,
-                &other.subject,
-                &cert.issuer_raw,
-                &cert.issuer,
-            )
-        })
+        self.certs
+            .iter()
+            .find(|other| other.subject_key == cert.issuer_key)
     }
-}
 
-/// Two distinguished names, compared as their DER or, failing that, as their text (Java
-/// compares `X500Principal`s canonically; the text catches re-encodings of the same name).
-fn same_name(a_raw: &[u8], a_text: &str, b_raw: &[u8], b_text: &str) -> bool {
-    a_raw == b_raw || a_text.eq_ignore_ascii_case(b_text)
+    /// The path from the issuing CA up: each certificate's issuer in turn, until a
+    /// self-issued one or one whose issuer was not served.
+    fn path(&self) -> Vec<&CaCert> {
+        let mut path: Vec<&CaCert> = self.issuing().into_iter().collect();
+        while let Some(last) = path.last().copied() {
+            if last.self_issued || path.len() > self.certs.len() {
+                break;
+            }
+            match self.issuer_of(last) {
+                Some(next) if !path.iter().any(|p| std::ptr::eq(*p, next)) => path.push(next),
+                _ => break,
+            }
+        }
+        path
+    }
+
+    /// CA certificates below the trust anchor that name no CRL distribution point: a client
+    /// that checks revocation cannot check them.
+    pub fn without_points(&self) -> Vec<&CaCert> {
+        self.path()
+            .into_iter()
+            .filter(|c| !c.self_issued && c.crl_urls.is_empty() && c.crl_points_unread == 0)
+            .collect()
+    }
 }
 
 /// Judges the certificates a CA served (`ders`, in the order served) at `now` (Unix
@@ -89,6 +103,26 @@ pub fn judge_chain(
             "no certificate served is a CA (basicConstraints cA:TRUE): {}",
             names(&chain.certs)
         ));
+    }
+    // RFC 5280 §4.2.1.9: at most pathLen CA certificates below it; the trust anchor's own
+    // constraint is not enforced.
+    let too_deep: Vec<String> = chain
+        .path()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(below, cert)| {
+            let limit = cert.path_len?;
+            (!cert.self_issued && below > limit as usize).then(|| {
+                format!(
+                    "{} allows {limit} CA certificate(s) below it (pathLenConstraint), and the \
+                     chain has {below}",
+                    cert.subject
+                )
+            })
+        })
+        .collect();
+    for why in too_deep {
+        chain_push(&mut chain.refusals, why);
     }
     for (at, cert) in chain.certs.iter().enumerate() {
         judge_one(&chain, at, cert, now, registration_authority)
@@ -133,6 +167,25 @@ fn judge_one(
         said.push((
             true,
             format!("{} expired on {}", cert.subject, date_text(cert.not_after)),
+        ));
+    }
+    if !cert.self_issued && !cert.critical_unknown.is_empty() {
+        said.push((
+            true,
+            format!(
+                "{} carries critical extension(s) a client does not know ({})",
+                cert.subject,
+                cert.critical_unknown.join(", ")
+            ),
+        ));
+    }
+    if cert.algorithm_mismatch {
+        said.push((
+            true,
+            format!(
+                "{} names one signature algorithm inside and another outside",
+                cert.subject
+            ),
         ));
     }
     if cert.is_ca && !cert.signs_certificates {
@@ -209,13 +262,7 @@ fn judge_one(
 /// that issued the set's other certificates (SCEP's RA certificates).
 fn issuing_ca(certs: &[CaCert]) -> Option<usize> {
     let issued = |ca: &CaCert, other: &CaCert| {
-        !std::ptr::eq(ca, other)
-            && same_name(
-                &ca.subject_raw,
-                &ca.subject,
-                &other.issuer_raw,
-                &other.issuer,
-            )
+        !std::ptr::eq(ca, other) && ca.subject_key == other.issuer_key
     };
     let lowest: Vec<usize> = certs
         .iter()
@@ -283,10 +330,11 @@ pub struct CrlJudgement {
     pub oddities: Vec<String>,
 }
 
-/// The CRL in `bytes` (DER or PEM), fetched from a distribution point `named_by` names,
-/// judged against the chain at `now`.
+/// The CRL in `bytes` (DER or PEM), fetched from the distribution point `point` that
+/// `named_by` names, judged against the chain at `now`.
 pub fn judge_crl(
     bytes: &[u8],
+    point: &str,
     named_by: &CaCert,
     chain: &Chain,
     now: i64,
@@ -301,12 +349,7 @@ pub fn judge_crl(
         crl,
     };
     let crl = &judged.crl;
-    if !same_name(
-        &crl.issuer_raw,
-        &crl.issuer,
-        &named_by.issuer_raw,
-        &named_by.issuer,
-    ) {
+    if crl.issuer_key != named_by.issuer_key {
         judged.refusals.push(format!(
             "it is issued by {}, where the CRL for {} must come from its issuer, {}",
             crl.issuer, named_by.subject, named_by.issuer
@@ -352,11 +395,62 @@ pub fn judge_crl(
             .oddities
             .push("it names no next update (RFC 5280 requires one): clients may refuse it".into());
     }
-    if crl.revoked_serials.contains(&named_by.serial) {
+    // Every certificate of the chain this CRL's issuer issued is checked against it.
+    for cert in &chain.certs {
+        if cert.issuer_key == crl.issuer_key
+            && !cert.self_issued
+            && crl.revoked_serials.contains(&cert.serial)
+        {
+            judged.refusals.push(format!(
+                "it revokes {} (serial {})",
+                cert.subject,
+                hex(&cert.serial)
+            ));
+        }
+    }
+    if !crl.critical_unknown.is_empty() {
         judged.refusals.push(format!(
-            "it revokes {} itself (serial {})",
-            named_by.subject,
-            hex(&named_by.serial)
+            "it carries critical extension(s) a client does not process ({}): a delta CRL, or \
+             one a client must refuse",
+            crl.critical_unknown.join(", ")
+        ));
+    }
+    if crl.algorithm_mismatch {
+        judged
+            .refusals
+            .push("it names one signature algorithm inside and another outside".into());
+    }
+    if let Some(scope) = &crl.scope {
+        if scope.only_user || scope.only_attribute {
+            judged.refusals.push(
+                "its issuing distribution point limits it to end-entity (or attribute) \
+                 certificates, so it says nothing of a CA certificate"
+                    .into(),
+            );
+        }
+        if scope.some_reasons {
+            judged.refusals.push(
+                "it covers some revocation reasons only, so alone it cannot show a \
+                 certificate unrevoked"
+                    .into(),
+            );
+        }
+        if !scope.points.is_empty() && !scope.points.iter().any(|p| p == point) {
+            judged.refusals.push(format!(
+                "its issuing distribution point names {}, not {point}",
+                scope.points.join(", ")
+            ));
+        }
+    }
+    if let (Some(aki), Some(issuer)) = (&crl.authority_key_id, chain.issuer_of(named_by))
+        && let Some(ski) = &issuer.key_id
+        && aki != ski
+    {
+        judged.refusals.push(format!(
+            "its authority key identifier ({}) is not the key of {} ({})",
+            hex(aki),
+            issuer.subject,
+            hex(ski)
         ));
     }
     Ok(judged)

@@ -187,10 +187,15 @@ fn a_crl_is_tied_to_its_ca_and_its_dates() {
     let (root_der, root_params, root_key) = root("Lab Root CA");
     let chain = judge_chain(&[root_der], NOW, false).unwrap();
     let ca = chain.issuing().unwrap().clone();
-    let refusals = |bytes: &[u8]| judge_crl(bytes, &ca, &chain, NOW).unwrap().refusals;
+    let refusals = |bytes: &[u8]| {
+        judge_crl(bytes, "http://x/ca.crl", &ca, &chain, NOW)
+            .unwrap()
+            .refusals
+    };
     // Its own, current: accepted.
     let good = judge_crl(
         &crl(&root_params, &root_key, 2029, 2031, &[]),
+        "http://x/ca.crl",
         &ca,
         &chain,
         NOW,
@@ -221,15 +226,170 @@ fn a_crl_is_tied_to_its_ca_and_its_dates() {
     // Past its next update.
     let stale = judge_crl(
         &crl(&root_params, &root_key, 2027, 2028, &[]),
+        "http://x/ca.crl",
         &ca,
         &chain,
         NOW,
     );
     assert!(stale.unwrap().stale);
-    // Revoking the CA that names it.
-    let serial = 1000 + "Lab Root CA".len() as u64;
-    let revoked = refusals(&crl(&root_params, &root_key, 2029, 2031, &[serial]));
-    assert!(revoked.iter().any(|r| r.contains("revokes")), "{revoked:?}");
+}
+
+/// A root that names its CRL above an issuing CA that names none: the root's CRL is judged
+/// for every certificate the root issued, so it revoking the issuing CA is seen, whichever
+/// certificate named the point first; and the issuing CA without a point is named.
+#[test]
+fn a_crl_is_checked_for_every_certificate_its_issuer_issued() {
+    let (root_der, root_params, root_key) = root("Lab Root CA");
+    let mut sub = ca_params("Lab Issuing CA", 2020, 2040);
+    sub.serial_number = Some(SerialNumber::from(5u64));
+    let sub_der = issued(&sub, &root_params, &root_key);
+    for ders in [
+        vec![root_der.clone(), sub_der.clone()],
+        vec![sub_der.clone(), root_der.clone()],
+    ] {
+        let chain = judge_chain(&ders, NOW, false).unwrap();
+        let root_cert = chain.certs.iter().find(|c| c.self_issued).unwrap().clone();
+        let revoking = crl(&root_params, &root_key, 2029, 2031, &[5]);
+        let judged = judge_crl(&revoking, "http://x/ca.crl", &root_cert, &chain, NOW).unwrap();
+        assert!(
+            judged
+                .refusals
+                .iter()
+                .any(|r| r.contains("revokes CN=Lab Issuing CA")),
+            "{:?}",
+            judged.refusals
+        );
+        let missing = chain.without_points();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(missing[0].subject.contains("Issuing"));
+    }
+}
+
+#[test]
+fn a_name_is_compared_as_its_parts_not_as_its_text() {
+    // One RDN whose value holds ", O=lab" reads like two RDNs as text.
+    let key = KeyPair::generate().unwrap();
+    let mut two = ca_params("Lab Root CA", 2020, 2040);
+    two.distinguished_name.push(DnType::OrganizationName, "lab");
+    let two_der = two.self_signed(&key).unwrap().der().to_vec();
+    let mut one = ca_params("Lab Root CA, O=lab", 2020, 2040);
+    one.distinguished_name = rcgen::DistinguishedName::new();
+    one.distinguished_name
+        .push(DnType::CommonName, "Lab Root CA, O=lab");
+    let chain = judge_chain(std::slice::from_ref(&two_der), NOW, false).unwrap();
+    let ca = chain.issuing().unwrap().clone();
+    let judged = judge_crl(
+        &crl(&one, &key, 2029, 2031, &[]),
+        "http://x/ca.crl",
+        &ca,
+        &chain,
+        NOW,
+    )
+    .unwrap();
+    assert!(
+        judged.refusals.iter().any(|r| r.contains("issued by")),
+        "{:?}",
+        judged.refusals
+    );
+    // The same name in another case and spacing is the same name.
+    let mut spaced = ca_params("lab  root ca", 2020, 2040);
+    spaced.distinguished_name = rcgen::DistinguishedName::new();
+    spaced
+        .distinguished_name
+        .push(DnType::CommonName, "lab  root ca");
+    spaced
+        .distinguished_name
+        .push(DnType::OrganizationName, "LAB");
+    let judged = judge_crl(
+        &crl(&spaced, &key, 2029, 2031, &[]),
+        "http://x/ca.crl",
+        &ca,
+        &chain,
+        NOW,
+    )
+    .unwrap();
+    assert!(judged.refusals.is_empty(), "{:?}", judged.refusals);
+}
+
+#[test]
+fn a_crl_whose_scope_leaves_the_ca_out_is_refused() {
+    let (root_der, root_params, root_key) = root("Lab Root CA");
+    let chain = judge_chain(&[root_der], NOW, false).unwrap();
+    let ca = chain.issuing().unwrap().clone();
+    let scoped = |scope: Option<rcgen::CrlScope>, uri: &str| {
+        let mut params = CertificateRevocationListParams {
+            this_update: date_time_ymd(2029, 1, 1),
+            next_update: date_time_ymd(2031, 1, 1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: Some(rcgen::CrlIssuingDistributionPoint {
+                distribution_point: rcgen::CrlDistributionPoint {
+                    uris: vec![uri.to_string()],
+                },
+                scope,
+            }),
+            revoked_certs: Vec::new(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params.crl_number = SerialNumber::from(2u64);
+        let der = params
+            .signed_by(&Issuer::from_params(&root_params, &root_key))
+            .unwrap()
+            .der()
+            .to_vec();
+        judge_crl(&der, "http://x/ca.crl", &ca, &chain, NOW)
+            .unwrap()
+            .refusals
+    };
+    assert!(scoped(None, "http://x/ca.crl").is_empty());
+    let users = scoped(Some(rcgen::CrlScope::UserCertsOnly), "http://x/ca.crl");
+    assert!(users.iter().any(|r| r.contains("end-entity")), "{users:?}");
+    let elsewhere = scoped(None, "http://y/other.crl");
+    assert!(
+        elsewhere.iter().any(|r| r.contains("not http://x/ca.crl")),
+        "{elsewhere:?}"
+    );
+}
+
+#[test]
+fn path_length_and_unknown_critical_extensions_are_enforced_below_the_anchor() {
+    let (root_der, root_params, root_key) = root("Lab Root CA");
+    let mut mid = ca_params("Lab Mid CA", 2020, 2040);
+    mid.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    mid.serial_number = Some(SerialNumber::from(6u64));
+    let mid_key = KeyPair::generate().unwrap();
+    let mid_der = mid
+        .signed_by(&mid_key, &Issuer::from_params(&root_params, &root_key))
+        .unwrap()
+        .der()
+        .to_vec();
+    let mut sub = ca_params("Lab Issuing CA", 2020, 2040);
+    sub.serial_number = Some(SerialNumber::from(7u64));
+    let sub_der = issued(&sub, &mid, &mid_key);
+    let chain = judge_chain(&[sub_der, mid_der, root_der.clone()], NOW, false).unwrap();
+    assert!(
+        chain
+            .refusals
+            .iter()
+            .any(|r| r.contains("pathLenConstraint")),
+        "{:?}",
+        chain.refusals
+    );
+    let mut odd = ca_params("Odd Issuing CA", 2020, 2040);
+    odd.serial_number = Some(SerialNumber::from(8u64));
+    let mut extension =
+        rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![5, 0]);
+    extension.set_criticality(true);
+    odd.custom_extensions = vec![extension];
+    let odd_der = issued(&odd, &root_params, &root_key);
+    let chain = judge_chain(&[odd_der, root_der], NOW, false).unwrap();
+    assert!(
+        chain
+            .refusals
+            .iter()
+            .any(|r| r.contains("1.3.6.1.4.1.99999.1")),
+        "{:?}",
+        chain.refusals
+    );
 }
 
 #[test]
@@ -242,6 +402,7 @@ fn a_crl_whose_issuer_was_not_served_is_not_called_checked() {
     let ca = chain.issuing().unwrap().clone();
     let judged = judge_crl(
         &crl(&root_params, &root_key, 2029, 2031, &[]),
+        "http://x/ca.crl",
         &ca,
         &chain,
         NOW,
@@ -261,7 +422,7 @@ fn hostile_bytes_are_refused_not_panicked_on() {
     let chain = judge_chain(std::slice::from_ref(&root_der), NOW, false).unwrap();
     let ca = chain.issuing().unwrap().clone();
     for cut in 0..root_der.len().min(200) {
-        let _ = judge_crl(&root_der[..cut], &ca, &chain, NOW);
+        let _ = judge_crl(&root_der[..cut], "http://x/ca.crl", &ca, &chain, NOW);
         let _ = judge_chain(&[root_der[..cut].to_vec()], NOW, false);
     }
     assert!(judge_chain(&[], NOW, false).is_err());

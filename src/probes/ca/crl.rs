@@ -74,9 +74,25 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         for point in &points {
             results.push(Box::pin(self.check_point(point, &chain)).await);
         }
-        let all: Vec<String> = points.iter().map(|p| p.text.to_string()).collect();
+        let all: Vec<String> = points.iter().map(|p| http::redacted(p.text)).collect();
         let mut cell = summarize(results, over);
         cell.evidence.fact("crl_urls", all.join(" "));
+        let unnamed: Vec<String> = chain
+            .without_points()
+            .iter()
+            .map(|c| c.subject.clone())
+            .collect();
+        if !unnamed.is_empty() {
+            let why = format!(
+                "{} names no CRL distribution point, so a client that checks revocation cannot \
+                 check it: have the CA issue it with the CRL's URL.",
+                unnamed.join(" and ")
+            );
+            cell.evidence.notes.push(why.clone());
+            if cell.warning.is_none() && cell.state == State::Verified {
+                cell = cell.warn(why);
+            }
+        }
         cell
     }
 
@@ -105,7 +121,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
         } else {
             Err("only HTTP and LDAP points are fetched (MVE's Java reads no other)".to_string())
         };
-        (text.to_string(), outcome)
+        (http::redacted(text), outcome)
     }
 
     async fn fetch_http(&self, point: &Point<'_>, url: &Url, chain: &Chain) -> Finding {
@@ -186,7 +202,9 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
             }
         };
         match ldap::parse_attribute(bytes, id, &url.attribute) {
-            Ok((values, _)) if !values.is_empty() => judge(
+            // A search that ends in an error is refused, whatever entries came first: JNDI
+            // throws on it.
+            Ok((values, code)) if !values.is_empty() && code.is_none_or(|c| c == 0) => judge(
                 point,
                 values.first().map_or(&[][..], Vec::as_slice),
                 None,
@@ -194,7 +212,7 @@ impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
             ),
             Ok((_, code)) => Finding::unproven(
                 Evidence::new(format!(
-                    "CRL at {text}: the directory answered (result {}) with no {} value",
+                    "CRL at {text}: the directory answered (result {}) with no {} value it vouches for",
                     code.map_or("none".to_string(), |c| c.to_string()),
                     url.attribute
                 )),
@@ -299,7 +317,7 @@ fn read_http(point: &Point<'_>, answer: &Response, chain: &Chain) -> Finding {
 fn judge(point: &Point<'_>, body: &[u8], content_type: Option<&str>, chain: &Chain) -> Finding {
     let text = point.text;
     let now = clock::unix_now();
-    let judged = match trust::judge_crl(body, point.named_by, chain, now) {
+    let judged = match trust::judge_crl(body, text, point.named_by, chain, now) {
         Ok(judged) => judged,
         Err(_) => {
             return Finding::unproven(

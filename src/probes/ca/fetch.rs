@@ -154,7 +154,7 @@ async fn exchange<S: super::super::tcp::Stream>(
     };
     parsed.map_err(|err| {
         let why = match err {
-            HttpError::NotHttp => Unproven::WrongProtocol,
+            HttpError::NotHttp | HttpError::Coding(_) => Unproven::WrongProtocol,
             HttpError::Chunk | HttpError::TooLarge(_) | HttpError::Truncated => Unproven::CutShort,
         };
         Finding::unproven(
