@@ -11,6 +11,8 @@ use crate::results::{Finding, State, Unproven};
 use crate::transport::evidence::{no_reply, reply_evidence};
 use crate::transport::{SourcePort, UdpOutcome};
 use crate::wire::{dns, nonce};
+#[cfg(test)]
+use hickory_proto::op::OpCode;
 
 impl<G: SnmpGetter, D: Datagrams> NetworkProber<G, D> {
     pub(super) async fn mdns(&self, job: &Job) -> Finding {
@@ -272,5 +274,43 @@ mod tests {
         })
         .await;
         assert_eq!(zero.state, State::Verified, "{zero:?}");
+    }
+
+    /// What RFC 6762 says to ignore, and a service that said goodbye, are never a pass.
+    #[tokio::test(start_paused = true)]
+    async fn an_error_code_or_a_goodbye_is_not_an_answer() {
+        use hickory_proto::op::{Message, ResponseCode};
+        use hickory_proto::rr::{DNSClass, Name, RData, Record, rdata::PTR};
+        let reply = |rcode: ResponseCode, class: DNSClass, ttl: u32, target: &'static str| {
+            move |_: u16, query: &[u8]| {
+                let asked = Message::from_vec(query).unwrap();
+                let mut message = Message::response(asked.metadata.id, OpCode::Query);
+                message.metadata.response_code = rcode;
+                let mut record = Record::from_rdata(
+                    Name::from_ascii(dns::SERVICES).unwrap(),
+                    ttl,
+                    RData::PTR(PTR(Name::from_ascii(target).unwrap())),
+                );
+                record.dns_class = class;
+                message.add_answer(record);
+                Datagram::Reply(message.to_vec().unwrap())
+            }
+        };
+        let printer = "_printer._tcp.local.";
+        let fine = mdns_of(reply(ResponseCode::NoError, DNSClass::IN, 120, printer)).await;
+        assert_eq!(fine.state, State::Verified, "{fine:?}");
+        for (rcode, class, ttl, target) in [
+            (ResponseCode::Refused, DNSClass::IN, 120, printer),
+            (ResponseCode::NoError, DNSClass::CH, 120, printer),
+            (ResponseCode::NoError, DNSClass::IN, 0, printer),
+            (ResponseCode::NoError, DNSClass::IN, 120, "."),
+        ] {
+            let found = mdns_of(reply(rcode, class, ttl, target)).await;
+            assert_eq!(
+                found.state,
+                State::Open,
+                "{rcode:?} {class:?} {ttl} {target}: {found:?}"
+            );
+        }
     }
 }

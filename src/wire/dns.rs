@@ -115,11 +115,20 @@ pub fn parse_answer(bytes: &[u8]) -> Result<Answer, DnsError> {
     let message = Message::from_vec(bytes)?;
     let mut answer = Answer {
         id: message.metadata.id,
-        is_response: message.metadata.message_type == MessageType::Response,
+        // RFC 6762 §18.3, §18.11: a message with a non-zero OPCODE or RCODE is ignored.
+        is_response: message.metadata.message_type == MessageType::Response
+            && message.metadata.op_code == OpCode::Query
+            && message.metadata.response_code == hickory_proto::op::ResponseCode::NoError,
         ..Answer::default()
     };
+    // A PTR in class IN that is alive (a TTL of 0 is a "goodbye": the service is gone) and
+    // points at a name, not the root.
     for record in message.answers.iter().take(MAX_ITEMS) {
-        if matches!(record.data, RData::PTR(_)) {
+        if let RData::PTR(ptr) = &record.data
+            && record.dns_class == hickory_proto::rr::DNSClass::IN
+            && record.ttl > 0
+            && !ptr.0.is_root()
+        {
             answer.answered.push(readable(&record.name));
         }
     }

@@ -68,7 +68,37 @@ fn judge(answer: &Response, url: &Url) -> Result<CaRead, Finding> {
             )),
         );
     }
+    let soap_type = answer.content_type.as_deref() == Some(soap::CONTENT_TYPE);
     match soap::parse_answer(&answer.body) {
+        // SOAP 1.2 over HTTP (its binding, and what a WCF client reads): the policies with
+        // 200, a fault with 400 or 500, always as application/soap+xml.
+        Ok(_) if !soap_type => Err(Finding::unproven(
+            Evidence::new(format!(
+                "{head}: a SOAP envelope served as {}, where SOAP 1.2 is application/soap+xml",
+                answer.content_type.as_deref().unwrap_or("no content type")
+            )),
+            Unproven::WrongProtocol,
+        )),
+        Ok(soap::Answer::Policies(_)) if answer.status != 200 => Err(Finding::unproven(
+            Evidence::new(format!("{head}: policies under an error status")),
+            Unproven::WrongProtocol,
+        )),
+        Ok(soap::Answer::Fault { code, reason })
+            if !matches!(answer.status, 400 | 500) || !is_sender(&code) =>
+        {
+            let mut evidence = Evidence::new(format!(
+                "{head}: a SOAP fault ({code}: {reason}) from the service's side, not the \
+                 answer to a request without credentials"
+            ));
+            evidence.fact("soap_fault", format!("{code}: {reason}"));
+            Err(
+                Finding::unproven(evidence, Unproven::NotVerified).warn(format!(
+                    "The CEP/CES service answers with a fault of its own ({code}: {reason}, HTTP \
+                 {}): it is there but not working; check the service and its CA on the server.",
+                    answer.status
+                )),
+            )
+        }
         Ok(soap::Answer::Policies(count)) => {
             let mut evidence = Evidence::new(format!(
                 "{head}: MS-XCEP GetPoliciesResponse with {count} polic{}",
@@ -77,7 +107,15 @@ fn judge(answer: &Response, url: &Url) -> Result<CaRead, Finding> {
             evidence.fact("protocol", "cep-ces");
             evidence.fact("http_status", answer.status);
             evidence.fact("policies", count);
-            Ok(read(evidence))
+            let mut read = read(evidence);
+            if count == 0 {
+                read.warnings.push(
+                    "The policy service lists no certificate policy: MVE has no template to \
+                     enroll with."
+                        .to_string(),
+                );
+            }
+            Ok(read)
         }
         Ok(soap::Answer::Fault { code, reason }) => {
             let mut evidence = Evidence::new(format!(
@@ -104,6 +142,14 @@ fn judge(answer: &Response, url: &Url) -> Result<CaRead, Finding> {
             Unproven::WrongProtocol,
         )),
     }
+}
+
+/// A fault the client caused (SOAP 1.2 `Sender`, the class of a missing or refused
+/// credential), as opposed to one of the service's own (`Receiver`).
+fn is_sender(code: &str) -> bool {
+    code.rsplit(':')
+        .next()
+        .is_some_and(|c| c.eq_ignore_ascii_case("Sender"))
 }
 
 fn read(evidence: Evidence) -> CaRead {
