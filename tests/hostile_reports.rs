@@ -334,3 +334,40 @@ fn a_hostile_report_reaches_no_terminal_raw() {
         out.stderr
     );
 }
+
+/// A verdict edited against its state is not believed: a closed required cell marked "pass"
+/// would turn a failing run green.
+#[test]
+fn a_verdict_that_contradicts_its_state_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = example("site-a.json");
+    let mut edited = 0;
+    for cell in report["cells"].as_array_mut().unwrap() {
+        if cell["verdict"] == "fail" {
+            cell["verdict"] = "pass".into();
+            edited += 1;
+        }
+    }
+    assert!(edited > 0, "the example holds failing cells");
+    let lie = write(dir.path(), "lie.json", &report);
+    let a = write(dir.path(), "site-a.json", &example("site-a.json"));
+    for args in [
+        vec!["merge", lie.as_str()],
+        vec!["diff", a.as_str(), lie.as_str()],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("yet it says pass"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    // A report file whose unknown value carries an escape: the message shows it escaped.
+    let mut hostile = example("site-a.json");
+    hostile["cells"][0]["state"] = "r\u{1b}[1m".into();
+    let hostile = write(dir.path(), "hostile.json", &hostile);
+    let out = run(&["merge", &hostile]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert_no_raw_control("merge stderr", &out.stderr);
+}

@@ -37,7 +37,7 @@ pub enum MergeError {
     #[error(
         "{}:{line}:{column}: not an mve-audit JSON report: {}",
         shown(.path),
-        plain_words(&.source.to_string(), Dialect::Json)
+        visible(&plain_words(&.source.to_string(), Dialect::Json))
     )]
     Parse {
         path: PathBuf,

@@ -34,6 +34,17 @@ pub enum Flaw {
         "the cell {cell} is {state} with the verdict unfinished: only an unfinished cell has none"
     )]
     NoVerdict { cell: String, state: State },
+    #[error(
+        "the cell {cell} is {state} and {required}, which the verdict rule makes {expected}, \
+         yet it says {verdict}: the report was edited"
+    )]
+    Contradicts {
+        cell: String,
+        state: State,
+        required: &'static str,
+        expected: String,
+        verdict: Verdict,
+    },
 }
 
 /// What names a cell: its vantage point, target and check (as `diff` keys it; the port and a
@@ -101,7 +112,30 @@ impl ReportDocument<'_> {
                         state,
                     });
                 }
-                _ => {}
+                // The verdict follows from the state, whether the path is required and what
+                // its driver can prove; only whether a warning was given is not in the file.
+                (state, verdict) => {
+                    let driver = cell.check.path().driver;
+                    let plain = Verdict::of(state, cell.required, driver, false);
+                    let warned = Verdict::of(state, cell.required, driver, true);
+                    if verdict != plain && verdict != warned {
+                        return Err(Flaw::Contradicts {
+                            cell: name(),
+                            state,
+                            required: if cell.required {
+                                "required"
+                            } else {
+                                "not required"
+                            },
+                            expected: if plain == warned {
+                                plain.to_string()
+                            } else {
+                                format!("{plain} or {warned}")
+                            },
+                            verdict,
+                        });
+                    }
+                }
             }
         }
         Ok(())
