@@ -605,7 +605,7 @@ fn a_named_instance_is_found_through_the_sql_server_browser() {
         browser_cell["hint"]
             .as_str()
             .unwrap()
-            .contains("No instance NOPE")
+            .contains("no instance NOPE")
     );
     assert!(
         browser_cell["hint"]
@@ -621,6 +621,7 @@ fn a_named_instance_is_found_through_the_sql_server_browser() {
             .unwrap()
             .contains("not on this host")
     );
+    assert_eq!(sql["port"], 0, "no TCP port was probed: {sql:#}");
     // An instance with TCP/IP disabled.
     let report = run("127.0.0.1\\PIPES");
     let browser_cell = cell(&report, "sql-browser");
